@@ -1,0 +1,36 @@
+// Routers place each arriving request on one serving instance. They see plain data (the
+// request and each instance's engine state at the current time), never SimGrid.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "models/scheduling/serving_engine.hpp"
+#include "workloads/request.hpp"
+
+namespace kvsim::scheduling::routing {
+
+class Router {
+ public:
+  virtual ~Router() = default;
+  // Index into instances of the chosen one. instances is never empty.
+  virtual std::size_t route(const workload::Request& request, std::span<const ServingEngine* const> instances,
+                            double now) = 0;
+};
+
+struct RouterEntry {
+  std::string name;  // registry name, equal to the variant's file name
+  std::string help;
+  std::function<std::unique_ptr<Router>()> make;
+};
+
+// Every registered router, in registry order.
+const std::vector<RouterEntry>& routers();
+std::vector<std::string> router_names();
+// The router of that name; throws std::invalid_argument listing valid names otherwise.
+std::unique_ptr<Router> make_router(const std::string& name);
+
+}  // namespace kvsim::scheduling::routing

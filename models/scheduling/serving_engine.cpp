@@ -1,0 +1,238 @@
+#include "models/scheduling/serving_engine.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <stdexcept>
+
+namespace kvsim::scheduling {
+
+ServingEngine::ServingEngine(const EngineParams& params, const compute::PerfModel& perf)
+    : params_(params), perf_(perf), blocks_(params.num_blocks) {
+  if (params.block_size == 0) throw std::invalid_argument("block_size must be positive");
+}
+
+bool ServingEngine::can_ever_fit(const workload::Request& request) const {
+  // The last sampled token's KV is never computed, hence the -1.
+  const std::uint64_t peak_tokens = std::uint64_t{request.input_tokens} + request.output_tokens - 1;
+  return request.input_tokens > 0 && request.output_tokens > 0 && blocks_for(peak_tokens) <= params_.num_blocks;
+}
+
+double ServingEngine::remaining(const Sequence& s) const {
+  return double(s.prefill_target - std::min(s.computed, s.prefill_target)) +
+         double(s.request.output_tokens - s.generated);
+}
+
+void ServingEngine::enqueue(workload::Request request) {
+  auto seq = std::make_unique<Sequence>();
+  seq->request = std::move(request);
+  seq->prefill_target = seq->request.input_tokens;
+  outstanding_ += remaining(*seq);
+  waiting_.push_back(std::move(seq));
+}
+
+void ServingEngine::preempt(Sequence* victim) {
+  outstanding_ -= remaining(*victim);
+  blocks_.release(victim->table);
+  victim->table.clear();
+  victim->computed = 0;
+  victim->published = 0;
+  victim->prefill_target = victim->request.input_tokens + victim->generated;
+  ++victim->preemptions;
+  ++preemptions_;
+  outstanding_ += remaining(*victim);
+  auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == victim; });
+  waiting_.push_front(std::move(*it));
+  running_.erase(it);
+}
+
+// Returns true if a request was preempted.
+bool ServingEngine::schedule_running(std::uint32_t& budget) {
+  bool preempted = false;
+  for (std::size_t i = 0; i < running_.size() && budget > 0; ++i) {
+    Sequence* seq = running_[i].get();
+    const bool prefill = seq->computed < seq->prefill_target;
+    const std::uint32_t left = prefill ? seq->prefill_target - seq->computed : 1;
+    const std::uint32_t chunk = std::min(left, budget);
+    if (prefill && chunk < left && !params_.chunked_prefill) continue;
+    const std::uint32_t need = blocks_for(std::uint64_t{seq->computed} + chunk) - std::uint32_t(seq->table.size());
+    bool self_preempted = false;
+    while (need > blocks_.free_blocks()) {
+      Sequence* victim = running_.back().get();
+      preempted = true;
+      preempt(victim);
+      if (victim == seq) {
+        self_preempted = true;
+        break;
+      }
+    }
+    if (self_preempted) break;  // seq was the last running request
+    blocks_.allocate(need, seq->table);
+    scheduled_.push_back({seq, chunk});
+    shape_.add(seq->computed, chunk, !prefill || chunk == left);
+    budget -= chunk;
+  }
+  return preempted;
+}
+
+void ServingEngine::admit_waiting(std::uint32_t& budget) {
+  while (!waiting_.empty() && running_.size() < params_.max_num_seqs && budget > 0) {
+    Sequence* seq = waiting_.front().get();
+    std::uint32_t matched = 0, unreferenced = 0;
+    if (params_.prefix_caching && !seq->request.blocks.empty()) {
+      // At least one token must be computed to produce logits, and only full prompt blocks
+      // are ever cached.
+      const std::uint32_t max_hit = std::min((seq->prefill_target - 1) / params_.block_size,
+                                             seq->request.input_tokens / params_.block_size);
+      matched = blocks_.match_prefix(seq->request.blocks, max_hit, &unreferenced);
+    }
+    const std::uint32_t start = matched * params_.block_size;
+    const std::uint32_t left = seq->prefill_target - start;
+    const std::uint32_t chunk = std::min(left, budget);
+    if (chunk < left && !params_.chunked_prefill) break;
+    const std::uint32_t need = blocks_for(std::uint64_t{start} + chunk) - matched;
+    if (std::uint64_t{need} + unreferenced > blocks_.free_blocks()) break;
+
+    blocks_.acquire_cached(seq->request.blocks, matched, seq->table);
+    blocks_.allocate(need, seq->table);
+    outstanding_ -= remaining(*seq);
+    seq->computed = start;
+    seq->cached_tokens = start;
+    seq->published = matched;
+    outstanding_ += remaining(*seq);
+    running_.push_back(std::move(waiting_.front()));
+    waiting_.pop_front();
+    scheduled_.push_back({seq, chunk});
+    shape_.add(seq->computed, chunk, chunk == left);
+    budget -= chunk;
+  }
+}
+
+std::size_t ServingEngine::multi_step_count() const {
+  // Only a decode-only batch that contains every running request stays the same.
+  if (scheduled_.size() != running_.size()) return 1;
+  std::uint32_t max_steps = ~0u;
+  for (const auto& s : scheduled_) {
+    if (s.seq->computed < s.seq->prefill_target) return 1;
+    max_steps = std::min(max_steps, s.seq->request.output_tokens - s.seq->generated);
+  }
+  // Blocks needed by steps 2..k beyond what step 1 allocated must be free now; the
+  // requirement grows with k, so search the largest k that fits.
+  auto extra_blocks = [&](std::uint32_t k) {
+    std::uint64_t total = 0;
+    for (const auto& s : scheduled_)
+      total += blocks_for(std::uint64_t{s.seq->computed} + k) - s.seq->table.size();
+    return total;
+  };
+  std::uint32_t lo = 1, hi = max_steps;
+  while (lo < hi) {
+    const std::uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (extra_blocks(mid) <= blocks_.free_blocks())
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+bool ServingEngine::plan(double now, double time_limit) {
+  scheduled_.clear();
+  ends_.clear();
+  shape_ = {};
+  std::uint32_t budget = params_.max_num_batched_tokens;
+  const bool preempted = schedule_running(budget);
+  const std::size_t waiting_before = waiting_.size();
+  if (!preempted) admit_waiting(budget);
+  if (scheduled_.empty()) return false;
+
+  reduction_per_step_ = 0;
+  for (const auto& s : scheduled_) {
+    const bool prefill = s.seq->computed < s.seq->prefill_target;
+    reduction_per_step_ += prefill ? s.chunk : 0;
+  }
+  reduction_per_step_ += shape_.num_logits;
+
+  ends_.push_back(now + perf_.step_time(shape_));
+  // Several steps at once only when nothing queued could join: the waiting queue is empty
+  // or its head was just refused (memory or sequence limit, which only a finish relaxes).
+  const bool stable = !preempted && waiting_.size() == waiting_before;
+  if (params_.multi_step && stable) {
+    const std::size_t k = multi_step_count();
+    compute::BatchShape shape = shape_;
+    for (std::size_t j = 1; j < k; ++j) {
+      shape.advance_decode();
+      const double end = ends_.back() + perf_.step_time(shape);
+      if (end > time_limit) break;
+      ends_.push_back(end);
+    }
+  }
+  return true;
+}
+
+std::size_t ServingEngine::steps_done_by(double t) const {
+  return static_cast<std::size_t>(std::upper_bound(ends_.begin(), ends_.end(), t) - ends_.begin());
+}
+
+double ServingEngine::outstanding_tokens(double t) const {
+  return outstanding_ - double(steps_done_by(t)) * reduction_per_step_;
+}
+
+void ServingEngine::publish_prompt_blocks(Sequence& s) {
+  if (!params_.prefix_caching || s.request.blocks.empty()) return;
+  const std::uint32_t full = std::min(s.computed, s.request.input_tokens) / params_.block_size;
+  for (; s.published < full && s.published < s.request.blocks.size(); ++s.published)
+    blocks_.publish(s.table[s.published], s.request.blocks[s.published]);
+}
+
+void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
+  assert(n >= 1 && n <= ends_.size());
+  const double end = ends_[n - 1];
+  const auto steps = static_cast<std::uint32_t>(n);
+  bool any_finished = false;
+  for (const auto& s : scheduled_) {
+    Sequence& seq = *s.seq;
+    const double before = remaining(seq);
+    if (seq.computed < seq.prefill_target) {
+      assert(n == 1);
+      seq.computed += s.chunk;
+      publish_prompt_blocks(seq);
+      if (seq.computed == seq.prefill_target) {
+        ++seq.generated;
+        if (seq.first_token < 0) seq.first_token = end;
+      }
+    } else {
+      seq.computed += steps;
+      seq.generated += steps;
+      // Step 1's blocks were allocated by plan(); later steps' blocks are taken now. The
+      // order of these allocations does not matter: all of them pop the eviction queue.
+      const std::uint32_t need = blocks_for(seq.computed) - std::uint32_t(seq.table.size());
+      if (need > 0 && !blocks_.allocate(need, seq.table)) throw std::logic_error("multi-step plan overran the KV pool");
+    }
+    outstanding_ -= before - remaining(seq);
+    if (seq.generated >= seq.request.output_tokens) {
+      seq.finish = end;
+      any_finished = true;
+    }
+  }
+  steps_ += n;
+  scheduled_.clear();
+  ends_.clear();
+  reduction_per_step_ = 0;
+  if (!any_finished) return;
+  for (auto it = running_.begin(); it != running_.end();) {
+    if ((*it)->finish < 0) {
+      ++it;
+      continue;
+    }
+    blocks_.release((*it)->table);
+    (*it)->table.clear();
+    on_finish(**it);
+    it = running_.erase(it);
+  }
+}
+
+void ServingEngine::for_each_unfinished(const std::function<void(const Sequence&)>& visit) const {
+  for (const auto& s : running_) visit(*s);
+  for (const auto& s : waiting_) visit(*s);
+}
+
+}  // namespace kvsim::scheduling

@@ -1,0 +1,340 @@
+#include "sim/config/reader.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace kvsim::config {
+
+namespace {
+
+std::string render_number(double v) {
+  std::ostringstream out;
+  out.precision(15);
+  out << v;
+  return out.str();
+}
+
+std::string node_source(const toml::node* node, const std::string& fallback) {
+  if (node && node->source().path && !node->source().path->empty()) return *node->source().path;
+  return fallback;
+}
+
+// Values given on the command line (--set) carry the pseudo-source "--set"; they have no line.
+long node_line(const toml::node* node) {
+  if (!node || (node->source().path && node->source().path->starts_with("--set"))) return 0;
+  return static_cast<long>(node->source().begin.line);
+}
+
+std::string describe_type(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date/time";
+  }
+}
+
+std::string range_text(const Range& r) {
+  const bool has_min = std::isfinite(r.min), has_max = std::isfinite(r.max);
+  if (has_min && has_max) return "between " + render_number(r.min) + " and " + render_number(r.max);
+  if (has_min) return std::string(r.min_exclusive ? "> " : ">= ") + render_number(r.min);
+  if (has_max) return "<= " + render_number(r.max);
+  return "a finite number";
+}
+
+bool in_range(double v, const Range& r) {
+  if (!std::isfinite(v)) return false;
+  if (r.min_exclusive ? !(v > r.min) : !(v >= r.min)) return false;
+  return v <= r.max;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Section::Section(const toml::table* table, std::string path, std::shared_ptr<ReadContext> context)
+    : table_(table),
+      path_(std::move(path)),
+      context_(std::move(context)),
+      used_(std::make_shared<std::vector<std::string>>()) {}
+
+std::string Section::dotted(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+const toml::node* Section::find(std::string_view key) const {
+  const toml::node* node = table_ ? table_->get(key) : nullptr;
+  if (!node && card_) node = card_->get(key);
+  return node;
+}
+
+void Section::require(std::string_view key) const {
+  if (!has(key)) fail(key, "missing required key");
+}
+
+bool Section::has(std::string_view key) const { return find(key) != nullptr; }
+
+const toml::node* Section::raw(std::string_view key) {
+  used_->emplace_back(key);
+  return find(key);
+}
+
+void Section::fail_at(const toml::node* node, std::string_view key, const std::string& message) const {
+  if (!node) node = table_ ? table_ : card_;
+  throw InputError(node_source(node, context_->default_source), node_line(node), dotted(key), message);
+}
+
+void Section::fail(std::string_view key, const std::string& message) const { fail_at(find(key), key, message); }
+
+void Section::record(std::string_view key, toml::node&& value, std::string type, std::string default_text,
+                     std::string unit, std::string_view help) {
+  const std::string full = dotted(key);
+  if (context_->record_resolved) {
+    // Walk/create the tables along the dotted path of this section.
+    toml::table* target = &context_->resolved;
+    std::string_view rest = path_;
+    while (!rest.empty()) {
+      const auto dot = rest.find('.');
+      const std::string part(rest.substr(0, dot));
+      auto [it, inserted] = target->insert(part, toml::table{});
+      (void)inserted;
+      target = it->second.as_table();
+      rest = dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
+    }
+    target->insert_or_assign(key, std::move(value));
+  }
+  const bool seen = std::any_of(context_->docs.begin(), context_->docs.end(),
+                                [&](const ParamDoc& d) { return d.key == full; });
+  if (!seen)
+    context_->docs.push_back({full, std::move(type), std::move(default_text), std::move(unit), std::string(help)});
+}
+
+double Section::quantity(std::string_view key, Dimension dim, double default_value, std::string_view help,
+                         Range range) {
+  const toml::node* node = raw(key);
+  double value = default_value;
+  if (node) {
+    if (auto v = node->value_exact<double>())
+      value = *v;
+    else if (auto i = node->value_exact<std::int64_t>())
+      value = static_cast<double>(*i);
+    else if (auto s = node->value_exact<std::string>()) {
+      try {
+        value = parse_quantity(*s, dim);
+      } catch (const std::invalid_argument& e) {
+        fail_at(node, key, e.what());
+      }
+    } else {
+      fail_at(node, key,
+              "expected " + std::string(dimension_name(dim)) + " (a number in " +
+                  std::string(si_unit(dim).empty() ? "SI units" : si_unit(dim)) + " or a string such as \"" +
+                  std::string(example_value(dim)) + "\"), got " + describe_type(*node));
+    }
+    if (!in_range(value, range))
+      fail_at(node, key, "expected " + std::string(dimension_name(dim)) + " " + range_text(range) + " " +
+                             std::string(si_unit(dim)) + ", got " + render_number(value));
+  }
+  record(key, toml::value<double>(value), std::string(dimension_name(dim)).substr(2),
+         dim == Dimension::dimensionless ? render_number(default_value) : format_quantity(default_value, dim),
+         std::string(si_unit(dim)), help);
+  return value;
+}
+
+double Section::number(std::string_view key, double default_value, std::string_view help, Range range) {
+  const toml::node* node = raw(key);
+  double value = default_value;
+  if (node) {
+    if (auto v = node->value_exact<double>())
+      value = *v;
+    else if (auto i = node->value_exact<std::int64_t>())
+      value = static_cast<double>(*i);
+    else
+      fail_at(node, key, "expected a number, got " + describe_type(*node));
+    if (!in_range(value, range)) fail_at(node, key, "expected a number " + range_text(range) + ", got " + render_number(value));
+  }
+  record(key, toml::value<double>(value), "number", render_number(default_value), "", help);
+  return value;
+}
+
+std::int64_t Section::integer(std::string_view key, std::int64_t default_value, std::string_view help,
+                              std::int64_t min, std::int64_t max) {
+  const toml::node* node = raw(key);
+  std::int64_t value = default_value;
+  if (node) {
+    if (auto i = node->value_exact<std::int64_t>())
+      value = *i;
+    else if (auto d = node->value_exact<double>(); d && std::floor(*d) == *d && std::fabs(*d) < 9e15)
+      value = static_cast<std::int64_t>(*d);
+    else if (auto s = node->value_exact<std::string>()) {
+      // Counts may be written "10k" or "1M".
+      try {
+        const double v = parse_quantity(*s, Dimension::dimensionless);
+        if (std::floor(v) != v) throw std::invalid_argument("not a whole number");
+        value = static_cast<std::int64_t>(v);
+      } catch (const std::invalid_argument&) {
+        fail_at(node, key, "expected an integer such as 4096 or \"10k\", got \"" + *s + "\"");
+      }
+    } else
+      fail_at(node, key, "expected an integer, got " + describe_type(*node));
+    if (value < min || value > max) {
+      std::string bounds = max == std::numeric_limits<std::int64_t>::max()
+                               ? ">= " + std::to_string(min)
+                               : "between " + std::to_string(min) + " and " + std::to_string(max);
+      fail_at(node, key, "expected an integer " + bounds + ", got " + std::to_string(value));
+    }
+  }
+  record(key, toml::value<std::int64_t>(value), "integer", std::to_string(default_value), "", help);
+  return value;
+}
+
+bool Section::flag(std::string_view key, bool default_value, std::string_view help) {
+  const toml::node* node = raw(key);
+  bool value = default_value;
+  if (node) {
+    if (auto b = node->value_exact<bool>())
+      value = *b;
+    else
+      fail_at(node, key, "expected true or false, got " + describe_type(*node));
+  }
+  record(key, toml::value<bool>(value), "boolean", default_value ? "true" : "false", "", help);
+  return value;
+}
+
+std::string Section::text(std::string_view key, std::string_view default_value, std::string_view help) {
+  const toml::node* node = raw(key);
+  std::string value(default_value);
+  if (node) {
+    if (auto s = node->value_exact<std::string>())
+      value = *s;
+    else
+      fail_at(node, key, "expected a string, got " + describe_type(*node));
+  }
+  record(key, toml::value<std::string>(value), "string", "\"" + std::string(default_value) + "\"", "", help);
+  return value;
+}
+
+std::string Section::choice(std::string_view key, std::string_view default_value,
+                            std::span<const std::string> choices, std::string_view help) {
+  std::string list;
+  for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+  const std::string value = text(key, default_value, std::string(help) + " One of: " + list + ".");
+  if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
+    std::string message = "unknown value \"" + value + "\"; valid values are: " + list;
+    if (auto near = closest_match(value, choices); !near.empty()) message += " (did you mean \"" + near + "\"?)";
+    fail(key, message);
+  }
+  return value;
+}
+
+Section Section::layered(std::string_view key, const toml::table* card) {
+  Section section = table(key);
+  section.card_ = card;
+  return section;
+}
+
+Section Section::table(std::string_view key) {
+  const toml::node* node = raw(key);
+  if (node && !node->is_table()) fail_at(node, key, "expected a table, got " + describe_type(*node));
+  return Section(node ? node->as_table() : nullptr, dotted(key), context_);
+}
+
+void Section::finish() const {
+  for (const toml::table* layer : {table_, card_}) {
+    if (!layer) continue;
+  for (const auto& [key, node] : *layer) {
+    const std::string_view name = key.str();
+    if (std::find(used_->begin(), used_->end(), name) != used_->end()) continue;
+    std::string message = "unknown key";
+    if (auto near = closest_match(name, *used_); !near.empty()) message += "; did you mean \"" + dotted(near) + "\"?";
+    else if (!used_->empty()) {
+      std::string valid;
+      for (const auto& k : *used_) valid += (valid.empty() ? "" : ", ") + k;
+      message += "; valid keys here: " + valid;
+    }
+    throw InputError(node_source(&node, context_->default_source), node_line(&node), dotted(name), message);
+  }
+  }
+}
+
+toml::table parse_toml(std::string_view text, const std::string& source_name) {
+  try {
+    return toml::parse(text, std::string_view(source_name));
+  } catch (const toml::parse_error& e) {
+    throw InputError(source_name, static_cast<long>(e.source().begin.line), "",
+                     "TOML syntax error: " + std::string(e.description()));
+  }
+}
+
+void apply_override(toml::table& doc, std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0)
+    throw InputError("--set", 0, std::string(assignment), "expected KEY=VALUE, e.g. --set workload.rate=12");
+  const std::string key(assignment.substr(0, eq));
+  const std::string value_text(assignment.substr(eq + 1));
+
+  // Parse the value as TOML ("x = <value>"); anything that is not a TOML value is a string,
+  // which is what unit strings like 80GiB need.
+  toml::table parsed;
+  try {
+    parsed = toml::parse("x = " + value_text, std::string_view("--set"));
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{};
+    parsed.insert("x", value_text);
+  }
+  toml::table* target = &doc;
+  std::string_view rest = key;
+  while (true) {
+    const auto dot = rest.find('.');
+    const std::string part(rest.substr(0, dot));
+    if (part.empty()) throw InputError("--set", 0, key, "empty component in dotted key");
+    if (dot == std::string_view::npos) {
+      toml::node* value = parsed.get("x");
+      target->insert_or_assign(part, std::move(*value));
+      return;
+    }
+    auto [it, inserted] = target->insert(part, toml::table{});
+    (void)inserted;
+    if (!it->second.is_table())
+      throw InputError("--set", 0, key, "\"" + part + "\" is not a table in the config, cannot set a key below it");
+    target = it->second.as_table();
+    rest = rest.substr(dot + 1);
+  }
+}
+
+std::string closest_match(std::string_view word, std::span<const std::string> candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+std::string to_toml_text(const toml::table& table) {
+  std::ostringstream out;
+  out << toml::toml_formatter(table);
+  return out.str();
+}
+
+}  // namespace kvsim::config

@@ -1,0 +1,283 @@
+#include "sim/config/scenario.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "models/scheduling/routing/router.hpp"
+#include "sim/config/embedded.hpp"
+#include "workloads/source_factory.hpp"
+
+namespace kvsim::config {
+
+namespace {
+
+constexpr const char* kDefaultSource = "<default scenario>";
+
+std::string read_file(const std::string& path, const std::string& field) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, field, "cannot open file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Card documents must outlive the sections reading them.
+struct CardStore {
+  std::vector<std::unique_ptr<toml::table>> tables;
+};
+
+// A card named by registry name (embedded) or by a path to a .toml file.
+const toml::table* load_card(CardStore& store, std::string_view kind, Section& at, std::string_view key,
+                             const std::string& ref, const std::string& base_dir) {
+  std::string text, source;
+  if (ref.ends_with(".toml") || ref.find('/') != std::string::npos) {
+    std::filesystem::path path(ref);
+    if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+    source = path.string();
+    text = read_file(source, at.dotted(key));
+  } else if (const EmbeddedFile* card = find_embedded(kind, ref)) {
+    source = std::string(card->path);
+    text = std::string(card->text);
+  } else {
+    std::vector<std::string> names;
+    for (const auto& f : embedded_files())
+      if (f.kind == kind) names.emplace_back(f.name);
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    std::string message = "unknown " + std::string(kind) + " card \"" + ref + "\"; known cards: " + list +
+                          " (or give a path to a .toml card)";
+    if (auto near = closest_match(ref, names); !near.empty()) message += "; did you mean \"" + near + "\"?";
+    at.fail(key, message);
+  }
+  store.tables.push_back(std::make_unique<toml::table>(parse_toml(text, source)));
+  return store.tables.back().get();
+}
+
+compute::GpuCard read_gpu(Section s) {
+  compute::GpuCard gpu;
+  for (const char* key : {"flops", "hbm", "hbm_bandwidth", "nvlink_bandwidth", "pcie_bandwidth"}) s.require(key);
+  s.text("source", "", "where the figures come from");
+  gpu.name = s.text("name", "", "GPU name");
+  gpu.flops = s.quantity("flops", Dimension::flop_rate, 0, "dense BF16 peak", Range::positive());
+  gpu.hbm_bytes = s.quantity("hbm", Dimension::bytes, 0, "HBM capacity", Range::positive());
+  gpu.hbm_bandwidth = s.quantity("hbm_bandwidth", Dimension::bandwidth, 0, "HBM bandwidth", Range::positive());
+  gpu.nvlink_bandwidth = s.quantity("nvlink_bandwidth", Dimension::bandwidth, 0,
+                                    "NVLink bandwidth per direction, all links of one GPU", Range::positive());
+  gpu.pcie_generation = int(s.integer("pcie_generation", 5, "PCIe generation", 1, 7));
+  gpu.pcie_bandwidth = s.quantity("pcie_bandwidth", Dimension::bandwidth, 0, "PCIe x16 bandwidth per direction",
+                                  Range::positive());
+  gpu.tdp = s.quantity("tdp", Dimension::power, 700, "thermal design power", Range::positive());
+  s.finish();
+  return gpu;
+}
+
+NodeSpec read_node(Section s, std::string& gpu_ref) {
+  NodeSpec node;
+  s.text("source", "", "where the figures come from");
+  node.name = s.text("name", "", "node name");
+  gpu_ref = s.text("gpu", "h100-sxm", "GPU card of the node (card name or path)");
+  node.gpus = int(s.integer("gpus", 8, "GPUs per node", 1, 1024));
+  node.nvswitch = s.flag("nvswitch", true, "GPUs are connected through an NVSwitch");
+  node.nvlink_latency = s.quantity("nvlink_latency", Dimension::time, 1e-6, "NVLink hop latency");
+  node.pcie_latency = s.quantity("pcie_latency", Dimension::time, 2e-6, "PCIe latency between GPU and host");
+  node.host_dram = s.quantity("host_dram", Dimension::bytes, 0, "host DRAM capacity");
+  node.host_dram_bandwidth = s.quantity("host_dram_bandwidth", Dimension::bandwidth, 0, "host DRAM bandwidth");
+  node.nic_bandwidth = s.quantity("nic_bandwidth", Dimension::bandwidth, 0, "NIC bandwidth per GPU");
+  node.nic_latency = s.quantity("nic_latency", Dimension::time, 5e-6, "NIC latency");
+  s.finish();
+  return node;
+}
+
+compute::ModelCard read_model(Section s) {
+  compute::ModelCard m;
+  for (const char* key : {"layers", "hidden", "heads", "kv_heads", "head_dim", "intermediate", "vocab"}) s.require(key);
+  s.text("source", "", "where the architecture numbers come from");
+  m.name = s.text("name", "", "model name");
+  m.layers = int(s.integer("layers", 0, "transformer layers", 1, 100000));
+  m.hidden = int(s.integer("hidden", 0, "hidden size", 1, 1 << 24));
+  m.heads = int(s.integer("heads", 0, "attention heads", 1, 1 << 16));
+  m.kv_heads = int(s.integer("kv_heads", 0, "key/value heads", 1, 1 << 16));
+  m.head_dim = int(s.integer("head_dim", 0, "head dimension", 1, 1 << 16));
+  m.intermediate = int(s.integer("intermediate", 0, "MLP inner size", 1, 1 << 24));
+  m.vocab = int(s.integer("vocab", 0, "vocabulary size", 1, 1 << 24));
+  m.dtype_bytes = int(s.integer("dtype_bytes", 2, "bytes per weight and KV element", 1, 8));
+  m.gated_mlp = s.flag("gated_mlp", true, "SwiGLU MLP (three matrices)");
+  m.tied_embeddings = s.flag("tied_embeddings", false, "LM head shares the embedding table");
+  m.max_context = int(s.integer("max_context", 131072, "maximum context length in tokens", 1, 1 << 30));
+  if (m.heads % m.kv_heads != 0) s.fail("kv_heads", "heads must be a multiple of kv_heads");
+  s.finish();
+  return m;
+}
+
+compute::RooflineParams read_compute(Section s) {
+  compute::RooflineParams p;
+  static const std::vector<std::string> models{"roofline"};
+  s.choice("model", "roofline", models, "step-time model");
+  p.flops_efficiency = s.number("flops_efficiency", p.flops_efficiency,
+                                "achieved fraction of peak FLOP/s in linear layers", {0, 1, true});
+  p.attention_efficiency = s.number("attention_efficiency", p.attention_efficiency,
+                                    "achieved fraction of peak FLOP/s in attention kernels", {0, 1, true});
+  p.hbm_efficiency = s.number("hbm_efficiency", p.hbm_efficiency, "achieved fraction of HBM bandwidth", {0, 1, true});
+  p.nvlink_efficiency = s.number("nvlink_efficiency", p.nvlink_efficiency,
+                                 "achieved fraction of NVLink bandwidth in all-reduce", {0, 1, true});
+  p.allreduce_latency = s.quantity("allreduce_latency", Dimension::time, p.allreduce_latency,
+                                   "fixed cost of one tensor-parallel all-reduce");
+  p.step_overhead = s.quantity("step_overhead", Dimension::time, p.step_overhead,
+                               "CPU time per engine step (scheduling, sampling, launch)");
+  s.finish();
+  return p;
+}
+
+std::string parent_dir(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+std::string expand_output(std::string pattern, const std::string& name, std::uint64_t seed) {
+  for (const auto& [token, value] : {std::pair<std::string, std::string>{"{name}", name},
+                                     std::pair<std::string, std::string>{"{seed}", std::to_string(seed)}}) {
+    for (std::size_t at; (at = pattern.find(token)) != std::string::npos;) pattern.replace(at, token.size(), value);
+  }
+  return pattern;
+}
+
+Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext>& context, Scenario scenario) {
+  CardStore cards;
+  Section root(&doc, "", context);
+
+  Section run = root.table("run");
+  scenario.name = run.text("name", "default", "run name, used in the default output path");
+  scenario.seed = std::uint64_t(run.integer("seed", 1, "random seed of the run", 0));
+  scenario.time_limit = run.quantity("time_limit", Dimension::time, 0,
+                                     "stop after this much simulated time (0 = when the workload drains)");
+  if (scenario.time_limit == 0) scenario.time_limit = std::numeric_limits<double>::infinity();
+  run.finish();
+
+  Section platform = root.table("platform");
+  const std::string node_ref = platform.text("node", "dgx-h100", "node card (name or path to a .toml)");
+  const toml::table* node_card = load_card(cards, "node", platform, "node", node_ref, scenario.base_dir);
+  std::string gpu_ref;
+  scenario.node = read_node(platform.layered("node_spec", node_card), gpu_ref);
+  if (platform.has("gpu")) gpu_ref = platform.text("gpu", gpu_ref, "GPU card (name or path), overrides the node's");
+  else platform.text("gpu", gpu_ref, "GPU card (name or path), overrides the node's");
+  const toml::table* gpu_card = load_card(cards, "gpu", platform, "gpu", gpu_ref, scenario.base_dir);
+  scenario.gpu = read_gpu(platform.layered("gpu_spec", gpu_card));
+  scenario.nodes = int(platform.integer("nodes", 1, "nodes in the cluster", 1, 100000));
+  platform.finish();
+
+  Section model = root.table("model");
+  const std::string card_ref = model.text("card", "llama-3.1-8b", "model card (name or path to a .toml)");
+  const toml::table* model_card = load_card(cards, "llm", model, "card", card_ref, scenario.base_dir);
+  scenario.model = read_model(model.layered("spec", model_card));
+  model.finish();
+
+  scenario.compute = read_compute(root.table("compute"));
+
+  Section inst = root.table("instances");
+  scenario.instances = int(inst.integer("count", 8, "serving instances", 1, 1 << 20));
+  scenario.tp = int(inst.integer("tp", 1, "tensor-parallel degree (GPUs per instance)", 1, 1024));
+  auto& engine = scenario.engine;
+  engine.block_size = std::uint32_t(inst.integer("block_size", 16, "tokens per KV block", 1, 1 << 20));
+  scenario.hbm_utilization = inst.number("hbm_utilization", 0.9,
+                                         "fraction of each GPU's HBM the engine may use (weights + activations + KV)",
+                                         {0, 1, true});
+  scenario.activation_reserve = inst.quantity("activation_reserve", Dimension::bytes, 1073741824.0,
+                                              "HBM per GPU kept for activations and workspace");
+  const std::int64_t kv_blocks = inst.integer("kv_blocks", 0, "KV blocks per instance (0 = derive from HBM)", 0,
+                                              std::numeric_limits<std::uint32_t>::max());
+  engine.max_num_seqs = std::uint32_t(inst.integer("max_num_seqs", 256, "sequences per step", 1, 1 << 20));
+  engine.max_num_batched_tokens = std::uint32_t(
+      inst.integer("max_num_batched_tokens", 8192, "tokens per step (prefill chunks + decodes)", 1, 1 << 24));
+  engine.chunked_prefill = inst.flag("chunked_prefill", true, "split long prefills across steps");
+  engine.prefix_caching = inst.flag("prefix_caching", true, "reuse cached prefix blocks across requests");
+  engine.multi_step = inst.flag("multi_step", true,
+                                "advance runs of identical decode steps as one event (same results, faster)");
+
+  // Placement: instance i uses GPUs [i*tp, (i+1)*tp), never across nodes.
+  if (scenario.node.gpus % scenario.tp != 0)
+    inst.fail("tp", "tp=" + std::to_string(scenario.tp) + " does not divide the " + std::to_string(scenario.node.gpus) +
+                        " GPUs of a " + scenario.node.name + " node");
+  if (scenario.model.heads % scenario.tp != 0 || scenario.model.kv_heads % scenario.tp != 0)
+    inst.fail("tp", "tp=" + std::to_string(scenario.tp) + " must divide the model's " +
+                        std::to_string(scenario.model.heads) + " heads and " + std::to_string(scenario.model.kv_heads) +
+                        " KV heads");
+  const long total_gpus = long(scenario.nodes) * scenario.node.gpus;
+  if (long(scenario.instances) * scenario.tp > total_gpus)
+    inst.fail("count", std::to_string(scenario.instances) + " instances at tp=" + std::to_string(scenario.tp) +
+                           " need " + std::to_string(long(scenario.instances) * scenario.tp) + " GPUs; the platform has " +
+                           std::to_string(total_gpus));
+
+  const double usable = scenario.gpu.hbm_bytes * scenario.hbm_utilization - scenario.activation_reserve;
+  const double weights_per_gpu = scenario.model.weight_bytes() / scenario.tp;
+  const double kv_per_gpu = usable - weights_per_gpu;
+  if (kv_per_gpu <= 0)
+    inst.fail("tp", "model " + scenario.model.name + " does not fit: " + format_quantity(weights_per_gpu, Dimension::bytes) +
+                        " of weights per GPU at tp=" + std::to_string(scenario.tp) + ", but each " + scenario.gpu.name +
+                        " offers " + format_quantity(usable, Dimension::bytes) +
+                        " (hbm x hbm_utilization - activation_reserve); raise instances.tp");
+  const double block_bytes = double(engine.block_size) * scenario.model.kv_bytes_per_token();
+  engine.num_blocks = kv_blocks > 0 ? std::uint32_t(kv_blocks)
+                                    : std::uint32_t(std::min(4.0e9, std::floor(kv_per_gpu * scenario.tp / block_bytes)));
+  if (engine.num_blocks == 0) inst.fail("block_size", "not even one KV block fits in the HBM left for KV");
+  inst.finish();
+
+  Section routing = root.table("routing");
+  scenario.router = routing.choice("policy", "least_loaded", scheduling::routing::router_names(), "router");
+  routing.finish();
+
+  Section workload_section = root.table("workload");
+  scenario.workload = workload::make_source(workload_section, scenario.seed, engine.block_size, scenario.base_dir);
+  workload_section.finish();
+
+  Section output = root.table("output");
+  const std::string path = output.text("path", "results/{name}-seed{seed}.h5",
+                                       "results file; {name} and {seed} are substituted; \"\" = write none");
+  scenario.output_path = expand_output(path, scenario.name, scenario.seed);
+  output.finish();
+
+  root.finish();
+  scenario.resolved_toml = to_toml_text(context->resolved);
+  return scenario;
+}
+
+}  // namespace
+
+std::string_view default_scenario_text() { return find_embedded("scenario", "default")->text; }
+
+Scenario load_scenario(const LoadOptions& options) {
+  Scenario scenario;
+  toml::table doc;
+  if (options.config_path.empty()) {
+    scenario.source = kDefaultSource;
+    scenario.base_dir = ".";
+    doc = parse_toml(default_scenario_text(), kDefaultSource);
+  } else {
+    scenario.source = options.config_path;
+    scenario.base_dir = parent_dir(options.config_path);
+    doc = parse_toml(read_file(options.config_path, "config"), options.config_path);
+  }
+  for (const auto& assignment : options.overrides) apply_override(doc, assignment);
+  if (options.seed) apply_override(doc, "run.seed=" + std::to_string(*options.seed));
+  if (options.output) {
+    auto* output = doc.insert("output", toml::table{}).first->second.as_table();
+    if (!output) throw InputError("-o", 0, "output", "the config's output is not a table");
+    output->insert_or_assign("path", *options.output);
+  }
+  auto context = std::make_shared<ReadContext>();
+  context->default_source = scenario.source;
+  return read_scenario(doc, context, std::move(scenario));
+}
+
+std::vector<ParamDoc> describe_scenario() {
+  auto context = std::make_shared<ReadContext>();
+  context->default_source = kDefaultSource;
+  Scenario scenario;
+  scenario.base_dir = ".";
+  read_scenario(parse_toml(default_scenario_text(), kDefaultSource), context, std::move(scenario));
+  return context->docs;
+}
+
+}  // namespace kvsim::config

@@ -1,0 +1,74 @@
+// A scenario: everything one run needs, parsed and validated once from TOML into typed
+// values (SI units), with the resolved config (defaults filled in) kept as TOML text.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/compute/perf_model.hpp"
+#include "models/scheduling/serving_engine.hpp"
+#include "sim/config/reader.hpp"
+#include "workloads/request.hpp"
+
+namespace kvsim::config {
+
+// Node card (platforms/nodes/*.toml) after overrides.
+struct NodeSpec {
+  std::string name;
+  int gpus = 8;                     // GPUs per node
+  bool nvswitch = true;             // GPUs reach each other through an NVSwitch (else direct links)
+  double nvlink_latency = 1e-6;     // s
+  double pcie_latency = 2e-6;       // s
+  double host_dram = 0;             // B
+  double host_dram_bandwidth = 0;   // B/s
+  double nic_bandwidth = 0;         // B/s per GPU
+  double nic_latency = 5e-6;        // s
+};
+
+struct Scenario {
+  std::string source;    // config path, or "<default scenario>"
+  std::string base_dir;  // relative paths in the config are resolved against this
+  std::string name;
+  std::uint64_t seed = 0;
+  double time_limit = 0;  // s of simulated time; +inf when unlimited
+
+  compute::GpuCard gpu;
+  NodeSpec node;
+  int nodes = 1;
+
+  compute::ModelCard model;
+  compute::RooflineParams compute;
+
+  int instances = 1;
+  int tp = 1;
+  double hbm_utilization = 0.9;
+  double activation_reserve = 0;  // B per GPU
+  scheduling::EngineParams engine;
+  std::string router;
+
+  std::unique_ptr<workload::Source> workload;
+  std::string output_path;  // results file ("" = don't write)
+
+  std::string resolved_toml;  // the resolved config as TOML text
+};
+
+struct LoadOptions {
+  std::string config_path;             // empty: the embedded default scenario
+  std::vector<std::string> overrides;  // "dotted.key=value"
+  std::optional<std::uint64_t> seed;
+  std::optional<std::string> output;
+};
+
+// Throws InputError on any invalid input.
+Scenario load_scenario(const LoadOptions& options);
+
+// Documentation of every scenario parameter (for `kvsim describe scenario`).
+std::vector<ParamDoc> describe_scenario();
+
+// The embedded default scenario's TOML text.
+std::string_view default_scenario_text();
+
+}  // namespace kvsim::config

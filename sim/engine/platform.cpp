@@ -1,0 +1,125 @@
+#include "sim/engine/platform.hpp"
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/dijkstra_shortest_paths.hpp>
+#include <map>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Link.hpp>
+#include <simgrid/s4u/NetZone.hpp>
+
+namespace kvsim::engine {
+
+namespace sg4 = simgrid::s4u;
+
+namespace {
+
+constexpr double kRouteProbeBytes = 1048576.0;  // message size that weighs latency against bandwidth
+constexpr double kCpuSpeed = 1e12;              // host CPU FLOP/s; nothing computes there yet
+
+struct Edge {
+  sg4::SplitDuplexLink* link;
+  std::size_t up_end;  // vertex from which traversal uses the UP direction
+};
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, boost::no_property,
+                                    boost::property<boost::edge_weight_t, double, boost::property<boost::edge_index_t, std::size_t>>>;
+
+class TopologyBuilder {
+ public:
+  explicit TopologyBuilder(sg4::NetZone* zone) : zone_(zone) {}
+
+  std::size_t add_vertex(sg4::Host* host) {
+    hosts_.push_back(host);
+    return boost::add_vertex(graph_);
+  }
+
+  void connect(std::size_t a, std::size_t b, const std::string& name, double bandwidth, double latency) {
+    auto* link = zone_->create_split_duplex_link(name, bandwidth);
+    link->set_latency(latency);
+    const double weight = latency + kRouteProbeBytes / bandwidth;
+    boost::add_edge(a, b, {weight, edges_.size()}, graph_);
+    edges_.push_back({link, a});
+  }
+
+  std::size_t links() const { return edges_.size(); }
+
+  // One route per ordered pair of hosts, along the weighted shortest path.
+  std::size_t add_routes() {
+    const std::size_t n = boost::num_vertices(graph_);
+    std::size_t routes = 0;
+    auto index = boost::get(boost::edge_index, graph_);
+    for (std::size_t src = 0; src < n; ++src) {
+      if (!hosts_[src]) continue;
+      std::vector<std::size_t> pred(n);
+      std::vector<double> dist(n);
+      boost::dijkstra_shortest_paths(graph_, src, boost::predecessor_map(pred.data()).distance_map(dist.data()));
+      for (std::size_t dst = 0; dst < n; ++dst) {
+        if (dst == src || !hosts_[dst] || pred[dst] == dst) continue;
+        std::vector<sg4::LinkInRoute> path;
+        for (std::size_t v = dst; v != src; v = pred[v]) {
+          const auto [e, found] = boost::edge(pred[v], v, graph_);
+          (void)found;
+          const Edge& edge = edges_[index[e]];
+          const auto direction = pred[v] == edge.up_end ? sg4::LinkInRoute::Direction::UP : sg4::LinkInRoute::Direction::DOWN;
+          path.emplace_back(edge.link, direction);
+        }
+        std::reverse(path.begin(), path.end());
+        zone_->add_route(hosts_[src]->get_netpoint(), hosts_[dst]->get_netpoint(), nullptr, nullptr, path, false);
+        ++routes;
+      }
+    }
+    return routes;
+  }
+
+ private:
+  sg4::NetZone* zone_;
+  Graph graph_;
+  std::vector<sg4::Host*> hosts_;  // nullptr for switch vertices
+  std::vector<Edge> edges_;
+};
+
+}  // namespace
+
+Platform build_platform(const config::Scenario& scenario) {
+  auto* zone = sg4::create_full_zone("cluster");
+  TopologyBuilder topology(zone);
+  Platform platform;
+  const auto& node = scenario.node;
+  const std::size_t fabric = topology.add_vertex(nullptr);
+  for (int n = 0; n < scenario.nodes; ++n) {
+    const std::string prefix = "node" + std::to_string(n);
+    auto* cpu = zone->create_host(prefix + "-cpu", kCpuSpeed);
+    platform.cpus.push_back(cpu);
+    const std::size_t cpu_v = topology.add_vertex(cpu);
+    if (scenario.nodes > 1)
+      topology.connect(cpu_v, fabric, prefix + "-cpu-nic", node.nic_bandwidth, node.nic_latency);
+    const std::size_t nvswitch = node.nvswitch ? topology.add_vertex(nullptr) : 0;
+    std::vector<std::size_t> gpu_v;
+    platform.gpus.emplace_back();
+    for (int g = 0; g < node.gpus; ++g) {
+      const std::string name = prefix + "-gpu" + std::to_string(g);
+      auto* gpu = zone->create_host(name, scenario.gpu.flops);
+      platform.gpus.back().push_back(gpu);
+      gpu_v.push_back(topology.add_vertex(gpu));
+      topology.connect(gpu_v.back(), cpu_v, name + "-pcie", scenario.gpu.pcie_bandwidth, node.pcie_latency);
+      if (node.nvswitch)
+        topology.connect(gpu_v.back(), nvswitch, name + "-nvlink", scenario.gpu.nvlink_bandwidth, node.nvlink_latency);
+      if (scenario.nodes > 1 && node.nic_bandwidth > 0)
+        topology.connect(gpu_v.back(), fabric, name + "-nic", node.nic_bandwidth, node.nic_latency);
+    }
+    if (!node.nvswitch && node.gpus > 1) {
+      // Point-to-point NVLink mesh: a GPU's links share its total NVLink bandwidth.
+      const double per_link = scenario.gpu.nvlink_bandwidth / (node.gpus - 1);
+      for (int a = 0; a < node.gpus; ++a)
+        for (int b = a + 1; b < node.gpus; ++b)
+          topology.connect(gpu_v[a], gpu_v[b], prefix + "-nvlink-" + std::to_string(a) + "-" + std::to_string(b),
+                           per_link, node.nvlink_latency);
+    }
+  }
+  platform.routes = topology.add_routes();
+  platform.links = topology.links();
+  zone->seal();
+  return platform;
+}
+
+}  // namespace kvsim::engine

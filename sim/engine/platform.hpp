@@ -1,0 +1,29 @@
+// Builds the SimGrid platform of a scenario: one host per GPU (speed = its peak FLOP/s) and
+// one host per node for the CPU side; NVLink (through the node's NVSwitch, or point to
+// point), PCIe (GPU to host) and NICs (GPU and host to the cluster fabric) as full-duplex
+// links with datasheet bandwidth and latency. The topology is a Boost.Graph whose routes
+// are shortest paths weighted by the time to move a 1 MiB message (latency + size /
+// bandwidth), so a route prefers NVLink over PCIe + NIC; SimGrid's own zones would route
+// by hop count.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <simgrid/s4u/Host.hpp>
+
+#include "sim/config/scenario.hpp"
+
+namespace kvsim::engine {
+
+struct Platform {
+  std::vector<std::vector<simgrid::s4u::Host*>> gpus;  // [node][gpu]
+  std::vector<simgrid::s4u::Host*> cpus;               // [node]
+  std::size_t links = 0;
+  std::size_t routes = 0;
+};
+
+// Must be called once, after the Engine exists and before actors start.
+Platform build_platform(const config::Scenario& scenario);
+
+}  // namespace kvsim::engine

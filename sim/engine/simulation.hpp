@@ -1,0 +1,36 @@
+// One simulation run: SimGrid engine, platform, instances, router and injector.
+//
+// Actors: one Injector (releases requests at their arrival times and routes them) and one
+// actor per serving instance running the engine loop (plan → wait → apply). An instance
+// waits on a condition variable with a deadline at the end of its planned step(s); an
+// arrival wakes it early, and the plan is cut at the next step boundary.
+//
+// Tie-break for simultaneous events: a request that arrives at exactly the end of a step is
+// seen by the scheduling done at that boundary (the instance yields once before planning,
+// so every actor woken at the same instant runs first).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/config/scenario.hpp"
+#include "sim/results/records.hpp"
+
+namespace kvsim::engine {
+
+struct RunOptions {
+  bool progress = false;  // progress line on stderr
+  bool verbose = false;   // SimGrid/kvsim logs at info level
+};
+
+struct RunOutput {
+  std::vector<results::RequestRecord> requests;  // sorted by request id
+  double sim_duration = 0;                       // s
+  std::uint64_t steps = 0;                       // engine steps over all instances
+  std::uint64_t waits = 0;                       // SimGrid waits of instance actors (events)
+};
+
+RunOutput simulate(config::Scenario& scenario, const RunOptions& options);
+
+}  // namespace kvsim::engine

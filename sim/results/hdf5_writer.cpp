@@ -1,0 +1,424 @@
+// The run's HDF5 results file (schema documented in results/README.md, schema_version 1).
+//
+// Every table is a 1-D compound dataset described by a list of columns (name, C++ member,
+// unit); the HDF5 types are derived from the member's C++ type, so a column can never be
+// declared with a type that disagrees with the struct. New tables (per-tier counters,
+// per-instance time series) are one more column list and one more write_table() call.
+//
+// Files appear only complete: everything is written to "<path>.tmp-<pid>" and renamed once
+// every handle is closed; any failure removes the temporary file and becomes an InputError
+// naming the path, because an unwritable output path is a user input problem.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "sim/results/records.hpp"
+#include "sim/util/error.hpp"
+
+namespace kvsim::results {
+
+namespace {
+
+constexpr int schema_version = 1;
+constexpr unsigned deflate_level = 4;
+// About 1 MiB of rows per chunk: large enough for deflate to work well, small enough that
+// reading a few rows does not decompress megabytes.
+constexpr std::size_t chunk_bytes = 1 << 20;
+
+// Internal failure; write_hdf5 turns it into an InputError naming the output path.
+struct WriteFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The most specific message on HDF5's error stack (the deepest frame), e.g.
+// "unable to open file: name = '...', errno = 13, error message = 'Permission denied'".
+std::string hdf5_error_detail() {
+  std::string detail;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
+        if (error->desc != nullptr && error->desc[0] != '\0') {
+          *static_cast<std::string*>(data) = error->desc;
+        }
+        return 0;
+      },
+      &detail);
+  H5Eclear2(H5E_DEFAULT);
+  return detail;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  const std::string detail = hdf5_error_detail();
+  throw WriteFailure(detail.empty() ? what : what + " (HDF5: " + detail + ")");
+}
+
+hid_t check_id(hid_t id, const std::string& what) {
+  if (id < 0) fail(what);
+  return id;
+}
+
+void check(herr_t status, const std::string& what) {
+  if (status < 0) fail(what);
+}
+
+// Owns one HDF5 identifier of any kind (file, dataset, type, space, property list, attribute).
+class Hid {
+ public:
+  Hid() = default;
+  explicit Hid(hid_t id) : id_(id) {}
+  Hid(hid_t id, const std::string& what) : id_(check_id(id, what)) {}
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+  Hid(Hid&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)) {}
+  Hid& operator=(Hid&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+    }
+    return *this;
+  }
+  ~Hid() { reset(); }
+
+  hid_t get() const { return id_; }
+  operator hid_t() const { return id_; }  // NOLINT: lets a Hid go straight into H5 calls
+
+  // Closing may flush (a file's close writes its metadata), so the caller can check it.
+  herr_t close() {
+    if (id_ < 0) return 0;
+    const hid_t id = std::exchange(id_, H5I_INVALID_HID);
+    switch (H5Iget_type(id)) {
+      case H5I_FILE: return H5Fclose(id);
+      case H5I_DATASET: return H5Dclose(id);
+      case H5I_DATATYPE: return H5Tclose(id);
+      case H5I_DATASPACE: return H5Sclose(id);
+      case H5I_ATTR: return H5Aclose(id);
+      case H5I_GENPROP_LST: return H5Pclose(id);
+      default: return H5Idec_ref(id) < 0 ? -1 : 0;
+    }
+  }
+
+ private:
+  void reset() { close(); }
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+// Turns HDF5's automatic error printing off for the duration of a write (failures become
+// exceptions with the message attached) and restores the caller's handler afterwards.
+class QuietErrors {
+ public:
+  QuietErrors() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  QuietErrors(const QuietErrors&) = delete;
+  QuietErrors& operator=(const QuietErrors&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+// ----- column types ---------------------------------------------------------------------
+// Memory types are the native ones (what the struct holds); file types are explicit
+// little-endian so the file reads the same on any machine.
+
+struct ColumnTypes {
+  Hid memory;
+  Hid file;
+};
+
+template <class T>
+ColumnTypes column_types() {
+  const auto pair = [](hid_t memory, hid_t file) {
+    return ColumnTypes{Hid(H5Tcopy(memory), "cannot copy a native type"),
+                       Hid(H5Tcopy(file), "cannot copy a file type")};
+  };
+  if constexpr (std::is_same_v<T, std::uint64_t>) {
+    return pair(H5T_NATIVE_UINT64, H5T_STD_U64LE);
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    return pair(H5T_NATIVE_INT64, H5T_STD_I64LE);
+  } else if constexpr (std::is_same_v<T, std::uint32_t>) {
+    return pair(H5T_NATIVE_UINT32, H5T_STD_U32LE);
+  } else if constexpr (std::is_same_v<T, std::int32_t>) {
+    return pair(H5T_NATIVE_INT32, H5T_STD_I32LE);
+  } else if constexpr (std::is_same_v<T, double>) {
+    return pair(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE);
+  } else if constexpr (std::is_same_v<T, RequestStatus>) {
+    static_assert(sizeof(RequestStatus) == 1);
+    // An enum keeps the names in the file, so readers need not know the numbering.
+    const auto make = [](hid_t base) {
+      Hid type(H5Tenum_create(base), "cannot create the status enum type");
+      for (const RequestStatus s :
+           {RequestStatus::completed, RequestStatus::rejected, RequestStatus::unfinished}) {
+        const auto value = static_cast<std::uint8_t>(s);
+        check(H5Tenum_insert(type, to_string(s), &value), "cannot build the status enum type");
+      }
+      return type;
+    };
+    return ColumnTypes{make(H5T_NATIVE_UINT8), make(H5T_STD_U8LE)};
+  } else {
+    static_assert(!sizeof(T), "no HDF5 column type for this C++ type");
+  }
+}
+
+struct Column {
+  std::string name;
+  std::string unit;  // "-" for dimensionless counts and identifiers
+  std::size_t offset = 0;
+  ColumnTypes types;
+};
+
+// Offset of a (possibly nested) member, measured on a real object rather than with offsetof,
+// which would need the member name as a token.
+template <class Row, class T>
+std::size_t offset_in(const Row& probe, const T& member) {
+  return static_cast<std::size_t>(reinterpret_cast<const char*>(&member) -
+                                  reinterpret_cast<const char*>(&probe));
+}
+
+template <class Row, class T>
+Column column(std::string name, T Row::*member, std::string unit) {
+  const Row probe{};
+  return {std::move(name), std::move(unit), offset_in(probe, probe.*member), column_types<T>()};
+}
+
+template <class Row, class Inner, class T>
+Column column(std::string name, Inner Row::*outer, T Inner::*member, std::string unit) {
+  const Row probe{};
+  return {std::move(name), std::move(unit), offset_in(probe, (probe.*outer).*member),
+          column_types<T>()};
+}
+
+// ----- writing ----------------------------------------------------------------------------
+
+Hid utf8_string_type() {
+  Hid type(H5Tcopy(H5T_C_S1), "cannot create a string type");
+  check(H5Tset_size(type, H5T_VARIABLE), "cannot create a string type");
+  check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot create a string type");
+  return type;
+}
+
+void write_string_attribute(hid_t object, const char* name, const std::string& value) {
+  const std::string what = std::string("cannot write attribute ") + name;
+  const Hid type = utf8_string_type();
+  const Hid space(H5Screate(H5S_SCALAR), what);
+  const Hid attribute(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), what);
+  const char* text = value.c_str();
+  check(H5Awrite(attribute, type, &text), what);
+}
+
+void write_string_array_attribute(hid_t object, const char* name,
+                                  const std::vector<std::string>& values) {
+  const std::string what = std::string("cannot write attribute ") + name;
+  const Hid type = utf8_string_type();
+  const hsize_t dims[1] = {values.size()};
+  const Hid space(H5Screate_simple(1, dims, nullptr), what);
+  const Hid attribute(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), what);
+  std::vector<const char*> texts;
+  for (const std::string& v : values) texts.push_back(v.c_str());
+  check(H5Awrite(attribute, type, texts.data()), what);
+}
+
+template <class T>
+void write_scalar_attribute(hid_t object, const char* name, const T& value) {
+  const std::string what = std::string("cannot write attribute ") + name;
+  const ColumnTypes types = column_types<T>();
+  const Hid space(H5Screate(H5S_SCALAR), what);
+  const Hid attribute(H5Acreate2(object, name, types.file, space, H5P_DEFAULT, H5P_DEFAULT), what);
+  check(H5Awrite(attribute, types.memory, &value), what);
+}
+
+struct TableOptions {
+  bool compress = true;  // chunk + shuffle + deflate (only when there are rows)
+};
+
+// Writes rows (row_count structs of row_size bytes at rows) as the compound dataset `name`,
+// with a `units` string-array attribute aligned with the columns.
+void write_table(hid_t parent, const std::string& name, const std::vector<Column>& columns,
+                 const void* rows, std::size_t row_size, std::size_t row_count,
+                 TableOptions options) {
+  const std::string what = "cannot write dataset /" + name;
+
+  // The memory type mirrors the struct, padding included; the file type is packed, and
+  // HDF5 converts member by member, matching by name.
+  const Hid memory_type(H5Tcreate(H5T_COMPOUND, row_size), what);
+  std::size_t file_size = 0;
+  for (const Column& c : columns) {
+    check(H5Tinsert(memory_type, c.name.c_str(), c.offset, c.types.memory), what);
+    file_size += H5Tget_size(c.types.file);
+  }
+  const Hid file_type(H5Tcreate(H5T_COMPOUND, file_size), what);
+  std::size_t file_offset = 0;
+  for (const Column& c : columns) {
+    check(H5Tinsert(file_type, c.name.c_str(), file_offset, c.types.file), what);
+    file_offset += H5Tget_size(c.types.file);
+  }
+
+  const hsize_t dims[1] = {row_count};
+  const Hid space(H5Screate_simple(1, dims, nullptr), what);
+  const Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), what);
+  // Without timestamps in object headers, equal results give byte-equal datasets.
+  check(H5Pset_obj_track_times(dcpl, false), what);
+  if (options.compress && row_count > 0) {
+    const hsize_t chunk[1] = {std::max<hsize_t>(1, std::min<hsize_t>(row_count, chunk_bytes / row_size))};
+    check(H5Pset_chunk(dcpl, 1, chunk), what);
+    check(H5Pset_shuffle(dcpl), what);
+    check(H5Pset_deflate(dcpl, deflate_level), what);
+  }
+  const Hid dataset(
+      H5Dcreate2(parent, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), what);
+  if (row_count > 0) {
+    check(H5Dwrite(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), what);
+  }
+
+  std::vector<std::string> units;
+  for (const Column& c : columns) units.push_back(c.unit);
+  write_string_array_attribute(dataset, "units", units);
+}
+
+template <class Row>
+void write_table(hid_t parent, const std::string& name, const std::vector<Column>& columns,
+                 std::span<const Row> rows, TableOptions options = {}) {
+  write_table(parent, name, columns, rows.data(), sizeof(Row), rows.size(), options);
+}
+
+// ----- the tables -------------------------------------------------------------------------
+
+std::vector<Column> request_columns() {
+  using R = RequestRecord;
+  std::vector<Column> c;
+  c.push_back(column("id", &R::id, "-"));
+  c.push_back(column("session", &R::session, "-"));
+  c.push_back(column("parent", &R::parent, "-"));
+  c.push_back(column("turn", &R::turn, "-"));
+  c.push_back(column("instance", &R::instance, "-"));
+  c.push_back(column("arrival", &R::arrival, "s"));
+  c.push_back(column("first_token", &R::first_token, "s"));
+  c.push_back(column("finish", &R::finish, "s"));
+  c.push_back(column("ttft", &R::ttft, "s"));
+  c.push_back(column("tpot", &R::tpot, "s"));
+  c.push_back(column("e2e", &R::e2e, "s"));
+  c.push_back(column("input_tokens", &R::input_tokens, "tokens"));
+  c.push_back(column("output_tokens", &R::output_tokens, "tokens"));
+  c.push_back(column("cached_tokens", &R::cached_tokens, "tokens"));
+  c.push_back(column("preemptions", &R::preemptions, "-"));
+  c.push_back(column("status", &R::status, "-"));
+  return c;
+}
+
+std::vector<Column> summary_columns() {
+  using S = Summary;
+  using P = Percentiles;
+  std::vector<Column> c;
+  c.push_back(column("requests", &S::requests, "-"));
+  c.push_back(column("completed", &S::completed, "-"));
+  c.push_back(column("rejected", &S::rejected, "-"));
+  c.push_back(column("unfinished", &S::unfinished, "-"));
+  c.push_back(column("sim_duration", &S::sim_duration, "s"));
+  c.push_back(column("throughput_rps", &S::throughput_rps, "1/s"));
+  c.push_back(column("output_tokens_per_s", &S::output_tokens_per_s, "tokens/s"));
+  const std::pair<const char*, Percentiles S::*> latencies[] = {
+      {"ttft", &S::ttft}, {"tpot", &S::tpot}, {"e2e", &S::e2e}};
+  for (const auto& [prefix, member] : latencies) {
+    const std::string p = prefix;
+    c.push_back(column(p + "_p50", member, &P::p50, "s"));
+    c.push_back(column(p + "_p90", member, &P::p90, "s"));
+    c.push_back(column(p + "_p99", member, &P::p99, "s"));
+    c.push_back(column(p + "_mean", member, &P::mean, "s"));
+  }
+  c.push_back(column("prefix_hit_ratio", &S::prefix_hit_ratio, "-"));
+  c.push_back(column("preemptions", &S::preemptions, "-"));
+  c.push_back(column("wall_time", &S::wall_time, "s"));
+  c.push_back(column("requests_per_wall_second", &S::requests_per_wall_second, "1/s"));
+  return c;
+}
+
+std::string describe_errno(int error) {
+  if (error == EACCES || error == EPERM || error == EROFS) return "directory is not writable";
+  if (error != 0) return std::strerror(error);
+  return "";
+}
+
+// Sets created once the temporary file exists, so the caller knows whether to remove it.
+void write_file(const std::string& temp_path, const RunMetadata& metadata,
+                std::span<const RequestRecord> requests, const Summary& summary, bool& created) {
+  errno = 0;
+  Hid file(H5Fcreate(temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  if (file.get() < 0) {
+    const std::string reason = describe_errno(errno);
+    fail("cannot create file" + (reason.empty() ? std::string() : ": " + reason));
+  }
+  created = true;
+
+  write_table(file, "requests", request_columns(), requests);
+  write_table(file, "summary", summary_columns(), std::span<const Summary>(&summary, 1),
+              {.compress = false});
+
+  write_scalar_attribute(file, "schema_version", std::int32_t{schema_version});
+  write_string_attribute(file, "kvsim_version", metadata.kvsim_version);
+  write_string_attribute(file, "git_revision", metadata.git_revision);
+  write_string_attribute(file, "simgrid_version", metadata.simgrid_version);
+  write_string_attribute(file, "command_line", metadata.command_line);
+  write_string_attribute(file, "config", metadata.config_toml);
+  write_scalar_attribute(file, "seed", metadata.seed);
+  write_scalar_attribute(file, "wall_time", metadata.wall_time);
+
+  // Closing writes the superblock and metadata cache, so a full disk shows up here.
+  check(file.close(), "cannot finish writing the file");
+}
+
+}  // namespace
+
+void write_hdf5(const std::string& path, const RunMetadata& metadata,
+                std::span<const RequestRecord> requests, const Summary& summary) {
+  namespace fs = std::filesystem;
+  const auto error = [&](const std::string& message) {
+    return InputError(path, 0, "output", message);
+  };
+
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) throw error("cannot create directory " + parent.string() + ": " + ec.message());
+  }
+
+  const std::string temp_path = path + ".tmp-" + std::to_string(::getpid());
+  // If creating the temporary file failed, something else may own that name (e.g. a
+  // directory), so only a file we created is removed.
+  bool temp_created = false;
+  try {
+    const QuietErrors quiet;
+    write_file(temp_path, metadata, requests, summary, temp_created);
+  } catch (const WriteFailure& failure) {
+    std::error_code ignored;
+    if (temp_created) fs::remove(temp_path, ignored);
+    throw error(failure.what());
+  } catch (...) {
+    std::error_code ignored;
+    if (temp_created) fs::remove(temp_path, ignored);
+    throw;
+  }
+
+  std::error_code ec;
+  fs::rename(temp_path, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(temp_path, ignored);
+    throw error("cannot rename " + temp_path + " to the output path: " + ec.message());
+  }
+}
+
+}  // namespace kvsim::results

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Configures and builds kvsim (Release) into build/ after installing missing packages.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/tools/setup.sh"
+jobs="$(nproc 2>/dev/null || echo 2)"
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$root/build" -j "$jobs" "$@"

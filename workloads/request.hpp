@@ -1,0 +1,55 @@
+// The canonical request every workload source (trace reader or generator) produces.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kvsim::workload {
+
+// Identity of one KV block: a hash chained over the whole prefix up to and including the
+// block, so two equal identities mean two equal prefixes.
+using BlockId = std::uint64_t;
+
+struct Request {
+  std::uint64_t id = 0;       // unique, assigned by the source in arrival order
+  std::uint64_t session = 0;  // conversation (or client) the request belongs to
+  std::int64_t parent = -1;   // id of the previous turn of the session, -1 for a first turn
+  std::uint32_t turn = 1;     // 1 for the first turn of a session
+  std::uint16_t category = 0; // index into the source's category names ("chat", "api", ...)
+  double arrival = 0.0;       // seconds since the start of the run
+  std::uint32_t input_tokens = 0;
+  std::uint32_t output_tokens = 0;
+  // One identity per block of the input, ceil(input_tokens / block_size) of them; the last
+  // one may cover a partial block (engines cache only full blocks). Empty means "every
+  // block of this request is unique" (traces without hashes), which saves the memory.
+  std::vector<BlockId> blocks;
+};
+
+// Chains a content hash onto a prefix identity (splitmix64-style mixing, stable across
+// platforms and runs). chain_block(0, h) starts a prefix.
+constexpr BlockId chain_block(BlockId prefix, std::uint64_t content) {
+  std::uint64_t x = prefix ^ (content + 0x9e3779b97f4a7c15ULL + (prefix << 6) + (prefix >> 2));
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// A stream of requests in non-decreasing arrival order.
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Next request, or nullopt at the end of the stream.
+  virtual std::optional<Request> next() = 0;
+  // Number of requests the source will produce when known in advance (0 if unknown);
+  // used for progress reporting only.
+  virtual std::uint64_t expected_count() const { return 0; }
+  // Category names indexed by Request::category.
+  virtual const std::vector<std::string>& categories() const = 0;
+};
+
+}  // namespace kvsim::workload

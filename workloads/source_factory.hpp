@@ -1,0 +1,43 @@
+// Builds the run's workload Source from the [workload] config section. Generators are
+// registered in one table in source_factory.cpp: adding one is its own file plus one line
+// there. Trace readers will join through the same entry point.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/util/random.hpp"
+#include "workloads/request.hpp"
+
+namespace kvsim::config {
+class Section;
+}
+
+namespace kvsim::workload {
+
+struct GeneratorInfo {
+  std::string_view name;     // value of `generator` in the config
+  std::string_view summary;  // one line for `kvsim list`
+  // Reads (and so documents, for `kvsim describe`) the generator's parameters.
+  void (*read_params)(config::Section& section);
+  // Reads the parameters from section and builds the generator on rng.
+  std::unique_ptr<Source> (*build)(config::Section& section, Rng rng, std::uint32_t block_size,
+                                   const std::string& base_dir);
+};
+
+std::span<const GeneratorInfo> workload_generators();
+std::vector<std::string> workload_generator_names();
+
+// Reads `generator` (default "chat") and that generator's parameters from
+// workload_section, and builds it on the stream Rng::stream(seed, "workload").
+// block_size is the KV block size in tokens; base_dir is the directory relative file
+// names in the section are resolved against (the config file's directory, "" = cwd).
+// The caller calls workload_section.finish() afterwards.
+std::unique_ptr<Source> make_source(config::Section& workload_section, std::uint64_t seed,
+                                    std::uint32_t block_size, const std::string& base_dir);
+
+}  // namespace kvsim::workload
