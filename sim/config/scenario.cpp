@@ -250,7 +250,11 @@ std::string_view default_scenario_text() { return find_embedded("scenario", "def
 Scenario load_scenario(const LoadOptions& options) {
   Scenario scenario;
   toml::table doc;
-  if (options.config_path.empty()) {
+  if (options.config_text) {
+    scenario.source = "<text>";
+    scenario.base_dir = ".";
+    doc = parse_toml(*options.config_text, scenario.source);
+  } else if (options.config_path.empty()) {
     scenario.source = kDefaultSource;
     scenario.base_dir = ".";
     doc = parse_toml(default_scenario_text(), kDefaultSource);

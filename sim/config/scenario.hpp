@@ -56,7 +56,8 @@ struct Scenario {
 };
 
 struct LoadOptions {
-  std::string config_path;             // empty: the embedded default scenario
+  std::string config_path;             // empty: the embedded default scenario (or config_text)
+  std::optional<std::string> config_text;  // TOML given in memory (tests, tools), source "<text>"
   std::vector<std::string> overrides;  // "dotted.key=value"
   std::optional<std::uint64_t> seed;
   std::optional<std::string> output;
