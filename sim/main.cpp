@@ -145,8 +145,8 @@ int command_run(const std::vector<std::string>& args, const std::string& command
     if (!scenario.output_path.empty()) table_out << "results: " << scenario.output_path << "\n";
   }
   if (run.json) {
-    results::print_summary_json(std::cout, summary);
-    std::cout << std::endl;
+    results::print_summary_json(std::cout, summary);  // ends with its own newline
+    std::cout.flush();
   }
   return 0;
 }

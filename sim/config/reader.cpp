@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace kvsim::config {
@@ -295,8 +296,28 @@ void apply_override(toml::table& doc, std::string_view assignment) {
   try {
     parsed = toml::parse("x = " + value_text, std::string_view("--set"));
   } catch (const toml::parse_error&) {
-    parsed = toml::table{};
-    parsed.insert("x", value_text);
+    // Re-parsed as a quoted TOML string rather than inserted directly, so the node carries
+    // the "--set" source like every other override and errors point at the command line.
+    std::string quoted = "x = \"";
+    for (const char c : value_text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        quoted.push_back('\\');
+        quoted.push_back(c);
+      } else if (u < 0x20 || u == 0x7f) {
+        char escape[8];
+        std::snprintf(escape, sizeof escape, "\\u%04X", unsigned{u});
+        quoted += escape;
+      } else {
+        quoted.push_back(c);
+      }
+    }
+    quoted.push_back('"');
+    try {
+      parsed = toml::parse(quoted, std::string_view("--set"));
+    } catch (const toml::parse_error& e) {
+      throw InputError("--set", 0, key, "cannot read the value: " + std::string(e.description()));
+    }
   }
   toml::table* target = &doc;
   std::string_view rest = key;

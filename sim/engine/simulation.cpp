@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <unordered_map>
 
@@ -29,16 +30,29 @@ struct Instance {
   std::unique_ptr<scheduling::ServingEngine> engine;
   sg4::MutexPtr mutex = sg4::Mutex::create();
   sg4::ConditionVariablePtr wakeup = sg4::ConditionVariable::create();
+  double wake_time = -1;  // exact time of the arrival that last notified wakeup
 };
 
 // State shared by the actors of one run. Actors are cooperative (one runs at a time), so
 // plain members need no locking.
+//
+// Time: the engine's step ends and the requests' arrivals are exact (computed by kvsim);
+// SimGrid's clock reaches a deadline only to within rounding (it converts absolute
+// deadlines into durations and back). So the actors keep their own exact notion of "now"
+// and use SimGrid only to wait and to order events; ties between an arrival and a step end
+// are resolved on the exact values, never on the clock.
 struct Cluster {
   const config::Scenario* scenario = nullptr;
   std::vector<std::unique_ptr<Instance>> instances;
   std::vector<const scheduling::ServingEngine*> views;
   std::unique_ptr<scheduling::routing::Router> router;
-  bool arrivals_done = false;
+
+  // Arrival time of the next request the injector will release (+inf when none is left).
+  double next_arrival = 0;
+  // Signalled after every release, for instances waiting at a step boundary for an arrival
+  // due at that same instant.
+  sg4::MutexPtr release_mutex = sg4::Mutex::create();
+  sg4::ConditionVariablePtr released = sg4::ConditionVariable::create();
 
   std::vector<results::RequestRecord> records;
   std::unordered_map<std::uint64_t, std::size_t> slot_of;  // request id → records index
@@ -58,24 +72,39 @@ struct Cluster {
     r.preemptions = seq.preemptions;
     r.status = results::RequestStatus::completed;
     ++done;
-    progress->update(sg4::Engine::get_clock(), done);
+    progress->update(seq.finish, done);
+  }
+
+  // Blocks until every request arriving at or before t has been released, so that a
+  // request arriving exactly at a step boundary is seen by that boundary's scheduling.
+  void await_releases_until(double t) {
+    if (next_arrival > t) return;
+    std::unique_lock lock(*release_mutex);
+    while (next_arrival <= t) released->wait(lock);
   }
 };
 
 void injector(Cluster* cluster) {
   const double limit = cluster->scenario->time_limit;
   auto& source = *cluster->scenario->workload;
+  double last_arrival = 0;
   while (auto request = source.next()) {
-    if (request->arrival > limit) break;
-    if (request->arrival > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(request->arrival);
-    const double now = sg4::Engine::get_clock();
+    const double now = request->arrival;
+    if (now > limit) break;
+    if (now < last_arrival)
+      throw std::runtime_error("workload produced request " + std::to_string(request->id) +
+                               " out of arrival order (" + std::to_string(now) + " s after " +
+                               std::to_string(last_arrival) + " s)");
+    last_arrival = now;
+    cluster->next_arrival = now;
+    if (now > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(now);
 
     results::RequestRecord record;
     record.id = request->id;
     record.session = request->session;
     record.parent = request->parent;
     record.turn = request->turn;
-    record.arrival = request->arrival;
+    record.arrival = now;
     record.input_tokens = request->input_tokens;
     record.output_tokens = request->output_tokens;
     if (!cluster->slot_of.emplace(request->id, cluster->records.size()).second)
@@ -87,18 +116,25 @@ void injector(Cluster* cluster) {
     const bool fits = instance.engine->can_ever_fit(*request);
     if (!fits) record.status = results::RequestStatus::rejected;
     cluster->records.push_back(record);
-    if (!fits) {
-      XBT_INFO("request %llu rejected: %u+%u tokens exceed instance %d's KV capacity", (unsigned long long)request->id,
-               request->input_tokens, request->output_tokens, instance.index);
+    if (fits) {
+      instance.engine->enqueue(std::move(*request));
+      instance.wake_time = now;
+      instance.wakeup->notify_one();
+    } else {
+      XBT_INFO("request %llu rejected: %u+%u tokens can never fit instance %d", (unsigned long long)record.id,
+               record.input_tokens, record.output_tokens, instance.index);
       ++cluster->done;
-      continue;
     }
-    instance.engine->enqueue(std::move(*request));
-    instance.wakeup->notify_one();
     cluster->progress->update(now, cluster->done);
+    cluster->next_arrival = std::numeric_limits<double>::infinity();  // until the next one is read
+    cluster->released->notify_all();
   }
-  cluster->arrivals_done = true;
-  for (auto& instance : cluster->instances) instance->wakeup->notify_all();
+  cluster->next_arrival = std::numeric_limits<double>::infinity();
+  cluster->released->notify_all();
+  for (auto& instance : cluster->instances) {
+    instance->wake_time = -1;
+    instance->wakeup->notify_all();
+  }
 }
 
 void serve(Cluster* cluster, Instance* instance) {
@@ -106,33 +142,47 @@ void serve(Cluster* cluster, Instance* instance) {
   auto& engine = *instance->engine;
   std::unique_lock lock(*instance->mutex);
   const auto on_finish = [&](const scheduling::Sequence& seq) { cluster->finished(seq, instance->index); };
-  while (sg4::Engine::get_clock() < limit) {
+  const auto wait_until = [&](double deadline) {
+    ++cluster->waits;
+    if (std::isinf(deadline)) {
+      instance->wakeup->wait(lock);
+      return std::cv_status::no_timeout;
+    }
+    return instance->wakeup->wait_until(lock, deadline);
+  };
+
+  double now = 0;  // exact time of this instance
+  while (now <= limit) {
     if (engine.idle()) {
-      if (cluster->arrivals_done) break;
-      if (std::isinf(limit))
-        instance->wakeup->wait(lock);
-      else
-        instance->wakeup->wait_until(lock, limit);
-      ++cluster->waits;
+      if (std::isinf(cluster->next_arrival)) break;  // nothing queued, nothing to come
+      if (wait_until(limit) == std::cv_status::timeout) break;
+      if (instance->wake_time >= now) now = instance->wake_time;
       continue;
     }
-    if (!engine.plan(sg4::Engine::get_clock(), limit))
+    cluster->await_releases_until(now);
+    if (!engine.plan(now, limit))
       throw std::logic_error("instance " + std::to_string(instance->index) + " has queued work but cannot plan a step");
     // Wait for the end of the plan; an arrival cuts it at the next step boundary.
-    double target = engine.step_end(engine.planned_steps() - 1);
+    std::size_t last = engine.planned_steps() - 1;
     while (true) {
-      instance->wakeup->wait_until(lock, std::min(target, limit));
-      ++cluster->waits;
-      const double now = sg4::Engine::get_clock();
-      if (now >= target || now >= limit) break;
-      const std::size_t done = engine.steps_done_by(now);
-      target = (done > 0 && engine.step_end(done - 1) == now) ? now : engine.step_end(done);
-      if (target == now) break;
+      const double target = engine.step_end(last);
+      if (target > limit) {  // the run ends before this step does
+        while (wait_until(limit) != std::cv_status::timeout) {
+        }
+        return;
+      }
+      if (wait_until(target) == std::cv_status::timeout) break;
+      const double t = instance->wake_time;
+      const std::size_t done = engine.steps_done_by(t);
+      if (t < now || done > last) continue;  // a wake-up that cuts nothing
+      if (done > 0 && engine.step_end(done - 1) == t) {
+        last = done - 1;  // the arrival is exactly at a boundary: stop there
+        break;
+      }
+      last = done;  // stop at the end of the step in progress
     }
-    if (sg4::Engine::get_clock() > limit || (sg4::Engine::get_clock() == limit && target > limit)) break;
-    // Let arrivals at this very instant reach the queue before the next plan.
-    sg4::this_actor::yield();
-    engine.apply(engine.steps_done_by(sg4::Engine::get_clock()), on_finish);
+    now = engine.step_end(last);
+    engine.apply(last + 1, on_finish);
   }
 }
 

@@ -5,9 +5,12 @@
 // waits on a condition variable with a deadline at the end of its planned step(s); an
 // arrival wakes it early, and the plan is cut at the next step boundary.
 //
-// Tie-break for simultaneous events: a request that arrives at exactly the end of a step is
-// seen by the scheduling done at that boundary (the instance yields once before planning,
-// so every actor woken at the same instant runs first).
+// Time is kept exactly by kvsim (step ends are sums of step times, arrivals come from the
+// workload); SimGrid orders the events and provides the waiting. Tie-break for simultaneous
+// events: a request that arrives at exactly the end of a step is seen by the scheduling done
+// at that boundary (an instance at a boundary first waits for every arrival due by then).
+// Instances are otherwise independent; routing at an arrival sees each instance's state as
+// of that instant, counting planned steps that have ended by then.
 #pragma once
 
 #include <cstdint>
