@@ -123,6 +123,8 @@ void Section::record(std::string_view key, toml::node&& value, std::string type,
   }
   const bool seen = std::any_of(context_->docs.begin(), context_->docs.end(),
                                 [&](const ParamDoc& d) { return d.key == full; });
+  // In a layered section the real default is the card's value, not the code's fallback.
+  if (card_) default_text = "from the card";
   if (!seen)
     context_->docs.push_back({full, std::move(type), std::move(default_text), std::move(unit), std::string(help)});
 }
