@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <cstdio>
 #include <sstream>
 
@@ -37,6 +38,13 @@ std::string describe_type(const toml::node& node) {
     case toml::node_type::boolean: return "a boolean";
     default: return "a date/time";
   }
+}
+
+// A TOML float or integer as a double (TOML keeps "3" and "3.0" apart; config does not).
+std::optional<double> plain_number(const toml::node& node) {
+  if (auto v = node.value_exact<double>()) return *v;
+  if (auto i = node.value_exact<std::int64_t>()) return static_cast<double>(*i);
+  return std::nullopt;
 }
 
 std::string range_text(const Range& r) {
@@ -134,10 +142,8 @@ double Section::quantity(std::string_view key, Dimension dim, double default_val
   const toml::node* node = raw(key);
   double value = default_value;
   if (node) {
-    if (auto v = node->value_exact<double>())
+    if (auto v = plain_number(*node))
       value = *v;
-    else if (auto i = node->value_exact<std::int64_t>())
-      value = static_cast<double>(*i);
     else if (auto s = node->value_exact<std::string>()) {
       try {
         value = parse_quantity(*s, dim);
@@ -164,10 +170,8 @@ double Section::number(std::string_view key, double default_value, std::string_v
   const toml::node* node = raw(key);
   double value = default_value;
   if (node) {
-    if (auto v = node->value_exact<double>())
+    if (auto v = plain_number(*node))
       value = *v;
-    else if (auto i = node->value_exact<std::int64_t>())
-      value = static_cast<double>(*i);
     else
       fail_at(node, key, "expected a number, got " + describe_type(*node));
     if (!in_range(value, range)) fail_at(node, key, "expected a number " + range_text(range) + ", got " + render_number(value));
