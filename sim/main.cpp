@@ -121,6 +121,7 @@ int command_run(const std::vector<std::string>& args, const std::string& command
     return 0;
   }
   // Fail on an unwritable output location before spending time on the simulation.
+  if (!scenario.output_path.empty()) results::check_output_path(scenario.output_path);
   engine::RunOptions options;
   options.progress = !run.quiet && isatty(STDERR_FILENO);
   options.verbose = run.verbose;

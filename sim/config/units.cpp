@@ -164,7 +164,8 @@ std::string format_quantity(double value, Dimension dim) {
       scaled = value / factor;
       break;
     }
-  std::snprintf(buffer, sizeof buffer, "%.4g %s%s", scaled, prefix, std::string(si_unit(dim)).c_str());
+  const std::string unit = prefix + std::string(si_unit(dim));
+  std::snprintf(buffer, sizeof buffer, unit.empty() ? "%.4g" : "%.4g %s", scaled, unit.c_str());
   return buffer;
 }
 

@@ -10,6 +10,7 @@
 // naming the path, because an unwritable output path is a user input problem.
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -381,21 +382,46 @@ void write_file(const std::string& temp_path, const RunMetadata& metadata,
 
 }  // namespace
 
+namespace {
+
+InputError output_error(const std::string& path, const std::string& message) {
+  return InputError(path, 0, "output", message);
+}
+
+std::string temp_path_for(const std::string& path) { return path + ".tmp-" + std::to_string(::getpid()); }
+
+void create_parent_directories(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) throw output_error(path, "cannot create directory " + parent.string() + ": " + ec.message());
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  create_parent_directories(path);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw output_error(path, "is a directory, expected a file name");
+  // Probe with the temporary name the writer will use, so a location that would fail at the
+  // end of the run fails before it.
+  const std::string probe = temp_path_for(path);
+  errno = 0;
+  std::FILE* file = std::fopen(probe.c_str(), "wx");
+  if (!file) throw output_error(path, std::string("cannot create a file there: ") + std::strerror(errno));
+  std::fclose(file);
+  fs::remove(probe, ec);
+}
+
 void write_hdf5(const std::string& path, const RunMetadata& metadata,
                 std::span<const RequestRecord> requests, const Summary& summary) {
   namespace fs = std::filesystem;
-  const auto error = [&](const std::string& message) {
-    return InputError(path, 0, "output", message);
-  };
+  const auto error = [&](const std::string& message) { return output_error(path, message); };
+  create_parent_directories(path);
 
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty()) {
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) throw error("cannot create directory " + parent.string() + ": " + ec.message());
-  }
-
-  const std::string temp_path = path + ".tmp-" + std::to_string(::getpid());
+  const std::string temp_path = temp_path_for(path);
   // If creating the temporary file failed, something else may own that name (e.g. a
   // directory), so only a file we created is removed.
   bool temp_created = false;

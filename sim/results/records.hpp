@@ -76,6 +76,10 @@ struct RunMetadata {
   double wall_time = 0;     // s
 };
 
+// Fails early (InputError naming the path) when a results file could not be created at
+// path: parent directories are created, and a probe file is created and removed.
+void check_output_path(const std::string& path);
+
 // Writes the results file atomically: everything goes to "<path>.tmp-<pid>" which is renamed
 // to path only once complete; on any failure the temporary file is removed and an
 // InputError naming the path is thrown. Parent directories are created.

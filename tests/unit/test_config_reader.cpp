@@ -1,0 +1,378 @@
+// Typed config reading (sim/config/reader.hpp): defaults land in the resolved config in SI
+// units, every bad value is an InputError naming file, line and dotted key, unknown keys are
+// rejected with a suggestion (each layer of a card + overrides section at its own file),
+// and command-line overrides parse TOML values and fall back to strings.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "sim/config/reader.hpp"
+#include "sim/util/error.hpp"
+
+using kvsim::InputError;
+using kvsim::config::apply_override;
+using kvsim::config::closest_match;
+using kvsim::config::Dimension;
+using kvsim::config::parse_toml;
+using kvsim::config::Range;
+using kvsim::config::ReadContext;
+using kvsim::config::Section;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Runs f, which must throw an InputError, and returns it (a default one, after a failed
+// check, if it did not throw).
+template <class F>
+InputError input_error(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e;
+  }
+  FAIL_CHECK("expected an InputError");
+  return InputError("", 0, "", "(none)");
+}
+
+// A parsed document plus a root section over it.
+struct Doc {
+  toml::table table;
+  std::shared_ptr<ReadContext> context = std::make_shared<ReadContext>();
+  Doc(const std::string& text, const std::string& source) : table(parse_toml(text, source)) {
+    context->default_source = source;
+  }
+  Section root() { return Section(&table, "", context); }
+};
+
+}  // namespace
+
+TEST_CASE("reader: defaults and given values are recorded in SI into the resolved config") {
+  Doc doc("[instances]\nhbm = \"80GiB\"\n", "cfg.toml");
+  Section root = doc.root();
+  Section inst = root.table("instances");
+  CHECK(inst.path() == "instances");
+  CHECK(inst.integer("count", 8, "serving instances", 1) == 8);
+  CHECK(inst.quantity("hbm", Dimension::bytes, 8e10, "HBM") == 85899345920.0);
+  CHECK(inst.quantity("latency", Dimension::time, 2e-6, "latency") == 2e-6);
+  CHECK(inst.flag("caching", true, "prefix caching") == true);
+  CHECK(inst.text("name", "x", "name") == "x");
+  CHECK(inst.number("util", 0.9, "utilization", Range::fraction()) == 0.9);
+  CHECK_NOTHROW(inst.finish());
+
+  const toml::table& resolved = doc.context->resolved;
+  CHECK(resolved["instances"]["count"].value_exact<std::int64_t>() == 8);
+  CHECK(resolved["instances"]["hbm"].value_exact<double>() == 85899345920.0);
+  CHECK(resolved["instances"]["latency"].value_exact<double>() == 2e-6);
+  CHECK(resolved["instances"]["caching"].value_exact<bool>() == true);
+  CHECK(resolved["instances"]["name"].value_exact<std::string>() == "x");
+  CHECK(resolved["instances"]["util"].value_exact<double>() == 0.9);
+
+  // Documentation is recorded in reading order with type, rendered default and unit.
+  const auto& docs = doc.context->docs;
+  REQUIRE(docs.size() == 6);
+  CHECK(docs[0].key == "instances.count");
+  CHECK(docs[0].type == "integer");
+  CHECK(docs[0].default_value == "8");
+  CHECK(docs[1].key == "instances.hbm");
+  CHECK(docs[1].type == "size in bytes");
+  CHECK(docs[1].default_value == "80 GB");
+  CHECK(docs[1].unit == "B");
+  CHECK(docs[1].help == "HBM");
+  CHECK(docs[2].default_value == "2 us");
+  CHECK(docs[3].default_value == "true");
+  CHECK(docs[4].default_value == "\"x\"");
+}
+
+TEST_CASE("reader: integers accept counts written with a suffix") {
+  Doc doc("n = \"10k\"\nm = 3.0\n", "cfg.toml");
+  Section root = doc.root();
+  CHECK(root.integer("n", 0, "n") == 10000);
+  CHECK(root.integer("m", 0, "m") == 3);
+  CHECK(doc.context->resolved["n"].value_exact<std::int64_t>() == 10000);
+}
+
+TEST_CASE("reader: a wrong type names file line and dotted key") {
+  Doc doc("[run]\nname = \"t\"\n\n[instances]\ncount = \"two\"\ncaching = 1\nhbm = true\nname = 3\n"
+          "rate = \"fast\"\nlat = \"80GiB\"\n",
+          "cfg.toml");
+  Section root = doc.root();
+  Section inst = root.table("instances");
+
+  const InputError count = input_error([&] { inst.integer("count", 8, "count"); });
+  CHECK(count.file() == "cfg.toml");
+  CHECK(count.line() == 5);
+  CHECK(count.field() == "instances.count");
+  CHECK(contains(count.what(), "cfg.toml:5: instances.count: "));
+  CHECK(contains(count.what(), "expected an integer"));
+  CHECK(contains(count.what(), "\"two\""));
+
+  const InputError flag = input_error([&] { inst.flag("caching", true, "caching"); });
+  CHECK(flag.line() == 6);
+  CHECK(contains(flag.what(), "cfg.toml:6: instances.caching: expected true or false, got an integer"));
+
+  const InputError hbm = input_error([&] { inst.quantity("hbm", Dimension::bytes, 0, "hbm"); });
+  CHECK(hbm.line() == 7);
+  CHECK(contains(hbm.what(), "instances.hbm"));
+  CHECK(contains(hbm.what(), "a size in bytes"));
+  CHECK(contains(hbm.what(), "got a boolean"));
+
+  const InputError name = input_error([&] { inst.text("name", "", "name"); });
+  CHECK(name.line() == 8);
+  CHECK(contains(name.what(), "expected a string, got an integer"));
+
+  const InputError rate = input_error([&] { inst.number("rate", 1, "rate"); });
+  CHECK(rate.line() == 9);
+  CHECK(contains(rate.what(), "expected a number, got a string"));
+
+  // A unit of the wrong dimension is reported with the unit parser's explanation.
+  const InputError lat = input_error([&] { inst.quantity("lat", Dimension::time, 0, "lat"); });
+  CHECK(lat.line() == 10);
+  CHECK(lat.field() == "instances.lat");
+  CHECK(contains(lat.what(), "a duration"));
+  CHECK(contains(lat.what(), "GiB"));
+
+  // A scalar where a table belongs.
+  const InputError table = input_error([&] { root.table("run").table("name"); });
+  CHECK(table.line() == 2);
+  CHECK(contains(table.what(), "run.name: expected a table, got a string"));
+}
+
+TEST_CASE("reader: out of range values name the bounds and the value") {
+  Doc doc("util = 1.5\nrate = -1\nbs = 0\nzero = 0\nlat = \"-2ms\"\n", "r.toml");
+  Section root = doc.root();
+  const InputError util = input_error([&] { root.number("util", 0.9, "u", {0, 1, true}); });
+  CHECK(util.line() == 1);
+  CHECK(contains(util.what(), "r.toml:1: util: expected a number between 0 and 1, got 1.5"));
+  const InputError rate = input_error([&] { root.number("rate", 1, "r", Range::positive()); });
+  CHECK(contains(rate.what(), "r.toml:2: rate: expected a number > 0, got -1"));
+  const InputError bs = input_error([&] { root.integer("bs", 16, "b", 1, 1 << 20); });
+  CHECK(contains(bs.what(), "r.toml:3: bs: expected an integer between 1 and 1048576, got 0"));
+  const InputError zero = input_error([&] { root.quantity("zero", Dimension::bytes, 1, "z", Range::positive()); });
+  CHECK(contains(zero.what(), "r.toml:4: zero: "));
+  CHECK(contains(zero.what(), "> 0"));
+  const InputError lat = input_error([&] { root.quantity("lat", Dimension::time, 0, "l"); });
+  CHECK(contains(lat.what(), "r.toml:5: lat: "));
+  CHECK(contains(lat.what(), ">= 0"));
+  CHECK(contains(lat.what(), "-0.002"));
+}
+
+TEST_CASE("reader: choice lists the valid values and suggests the closest") {
+  Doc doc("policy = \"least_lodaed\"\nother = \"zzz\"\n", "c.toml");
+  Section root = doc.root();
+  const std::vector<std::string> routers{"round_robin", "least_loaded"};
+  const InputError near = input_error([&] { root.choice("policy", "round_robin", routers, "router"); });
+  CHECK(near.line() == 1);
+  CHECK(contains(near.what(), "c.toml:1: policy: unknown value \"least_lodaed\""));
+  CHECK(contains(near.what(), "round_robin, least_loaded"));
+  CHECK(contains(near.what(), "did you mean \"least_loaded\"?"));
+  const InputError far = input_error([&] { root.choice("other", "round_robin", routers, "router"); });
+  CHECK(contains(far.what(), "round_robin, least_loaded"));
+  CHECK_FALSE(contains(far.what(), "did you mean"));
+}
+
+TEST_CASE("reader: require reports a missing key at the section") {
+  Doc doc("[gpu]\nflops = 1\n", "g.toml");
+  Section root = doc.root();
+  Section gpu = root.table("gpu");
+  CHECK_NOTHROW(gpu.require("flops"));
+  const InputError missing = input_error([&] { gpu.require("hbm"); });
+  CHECK(missing.file() == "g.toml");
+  CHECK(missing.field() == "gpu.hbm");
+  CHECK(contains(missing.what(), "missing required key"));
+}
+
+TEST_CASE("reader: an unknown key names file line dotted key and the closest valid key") {
+  Doc doc("[run]\nseed = 3\n\n[instances]\ncount = 2\nblok_size = 16\n", "my.toml");
+  Section root = doc.root();
+  Section run = root.table("run");
+  CHECK(run.integer("seed", 1, "seed") == 3);
+  CHECK_NOTHROW(run.finish());
+  Section inst = root.table("instances");
+  inst.integer("count", 8, "count");
+  inst.integer("block_size", 16, "block size");
+  const InputError e = input_error([&] { inst.finish(); });
+  CHECK(e.file() == "my.toml");
+  CHECK(e.line() == 6);
+  CHECK(e.field() == "instances.blok_size");
+  CHECK(contains(e.what(), "my.toml:6: instances.blok_size: unknown key; did you mean \"instances.block_size\"?"));
+  CHECK_NOTHROW(root.finish());  // run and instances were both asked for
+}
+
+TEST_CASE("reader: an unknown key with nothing close lists the valid keys") {
+  Doc doc("count = 2\nzzzzzzzzzz = 1\n", "my.toml");
+  Section root = doc.root();
+  root.integer("count", 8, "count");
+  root.flag("verbose", false, "v");
+  const InputError e = input_error([&] { root.finish(); });
+  CHECK(e.line() == 2);
+  CHECK(contains(e.what(), "my.toml:2: zzzzzzzzzz: unknown key; valid keys here: count, verbose"));
+}
+
+TEST_CASE("reader: an unknown top-level table is rejected") {
+  Doc doc("[run]\nseed = 1\n[instnces]\ncount = 1\n", "t.toml");
+  Section root = doc.root();
+  Section run = root.table("run");
+  run.integer("seed", 1, "seed");
+  root.table("instances");
+  const InputError e = input_error([&] { root.finish(); });
+  CHECK(e.line() == 3);
+  CHECK(contains(e.what(), "t.toml:3: instnces: unknown key; did you mean \"instances\"?"));
+}
+
+TEST_CASE("reader: layered sections take overrides first and report unknown keys at their own file") {
+  const toml::table card = parse_toml("name = \"h100\"\nflops = 1e15\nhbm = \"80GB\"\n", "cards/h100.toml");
+  SUBCASE("values: override first then card then default") {
+    Doc doc("[platform]\n[platform.gpu_spec]\nhbm = \"141GB\"\n", "cfg.toml");
+    Section root = doc.root();
+    Section platform = root.table("platform");
+    Section gpu = platform.layered("gpu_spec", &card);
+    CHECK(gpu.path() == "platform.gpu_spec");
+    CHECK(gpu.has("flops"));
+    CHECK(gpu.has("hbm"));
+    CHECK_FALSE(gpu.has("tdp"));
+    CHECK(gpu.quantity("hbm", Dimension::bytes, 0, "hbm") == 141e9);
+    CHECK(gpu.quantity("flops", Dimension::flop_rate, 0, "flops") == 1e15);
+    CHECK(gpu.quantity("tdp", Dimension::power, 700, "tdp") == 700);
+    CHECK(gpu.text("name", "", "name") == "h100");
+    CHECK_NOTHROW(gpu.finish());
+    CHECK(doc.context->resolved["platform"]["gpu_spec"]["hbm"].value_exact<double>() == 141e9);
+    CHECK(doc.context->resolved["platform"]["gpu_spec"]["flops"].value_exact<double>() == 1e15);
+  }
+  SUBCASE("unknown key in the overrides is reported at the config file") {
+    Doc doc("[platform]\n\n[platform.gpu_spec]\nhbm = \"141GB\"\nhbm_bandwith = 1\n", "cfg.toml");
+    Section root = doc.root();
+    Section platform = root.table("platform");
+    Section gpu = platform.layered("gpu_spec", &card);
+    gpu.text("name", "", "name");
+    gpu.quantity("flops", Dimension::flop_rate, 0, "flops");
+    gpu.quantity("hbm", Dimension::bytes, 0, "hbm");
+    gpu.quantity("hbm_bandwidth", Dimension::bandwidth, 0, "hbm bandwidth");
+    const InputError e = input_error([&] { gpu.finish(); });
+    CHECK(e.file() == "cfg.toml");
+    CHECK(e.line() == 5);
+    CHECK(e.field() == "platform.gpu_spec.hbm_bandwith");
+    CHECK(contains(e.what(), "did you mean \"platform.gpu_spec.hbm_bandwidth\"?"));
+  }
+  SUBCASE("unknown key in the card is reported at the card file") {
+    const toml::table bad_card = parse_toml("name = \"x\"\nflops = 1e15\n\nflps = 2\n", "cards/x.toml");
+    Doc doc("[platform]\n", "cfg.toml");
+    Section root = doc.root();
+    Section platform = root.table("platform");
+    Section gpu = platform.layered("gpu_spec", &bad_card);
+    gpu.text("name", "", "name");
+    gpu.quantity("flops", Dimension::flop_rate, 0, "flops");
+    const InputError e = input_error([&] { gpu.finish(); });
+    CHECK(e.file() == "cards/x.toml");
+    CHECK(e.line() == 4);
+    CHECK(e.field() == "platform.gpu_spec.flps");
+    CHECK(contains(e.what(), "cards/x.toml:4: platform.gpu_spec.flps: unknown key; did you mean"));
+  }
+  SUBCASE("a bad value in the card is reported at the card file") {
+    const toml::table bad_card = parse_toml("name = \"x\"\nflops = \"fast\"\n", "cards/y.toml");
+    Doc doc("", "cfg.toml");
+    Section root = doc.root();
+    Section gpu = root.layered("gpu_spec", &bad_card);
+    const InputError e = input_error([&] { gpu.quantity("flops", Dimension::flop_rate, 0, "flops"); });
+    CHECK(e.file() == "cards/y.toml");
+    CHECK(e.line() == 2);
+    CHECK(e.field() == "gpu_spec.flops");
+  }
+}
+
+TEST_CASE("reader: a TOML syntax error names the source and line") {
+  const InputError e = input_error([] { (void)parse_toml("[run]\nname = \"t\"\n[instances\ncount = 2\n", "bad.toml"); });
+  CHECK(e.file() == "bad.toml");
+  CHECK(e.line() == 3);
+  CHECK(contains(e.what(), "bad.toml:3: TOML syntax error"));
+}
+
+TEST_CASE("reader: apply_override parses TOML values and creates tables") {
+  toml::table doc = parse_toml("[workload]\nrate = 20\n", "cfg.toml");
+  apply_override(doc, "workload.rate=12");
+  apply_override(doc, "instances.hbm_utilization=0.5");
+  apply_override(doc, "instances.prefix_caching=true");
+  apply_override(doc, "a.b.c.list=[1,2]");
+  apply_override(doc, "platform.gpu_spec.hbm=80GiB");
+  apply_override(doc, "run.name=\"quoted\"");
+  apply_override(doc, "run.note=x=y");  // only the first '=' splits key and value
+  apply_override(doc, "run.path=C:\\dir \"x\"\tend");  // quotes, backslash, tab kept verbatim
+
+  CHECK(doc["workload"]["rate"].value_exact<std::int64_t>() == 12);
+  CHECK(doc["instances"]["hbm_utilization"].value_exact<double>() == 0.5);
+  CHECK(doc["instances"]["prefix_caching"].value_exact<bool>() == true);
+  const toml::array* list = doc["a"]["b"]["c"]["list"].as_array();
+  REQUIRE(list != nullptr);
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].value_exact<std::int64_t>() == 1);
+  CHECK((*list)[1].value_exact<std::int64_t>() == 2);
+  CHECK(doc["platform"]["gpu_spec"]["hbm"].value_exact<std::string>() == "80GiB");
+  CHECK(doc["run"]["name"].value_exact<std::string>() == "quoted");
+  CHECK(doc["run"]["note"].value_exact<std::string>() == "x=y");
+  CHECK(doc["run"]["path"].value_exact<std::string>() == "C:\\dir \"x\"\tend");
+
+  // The overridden value is then read like any other, in SI.
+  auto context = std::make_shared<ReadContext>();
+  Section root(&doc, "", context);
+  CHECK(root.table("platform").table("gpu_spec").quantity("hbm", Dimension::bytes, 0, "hbm") == 85899345920.0);
+}
+
+TEST_CASE("reader: values from apply_override are located at --set without a line") {
+  toml::table doc = parse_toml("[instances]\n", "cfg.toml");
+  apply_override(doc, "instances.block_size=0");
+  auto context = std::make_shared<ReadContext>();
+  context->default_source = "cfg.toml";
+  Section root(&doc, "", context);
+  Section inst = root.table("instances");
+  const InputError e = input_error([&] { inst.integer("block_size", 16, "block size", 1); });
+  CHECK(e.file() == "--set");
+  CHECK(e.line() == 0);
+  CHECK(e.field() == "instances.block_size");
+  CHECK(contains(e.what(), "--set: instances.block_size: expected an integer >= 1, got 0"));
+}
+
+TEST_CASE("reader: string values from apply_override are located at --set too") {
+  // "least_lodaed" is not a TOML value, so it is taken as a string; an error about it must
+  // still point at the command line, not at the config file.
+  toml::table doc = parse_toml("[routing]\n", "cfg.toml");
+  apply_override(doc, "routing.policy=least_lodaed");
+  auto context = std::make_shared<ReadContext>();
+  context->default_source = "cfg.toml";
+  Section root(&doc, "", context);
+  Section routing = root.table("routing");
+  const std::vector<std::string> routers{"round_robin", "least_loaded"};
+  const InputError e = input_error([&] { routing.choice("policy", "round_robin", routers, "router"); });
+  CHECK(e.file() == "--set");
+  CHECK(e.line() == 0);
+  CHECK(contains(e.what(), "--set: routing.policy: unknown value \"least_lodaed\""));
+}
+
+TEST_CASE("reader: apply_override rejects malformed assignments") {
+  toml::table doc = parse_toml("[workload]\nrate = 20\n", "cfg.toml");
+  const InputError no_value = input_error([&] { apply_override(doc, "novalue"); });
+  CHECK(no_value.file() == "--set");
+  CHECK(contains(no_value.what(), "expected KEY=VALUE"));
+  const InputError no_key = input_error([&] { apply_override(doc, "=3"); });
+  CHECK(contains(no_key.what(), "expected KEY=VALUE"));
+  const InputError empty_part = input_error([&] { apply_override(doc, "workload..rate=3"); });
+  CHECK(contains(empty_part.what(), "empty component"));
+  // workload.rate is a number: nothing can be set below it.
+  const InputError not_table = input_error([&] { apply_override(doc, "workload.rate.x=1"); });
+  CHECK(not_table.field() == "workload.rate.x");
+  CHECK(contains(not_table.what(), "\"rate\" is not a table"));
+  CHECK(doc["workload"]["rate"].value_exact<std::int64_t>() == 20);  // untouched
+}
+
+TEST_CASE("reader: closest_match picks the nearest candidate within a small distance") {
+  const std::vector<std::string> keys{"block_size", "count", "tp", "max_num_seqs", "max_num_batched_tokens"};
+  CHECK(closest_match("blok_size", keys) == "block_size");
+  CHECK(closest_match("cuont", keys) == "count");
+  CHECK(closest_match("tp", keys) == "tp");
+  CHECK(closest_match("max_num_seq", keys) == "max_num_seqs");
+  CHECK(closest_match("max_num_batch_tokens", keys) == "max_num_batched_tokens");
+  CHECK(closest_match("hbm_utilization", keys).empty());
+  CHECK(closest_match("zzzzz", keys).empty());
+  CHECK(closest_match("count", {}).empty());
+}
