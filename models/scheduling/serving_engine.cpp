@@ -14,7 +14,13 @@ ServingEngine::ServingEngine(const EngineParams& params, const compute::PerfMode
 bool ServingEngine::can_ever_fit(const workload::Request& request) const {
   // The last sampled token's KV is never computed, hence the -1.
   const std::uint64_t peak_tokens = std::uint64_t{request.input_tokens} + request.output_tokens - 1;
-  return request.input_tokens > 0 && request.output_tokens > 0 && blocks_for(peak_tokens) <= params_.num_blocks;
+  // Without chunked prefill a prompt is computed in one step, and a request preempted after
+  // generating g tokens must recompute input + g of them in one step, up to peak_tokens; a
+  // larger one would wait forever (vLLM likewise requires max_num_batched_tokens >=
+  // max_model_len when chunked prefill is off).
+  const bool fits_budget = params_.chunked_prefill || peak_tokens <= params_.max_num_batched_tokens;
+  return request.input_tokens > 0 && request.output_tokens > 0 && blocks_for(peak_tokens) <= params_.num_blocks &&
+         fits_budget;
 }
 
 double ServingEngine::remaining(const Sequence& s) const {
