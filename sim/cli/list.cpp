@@ -1,0 +1,37 @@
+// kvsim list: the registered variants of each pluggable family, and the known cards.
+#include <iostream>
+
+#include "models/scheduling/routing/router.hpp"
+#include "sim/cli/command.hpp"
+#include "sim/config/embedded.hpp"
+#include "sim/util/error.hpp"
+#include "workloads/source_factory.hpp"
+
+namespace kvsim::cli {
+
+int list_command(const CommandContext& context) {
+  Args args("list", context.args);
+  const auto rest = args.positionals();
+  const std::string family = rest.empty() ? "" : rest[0];
+  bool any = false;
+  auto section = [&](const std::string& name) {
+    if (!family.empty() && family != name) return false;
+    std::cout << name << ":\n";
+    any = true;
+    return true;
+  };
+  if (section("routers"))
+    for (const auto& r : scheduling::routing::routers()) std::cout << "  " << r.name << "  " << r.help << "\n";
+  if (section("generators"))
+    for (const auto& g : workload::workload_generators()) std::cout << "  " << g.name << "  " << g.summary << "\n";
+  for (const auto& [title, kind] : {std::pair{"gpus", "gpu"}, {"nodes", "node"}, {"models", "llm"}})
+    if (section(title))
+      for (const auto& f : config::embedded_files())
+        if (f.kind == kind) std::cout << "  " << f.name << "  (" << f.path << ")\n";
+  if (!any)
+    throw InputError("command line", 0, "list",
+                     "unknown family \"" + family + "\"; families: routers, generators, gpus, nodes, models");
+  return 0;
+}
+
+}  // namespace kvsim::cli
