@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kvsim::workload {
@@ -18,7 +19,12 @@ struct Request {
   std::int64_t parent = -1;   // id of the previous turn of the session, -1 for a first turn
   std::uint32_t turn = 1;     // 1 for the first turn of a session
   std::uint16_t category = 0; // index into the source's category names ("chat", "api", ...)
+  std::uint8_t priority = 0;  // service class: 0 = online; larger = lower priority (offline batch)
   double arrival = 0.0;       // seconds since the start of the run
+  // Closed-loop replay: seconds between the parent's completion and this request when the
+  // source knows it (generated sessions); negative = unknown (traces), derived from the gap
+  // between the parent's and this request's arrivals (see sim/engine/simulation.hpp).
+  double think_time = -1.0;
   std::uint32_t input_tokens = 0;
   std::uint32_t output_tokens = 0;
   // One identity per block of the input, ceil(input_tokens / block_size) of them; the last
@@ -50,6 +56,9 @@ class Source {
   virtual std::uint64_t expected_count() const { return 0; }
   // Category names indexed by Request::category.
   virtual const std::vector<std::string>& categories() const = 0;
+  // What the source dropped or repaired so far (malformed lines skipped on request, failed
+  // requests in a trace, ...), as (name, count) pairs for the summary and the results file.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> report() const { return {}; }
 };
 
 }  // namespace kvsim::workload
