@@ -6,6 +6,7 @@ namespace kvsim::kvcache {
 
 BlockManager::BlockManager(std::uint32_t num_blocks) : blocks_(num_blocks) {
   for (BlockIndex b = 0; b < num_blocks; ++b) push_back(b);
+  anonymous_free_ = num_blocks;  // push_back is for cached blocks and does not count these
   index_.reserve(num_blocks);
 }
 
@@ -15,6 +16,7 @@ void BlockManager::unlink(BlockIndex b) {
   (block.next == kNone ? tail_ : blocks_[block.next].prev) = block.prev;
   block.prev = block.next = kNone;
   --free_count_;
+  if (!block.has_id) --anonymous_free_;
 }
 
 void BlockManager::push_back(BlockIndex b) {
@@ -28,6 +30,7 @@ void BlockManager::push_back(BlockIndex b) {
 
 void BlockManager::push_front(BlockIndex b) {
   Block& block = blocks_[b];
+  ++anonymous_free_;
   block.prev = kNone;
   block.next = head_;
   (head_ == kNone ? tail_ : blocks_[head_].prev) = b;
@@ -67,6 +70,7 @@ bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
       index_.erase(block.id);
       block.has_id = false;
       ++counters_.evicted;
+      if (record_evictions_) evicted_.push_back(block.id);
     }
     block.refs = 1;
     table.push_back(b);

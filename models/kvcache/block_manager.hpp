@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <span>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "workloads/request.hpp"
@@ -59,7 +60,13 @@ class BlockManager {
   bool is_cached(BlockId id) const { return index_.contains(id); }
   std::uint32_t references(BlockIndex block) const { return blocks_[block].refs; }
   std::size_t cached_blocks() const { return index_.size(); }
+  // Blocks holding KV: referenced by running requests or cached for reuse.
+  std::uint32_t occupied() const { return capacity() - anonymous_free_; }
   const BlockCounters& counters() const { return counters_; }
+  // Identities evicted since the last call, in eviction order (for demotion to lower tiers).
+  std::vector<BlockId> take_evicted() { return std::exchange(evicted_, {}); }
+  // Whether evicted identities are recorded for take_evicted (off: nobody listens).
+  void record_evictions(bool on) { record_evictions_ = on; }
 
  private:
   static constexpr BlockIndex kNone = ~BlockIndex{0};
@@ -78,7 +85,10 @@ class BlockManager {
   std::unordered_map<BlockId, BlockIndex> index_;
   BlockIndex head_ = kNone, tail_ = kNone;  // head = next to reuse
   std::uint32_t free_count_ = 0;
+  std::uint32_t anonymous_free_ = 0;  // free blocks without an identity
   BlockCounters counters_;
+  std::vector<BlockId> evicted_;
+  bool record_evictions_ = false;
 };
 
 }  // namespace kvsim::kvcache

@@ -56,6 +56,7 @@ bool ServingEngine::schedule_running(std::uint32_t& budget) {
   bool preempted = false;
   for (std::size_t i = 0; i < running_.size() && budget > 0; ++i) {
     Sequence* seq = running_[i].get();
+    if (seq->loading) continue;  // joins once its KV has arrived
     const bool prefill = seq->computed < seq->prefill_target;
     const std::uint32_t left = prefill ? seq->prefill_target - seq->computed : 1;
     const std::uint32_t chunk = std::min(left, budget);
@@ -63,7 +64,7 @@ bool ServingEngine::schedule_running(std::uint32_t& budget) {
     const std::uint32_t need = blocks_for(std::uint64_t{seq->computed} + chunk) - std::uint32_t(seq->table.size());
     bool self_preempted = false;
     while (need > blocks_.free_blocks()) {
-      Sequence* victim = running_.back().get();
+      Sequence* victim = pick_victim(seq);
       preempted = true;
       preempt(victim);
       if (victim == seq) {
@@ -91,6 +92,17 @@ void ServingEngine::admit_waiting(std::uint32_t& budget) {
                                              seq->request.input_tokens / params_.block_size);
       matched = blocks_.match_prefix(seq->request.blocks, max_hit, &unreferenced);
     }
+    seq->hbm_hit_blocks = matched;
+    seq->lower_hit_blocks = {};
+    pending_lookup_.reset();
+    if (backend_ && params_.prefix_caching && !seq->request.blocks.empty() &&
+        try_start_load(*seq, matched, unreferenced,
+                       std::min((seq->prefill_target - 1) / params_.block_size,
+                                seq->request.input_tokens / params_.block_size))) {
+      running_.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+      continue;
+    }
     const std::uint32_t start = matched * params_.block_size;
     const std::uint32_t left = seq->prefill_target - start;
     const std::uint32_t chunk = std::min(left, budget);
@@ -98,6 +110,11 @@ void ServingEngine::admit_waiting(std::uint32_t& budget) {
     const std::uint32_t need = blocks_for(std::uint64_t{start} + chunk) - matched;
     if (std::uint64_t{need} + unreferenced > blocks_.free_blocks()) break;
 
+    if (pending_lookup_) backend_->note_admission(pending_lookup_->first, pending_lookup_->second, false);
+    pending_lookup_.reset();
+    if (params_.prefix_caching && !seq->request.blocks.empty())
+      lookup_blocks_ += std::min((seq->prefill_target - 1) / params_.block_size,
+                                 seq->request.input_tokens / params_.block_size);
     blocks_.acquire_cached(seq->request.blocks, matched, seq->table);
     blocks_.allocate(need, seq->table);
     outstanding_ -= remaining(*seq);
@@ -111,6 +128,99 @@ void ServingEngine::admit_waiting(std::uint32_t& budget) {
     shape_.add(seq->computed, chunk, chunk == left);
     budget -= chunk;
   }
+}
+
+Sequence* ServingEngine::pick_victim(const Sequence* current) const {
+  // The most recently admitted request that is not waiting for a load (a load in flight
+  // cannot be called back); current itself when nothing else is left.
+  for (auto it = running_.rbegin(); it != running_.rend(); ++it)
+    if (!(*it)->loading || it->get() == current) return it->get();
+  return const_cast<Sequence*>(current);
+}
+
+void ServingEngine::set_backend(kvcache::KvBackend* backend) {
+  backend_ = backend;
+  blocks_.record_evictions(backend != nullptr);
+}
+
+bool ServingEngine::try_start_load(Sequence& seq, std::uint32_t matched, std::uint32_t unreferenced,
+                                   std::uint32_t max_hit) {
+  if (matched >= max_hit) return false;
+  const auto runs = backend_->match(seq.request.blocks, matched, max_hit);
+  std::uint32_t found = 0;
+  for (const auto& run : runs) found += run.count;
+  bool load = false;
+  if (found > 0) {
+    // Recomputing those tokens costs their prefill work without the per-step overhead,
+    // which the request's prefill pays anyway.
+    compute::BatchShape recompute;
+    recompute.add(std::uint64_t{matched} * params_.block_size, std::uint64_t{found} * params_.block_size, false);
+    const auto cost = perf_.breakdown(recompute);
+    load = backend_->should_load(runs, cost.total() - cost.overhead);
+  }
+  if (!load) {
+    pending_lookup_ = {runs, max_hit - matched};
+    return false;
+  }
+  if (std::uint64_t{found} + unreferenced > blocks_.free_blocks()) return false;
+  backend_->note_admission(runs, max_hit - matched, true);
+  pending_lookup_.reset();
+  lookup_blocks_ += max_hit;
+
+  blocks_.acquire_cached(seq.request.blocks, matched, seq.table);
+  blocks_.allocate(found, seq.table);
+  outstanding_ -= remaining(seq);
+  seq.computed = matched * params_.block_size;
+  seq.cached_tokens = (matched + found) * params_.block_size;
+  seq.published = matched;
+  outstanding_ += remaining(seq);
+  for (const auto& run : runs) seq.lower_hit_blocks[std::size_t(run.tier)] += run.count;
+  seq.loading = true;
+  seq.loading_blocks = found;
+  seq.load_start = now_;
+  backend_->start_load(seq.request.id, seq.request.blocks, runs);
+  return true;
+}
+
+void ServingEngine::load_done(std::uint64_t request_id, double now) {
+  for (auto& s : running_) {
+    Sequence& seq = *s;
+    if (seq.request.id != request_id || !seq.loading) continue;
+    outstanding_ -= remaining(seq);
+    seq.computed += seq.loading_blocks * params_.block_size;
+    outstanding_ += remaining(seq);
+    publish_prompt_blocks(seq);
+    seq.loading = false;
+    seq.loading_blocks = 0;
+    seq.load_wait += now - seq.load_start;
+    return;
+  }
+  throw std::logic_error("load_done for request " + std::to_string(request_id) + " which is not loading");
+}
+
+double ServingEngine::solo_latency(const workload::Request& request) const {
+  double total = 0;
+  std::uint64_t done = 0;
+  while (done < request.input_tokens) {
+    const std::uint64_t chunk = std::min<std::uint64_t>(request.input_tokens - done, params_.max_num_batched_tokens);
+    compute::BatchShape shape;
+    shape.add(done, chunk, done + chunk == request.input_tokens);
+    total += perf_.step_time(shape);
+    done += chunk;
+  }
+  compute::BatchShape decode;
+  decode.add(request.input_tokens, 1, true);
+  for (std::uint32_t token = 1; token < request.output_tokens; ++token) {
+    total += perf_.step_time(decode);
+    decode.advance_decode();
+  }
+  return total;
+}
+
+void ServingEngine::report_evictions() {
+  if (!backend_) return;
+  const auto ids = blocks_.take_evicted();
+  if (!ids.empty()) backend_->evicted(ids);
 }
 
 std::size_t ServingEngine::multi_step_count() const {
@@ -141,6 +251,7 @@ std::size_t ServingEngine::multi_step_count() const {
 }
 
 bool ServingEngine::plan(double now, double time_limit) {
+  now_ = now;
   scheduled_.clear();
   ends_.clear();
   shape_ = {};
@@ -148,6 +259,7 @@ bool ServingEngine::plan(double now, double time_limit) {
   const bool preempted = schedule_running(budget);
   const std::size_t waiting_before = waiting_.size();
   if (!preempted) admit_waiting(budget);
+  report_evictions();
   if (scheduled_.empty()) return false;
 
   reduction_per_step_ = 0;
@@ -219,6 +331,7 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
       any_finished = true;
     }
   }
+  report_evictions();
   steps_ += n;
   scheduled_.clear();
   ends_.clear();
@@ -231,6 +344,11 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
     }
     blocks_.release((*it)->table);
     (*it)->table.clear();
+    if (backend_ && !(*it)->request.blocks.empty()) {
+      const auto& blocks = (*it)->request.blocks;
+      backend_->completed(std::span(blocks).first(
+          std::min<std::size_t>(blocks.size(), (*it)->request.input_tokens / params_.block_size)));
+    }
     on_finish(**it);
     it = running_.erase(it);
   }

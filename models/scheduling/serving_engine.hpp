@@ -17,13 +17,16 @@
 // preempted one.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "models/compute/perf_model.hpp"
+#include "models/kvcache/backend.hpp"
 #include "models/kvcache/block_manager.hpp"
 #include "workloads/request.hpp"
 
@@ -47,6 +50,14 @@ struct Sequence {
   std::uint32_t cached_tokens = 0;   // prompt tokens found in the prefix cache at last admission
   std::uint32_t published = 0;       // prompt blocks made discoverable in the prefix index
   std::uint32_t preemptions = 0;
+  // Prefix blocks found in HBM, and in each lower tier (dram, ssd, remote), at the last
+  // admission; loading is true while those lower-tier blocks are on their way to HBM.
+  std::uint32_t hbm_hit_blocks = 0;
+  std::array<std::uint32_t, 3> lower_hit_blocks{};
+  bool loading = false;
+  std::uint32_t loading_blocks = 0;  // blocks of the load in flight
+  double load_start = -1;            // s
+  double load_wait = 0;              // s spent waiting for loads, over all admissions
   double first_token = -1;           // s
   double finish = -1;                // s
   std::vector<kvcache::BlockIndex> table;  // block table, in token order
@@ -61,6 +72,12 @@ class ServingEngine {
   // Whether the request's prompt plus output can ever be held by this instance's KV pool.
   bool can_ever_fit(const workload::Request& request) const;
   void enqueue(workload::Request request);
+
+  // Lower KV tiers (none by default). The backend must outlive the engine.
+  void set_backend(kvcache::KvBackend* backend);
+  // A load started through the backend for request_id has completed at time now: its
+  // blocks become usable and the request joins the next step.
+  void load_done(std::uint64_t request_id, double now);
 
   bool idle() const { return running_.empty() && waiting_.empty(); }
   std::size_t running() const { return running_.size(); }
@@ -86,6 +103,11 @@ class ServingEngine {
   void for_each_unfinished(const std::function<void(const Sequence&)>& visit) const;
 
   const kvcache::BlockManager& blocks() const { return blocks_; }
+  // Prompt blocks looked up in HBM at admissions (full blocks, at most input-1 tokens).
+  std::uint64_t lookup_blocks() const { return lookup_blocks_; }
+  // Seconds the request would take alone on this instance with nothing cached: its prefill
+  // in max_num_batched_tokens chunks, then one decode step per further output token.
+  double solo_latency(const workload::Request& request) const;
   std::uint64_t steps() const { return steps_; }
   std::uint64_t preemptions() const { return preemptions_; }
   const compute::BatchShape& last_shape() const { return shape_; }
@@ -105,10 +127,14 @@ class ServingEngine {
   void admit_waiting(std::uint32_t& budget);
   std::size_t multi_step_count() const;
   void publish_prompt_blocks(Sequence& s);
+  Sequence* pick_victim(const Sequence* current) const;
+  bool try_start_load(Sequence& seq, std::uint32_t matched, std::uint32_t unreferenced, std::uint32_t max_hit);
+  void report_evictions();
 
   EngineParams params_;
   const compute::PerfModel& perf_;
   kvcache::BlockManager blocks_;
+  kvcache::KvBackend* backend_ = nullptr;
   std::deque<std::unique_ptr<Sequence>> waiting_;
   std::vector<std::unique_ptr<Sequence>> running_;
 
@@ -118,8 +144,13 @@ class ServingEngine {
   compute::BatchShape shape_;
   double reduction_per_step_ = 0;  // outstanding tokens removed by one planned step
 
+  double now_ = 0;  // time of the current plan
+  // Lower-tier runs found for the waiting request being admitted but not loaded (recompute
+  // was cheaper), with the blocks looked up: reported once the admission commits.
+  std::optional<std::pair<std::vector<kvcache::TierRun>, std::uint32_t>> pending_lookup_;
   double outstanding_ = 0;
   std::uint64_t steps_ = 0;
+  std::uint64_t lookup_blocks_ = 0;
   std::uint64_t preemptions_ = 0;
 };
 

@@ -71,7 +71,8 @@ int run_command(const CommandContext& context) {
     meta.command_line = context.command_line;
     meta.config_toml = scenario.resolved_toml;
     meta.wall_time = wall;
-    results::write_hdf5(scenario.output_path, meta, output.requests, summary);
+    results::write_hdf5(scenario.output_path, meta,
+                        {output.requests, output.tiers, output.links, output.tier_samples}, summary);
   }
   std::ostream& table_out = json ? std::cerr : std::cout;
   if (!quiet) {

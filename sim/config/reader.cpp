@@ -241,7 +241,9 @@ std::string Section::choice(std::string_view key, std::string_view default_value
                             std::span<const std::string> choices, std::string_view help) {
   std::string list;
   for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
-  const std::string value = text(key, default_value, std::string(help) + " One of: " + list + ".");
+  std::string documented(help);
+  documented += (documented.ends_with('.') ? " One of: " : "; one of: ") + list + ".";
+  const std::string value = text(key, default_value, documented);
   if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
     std::string message = "unknown value \"" + value + "\"; valid values are: " + list;
     if (auto near = closest_match(value, choices); !near.empty()) message += " (did you mean \"" + near + "\"?)";

@@ -131,6 +131,72 @@ compute::RooflineParams read_compute(Section s) {
   return p;
 }
 
+KvTiersSpec read_kvcache(Section s, const NodeSpec& node) {
+  KvTiersSpec kv;
+  static const std::vector<std::string> load_rules{"auto", "load", "recompute"};
+  kv.load_vs_recompute = s.choice("load_vs_recompute", "auto", load_rules,
+                                  "auto: load a prefix from a lower tier only when that beats recomputing it; "
+                                  "load: always load; recompute: never load");
+  kv.transfer_efficiency = s.number("transfer_efficiency", 0.8,
+                                    "achieved fraction of nominal PCIe and NIC bandwidth for KV transfers", {0, 1, true});
+  kv.sample_interval = s.quantity("sample_interval", Dimension::time, 10.0, "period of tier occupancy samples",
+                                  Range::positive());
+  static const std::vector<std::string> admissions{"demotion", "completion", "never"};
+  static const std::vector<std::string> placements{"inclusive", "exclusive"};
+  static const std::vector<std::string> evictions{"lru"};
+  const auto common = [&](Section& t, TierSpec& spec, const char* what, double default_capacity) {
+    spec.capacity = t.quantity("capacity", Dimension::bytes, default_capacity,
+                               std::string("capacity of each ") + what + " (0 = no such tier)");
+    spec.admission = t.choice("admission", "demotion", admissions,
+                              "what enters: blocks evicted from the tier above (demotion), every finished "
+                              "request's prompt blocks (completion, write-through), or nothing");
+    spec.exclusive = t.choice("placement", "inclusive", placements,
+                              "exclusive: a block loaded into HBM leaves this tier") == "exclusive";
+    spec.eviction = t.choice("eviction", "lru", evictions, "eviction policy");
+  };
+  {
+    Section t = s.table("dram");
+    TierSpec spec;
+    spec.kind = "dram";
+    common(t, spec, "host DRAM cache", 0);
+    static const std::vector<std::string> scopes{"node", "instance"};
+    spec.scope = t.choice("scope", "node", scopes, "one cache per node, shared by its instances, or one per instance");
+    if (spec.capacity > node.host_dram && node.host_dram > 0)
+      t.fail("capacity", "exceeds the node's host DRAM (" + format_quantity(node.host_dram, Dimension::bytes) + ")");
+    t.finish();
+    if (spec.capacity > 0) kv.lower.push_back(spec);
+  }
+  {
+    Section t = s.table("ssd");
+    TierSpec spec;
+    spec.kind = "ssd";
+    spec.scope = "node";
+    common(t, spec, "node's NVMe cache", 0);
+    // PCIe Gen4 x4 NVMe datasheet class (e.g. Samsung PM9A3 / 990 Pro: ~7 GB/s read, ~5 GB/s write).
+    spec.read_bandwidth = t.quantity("read_bandwidth", Dimension::bandwidth, 7e9, "sequential read bandwidth",
+                                     Range::positive());
+    spec.write_bandwidth = t.quantity("write_bandwidth", Dimension::bandwidth, 5e9, "sequential write bandwidth",
+                                      Range::positive());
+    t.finish();
+    if (spec.capacity > 0) kv.lower.push_back(spec);
+  }
+  {
+    Section t = s.table("remote");
+    TierSpec spec;
+    spec.kind = "remote";
+    spec.scope = "cluster";
+    common(t, spec, "cluster-wide pool (all servers together)", 0);
+    spec.servers = int(t.integer("servers", 1, "memory servers of the pool", 1, 4096));
+    spec.server_bandwidth = t.quantity("nic_bandwidth", Dimension::bandwidth, 50e9,
+                                       "NIC bandwidth of each memory server", Range::positive());
+    spec.server_latency = t.quantity("nic_latency", Dimension::time, 5e-6, "NIC latency of each memory server");
+    t.finish();
+    if (spec.capacity > 0) kv.lower.push_back(spec);
+  }
+  s.finish();
+  return kv;
+}
+
 std::string parent_dir(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   return parent.empty() ? "." : parent.string();
@@ -223,6 +289,10 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
                                     : std::uint32_t(std::min(4.0e9, std::floor(kv_per_gpu * scenario.tp / block_bytes)));
   if (engine.num_blocks == 0) inst.fail("block_size", "not even one KV block fits in the HBM left for KV");
   inst.finish();
+
+  scenario.kv = read_kvcache(root.table("kvcache"), scenario.node);
+  if (scenario.kv.has("remote") && scenario.node.nic_bandwidth <= 0)
+    root.fail("kvcache", "a remote tier needs GPU NICs: set platform.node_spec.nic_bandwidth");
 
   Section routing = root.table("routing");
   scenario.router = routing.choice("policy", "least_loaded", scheduling::routing::router_names(), "router");

@@ -28,6 +28,33 @@ struct NodeSpec {
   double nic_latency = 5e-6;        // s
 };
 
+// One KV tier below HBM ([kvcache.dram], [kvcache.ssd], [kvcache.remote]).
+struct TierSpec {
+  std::string kind;                // "dram", "ssd" or "remote" (fixed order, nearest first)
+  double capacity = 0;             // B per tier instance; 0 = the tier is absent
+  std::string scope;               // "node", "instance" (dram only) or "cluster" (remote)
+  std::string admission;           // "demotion", "completion" or "never"
+  bool exclusive = false;          // a block loaded into HBM leaves this tier
+  std::string eviction = "lru";
+  double read_bandwidth = 0;       // B/s, ssd
+  double write_bandwidth = 0;      // B/s, ssd
+  int servers = 0;                 // remote memory servers
+  double server_bandwidth = 0;     // B/s, NIC of each remote server
+  double server_latency = 0;       // s
+};
+
+struct KvTiersSpec {
+  std::vector<TierSpec> lower;        // present tiers, nearest first
+  std::string load_vs_recompute = "auto";  // "auto", "load" or "recompute"
+  double transfer_efficiency = 0.8;   // achieved fraction of nominal PCIe/NIC bandwidth
+  double sample_interval = 10.0;      // s between tier occupancy samples
+  bool has(const std::string& kind) const {
+    for (const auto& t : lower)
+      if (t.kind == kind) return true;
+    return false;
+  }
+};
+
 struct Scenario {
   std::string source;    // config path, or "<default scenario>"
   std::string base_dir;  // relative paths in the config are resolved against this
@@ -48,6 +75,8 @@ struct Scenario {
   double activation_reserve = 0;  // B per GPU
   scheduling::EngineParams engine;
   std::string router;
+  KvTiersSpec kv;
+  bool closed_loop = false;  // follow-up turns wait for their parent's completion
 
   std::unique_ptr<workload::Source> workload;
   std::string output_path;  // results file ("" = don't write)

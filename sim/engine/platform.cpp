@@ -39,7 +39,11 @@ class TopologyBuilder {
     const double weight = latency + kRouteProbeBytes / bandwidth;
     boost::add_edge(a, b, {weight, edges_.size()}, graph_);
     edges_.push_back({link, a});
+    links_.push_back(link->get_link_up());
+    links_.push_back(link->get_link_down());
   }
+
+  const std::vector<sg4::Link*>& all_links() const { return links_; }
 
   std::size_t links() const { return edges_.size(); }
 
@@ -76,6 +80,7 @@ class TopologyBuilder {
   Graph graph_;
   std::vector<sg4::Host*> hosts_;  // nullptr for switch vertices
   std::vector<Edge> edges_;
+  std::vector<sg4::Link*> links_;
 };
 
 }  // namespace
@@ -85,14 +90,19 @@ Platform build_platform(const config::Scenario& scenario) {
   TopologyBuilder topology(zone);
   Platform platform;
   const auto& node = scenario.node;
+  const double efficiency = scenario.kv.transfer_efficiency;
+  const bool fabric_used = scenario.nodes > 1 || scenario.kv.has("remote");
   const std::size_t fabric = topology.add_vertex(nullptr);
   for (int n = 0; n < scenario.nodes; ++n) {
     const std::string prefix = "node" + std::to_string(n);
     auto* cpu = zone->create_host(prefix + "-cpu", kCpuSpeed);
     platform.cpus.push_back(cpu);
+    for (const auto& tier : scenario.kv.lower)
+      if (tier.kind == "ssd")
+        platform.ssds.push_back(cpu->create_disk(prefix + "-ssd", tier.read_bandwidth, tier.write_bandwidth)->seal());
     const std::size_t cpu_v = topology.add_vertex(cpu);
-    if (scenario.nodes > 1)
-      topology.connect(cpu_v, fabric, prefix + "-cpu-nic", node.nic_bandwidth, node.nic_latency);
+    if (fabric_used && node.nic_bandwidth > 0)
+      topology.connect(cpu_v, fabric, prefix + "-cpu-nic", node.nic_bandwidth * efficiency, node.nic_latency);
     const std::size_t nvswitch = node.nvswitch ? topology.add_vertex(nullptr) : 0;
     std::vector<std::size_t> gpu_v;
     platform.gpus.emplace_back();
@@ -101,11 +111,11 @@ Platform build_platform(const config::Scenario& scenario) {
       auto* gpu = zone->create_host(name, scenario.gpu.flops);
       platform.gpus.back().push_back(gpu);
       gpu_v.push_back(topology.add_vertex(gpu));
-      topology.connect(gpu_v.back(), cpu_v, name + "-pcie", scenario.gpu.pcie_bandwidth, node.pcie_latency);
+      topology.connect(gpu_v.back(), cpu_v, name + "-pcie", scenario.gpu.pcie_bandwidth * efficiency, node.pcie_latency);
       if (node.nvswitch)
         topology.connect(gpu_v.back(), nvswitch, name + "-nvlink", scenario.gpu.nvlink_bandwidth, node.nvlink_latency);
-      if (scenario.nodes > 1 && node.nic_bandwidth > 0)
-        topology.connect(gpu_v.back(), fabric, name + "-nic", node.nic_bandwidth, node.nic_latency);
+      if (fabric_used && node.nic_bandwidth > 0)
+        topology.connect(gpu_v.back(), fabric, name + "-nic", node.nic_bandwidth * efficiency, node.nic_latency);
     }
     if (!node.nvswitch && node.gpus > 1) {
       // Point-to-point NVLink mesh: a GPU's links share its total NVLink bandwidth.
@@ -116,7 +126,17 @@ Platform build_platform(const config::Scenario& scenario) {
                            per_link, node.nvlink_latency);
     }
   }
+  for (const auto& tier : scenario.kv.lower) {
+    if (tier.kind != "remote") continue;
+    for (int k = 0; k < tier.servers; ++k) {
+      auto* server = zone->create_host("remote" + std::to_string(k), kCpuSpeed);
+      platform.memory_servers.push_back(server);
+      topology.connect(topology.add_vertex(server), fabric, "remote" + std::to_string(k) + "-nic",
+                       tier.server_bandwidth * efficiency, tier.server_latency);
+    }
+  }
   platform.routes = topology.add_routes();
+  platform.all_links = topology.all_links();
   platform.links = topology.links();
   zone->seal();
   return platform;

@@ -4,13 +4,17 @@
 // links with datasheet bandwidth and latency. The topology is a Boost.Graph whose routes
 // are shortest paths weighted by the time to move a 1 MiB message (latency + size /
 // bandwidth), so a route prefers NVLink over PCIe + NIC; SimGrid's own zones would route
-// by hop count.
+// by hop count. PCIe and NIC links carry KV transfers at kvcache.transfer_efficiency of
+// their nominal bandwidth; SSDs are SimGrid disks of the node's CPU host; a remote pool is a
+// set of memory-server hosts on the cluster fabric.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include <simgrid/s4u/Disk.hpp>
 #include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Link.hpp>
 
 #include "sim/config/scenario.hpp"
 
@@ -18,7 +22,10 @@ namespace kvsim::engine {
 
 struct Platform {
   std::vector<std::vector<simgrid::s4u::Host*>> gpus;  // [node][gpu]
-  std::vector<simgrid::s4u::Host*> cpus;               // [node]
+  std::vector<simgrid::s4u::Host*> cpus;               // [node]; host DRAM tiers live here
+  std::vector<simgrid::s4u::Disk*> ssds;               // [node], when an ssd tier exists
+  std::vector<simgrid::s4u::Host*> memory_servers;     // remote pool servers
+  std::vector<simgrid::s4u::Link*> all_links;          // every link, in creation order
   std::size_t links = 0;
   std::size_t routes = 0;
 };

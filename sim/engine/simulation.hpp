@@ -29,6 +29,9 @@ struct RunOptions {
 
 struct RunOutput {
   std::vector<results::RequestRecord> requests;  // sorted by request id
+  std::vector<results::TierRecord> tiers;        // HBM per instance, then the lower tier stores
+  std::vector<results::LinkRecord> links;        // links and disks that carried KV transfers
+  std::vector<results::TierSample> tier_samples; // occupancy over time, rows index tiers
   double sim_duration = 0;                       // s
   std::uint64_t steps = 0;                       // engine steps over all instances
   std::uint64_t waits = 0;                       // SimGrid waits of instance actors (events)

@@ -156,6 +156,15 @@ ColumnTypes column_types() {
     return pair(H5T_NATIVE_INT32, H5T_STD_I32LE);
   } else if constexpr (std::is_same_v<T, double>) {
     return pair(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE);
+  } else if constexpr (std::is_array_v<T> && std::is_same_v<std::remove_extent_t<T>, char>) {
+    // Fixed-length, NUL-padded names (tier and link names): h5py reads them as bytes.
+    const auto make = [] {
+      Hid type(H5Tcopy(H5T_C_S1), "cannot create a string type");
+      check(H5Tset_size(type, std::extent_v<T>), "cannot create a string type");
+      check(H5Tset_strpad(type, H5T_STR_NULLPAD), "cannot create a string type");
+      return type;
+    };
+    return ColumnTypes{make(), make()};
   } else if constexpr (std::is_same_v<T, RequestStatus>) {
     static_assert(sizeof(RequestStatus) == 1);
     // An enum keeps the names in the file, so readers need not know the numbering.
@@ -314,8 +323,48 @@ std::vector<Column> request_columns() {
   c.push_back(column("input_tokens", &R::input_tokens, "tokens"));
   c.push_back(column("output_tokens", &R::output_tokens, "tokens"));
   c.push_back(column("cached_tokens", &R::cached_tokens, "tokens"));
+  c.push_back(column("hbm_tokens", &R::hbm_tokens, "tokens"));
+  c.push_back(column("dram_tokens", &R::dram_tokens, "tokens"));
+  c.push_back(column("ssd_tokens", &R::ssd_tokens, "tokens"));
+  c.push_back(column("remote_tokens", &R::remote_tokens, "tokens"));
+  c.push_back(column("load_wait", &R::load_wait, "s"));
   c.push_back(column("preemptions", &R::preemptions, "-"));
   c.push_back(column("status", &R::status, "-"));
+  return c;
+}
+
+std::vector<Column> tier_columns() {
+  using T = TierRecord;
+  std::vector<Column> c;
+  c.push_back(column("tier", &T::tier, "-"));
+  c.push_back(column("location", &T::location, "-"));
+  c.push_back(column("capacity_blocks", &T::capacity_blocks, "blocks"));
+  c.push_back(column("lookup_blocks", &T::lookup_blocks, "blocks"));
+  c.push_back(column("hit_blocks", &T::hit_blocks, "blocks"));
+  c.push_back(column("loaded_blocks", &T::loaded_blocks, "blocks"));
+  c.push_back(column("loaded_bytes", &T::loaded_bytes, "B"));
+  c.push_back(column("written_blocks", &T::written_blocks, "blocks"));
+  c.push_back(column("written_bytes", &T::written_bytes, "B"));
+  c.push_back(column("evicted_blocks", &T::evicted_blocks, "blocks"));
+  c.push_back(column("occupancy_blocks", &T::occupancy_blocks, "blocks"));
+  return c;
+}
+
+std::vector<Column> link_columns() {
+  using L = LinkRecord;
+  std::vector<Column> c;  // (Columns own HDF5 handles: moved in, never copied from a list)
+  c.push_back(column("name", &L::name, "-"));
+  c.push_back(column("bytes", &L::bytes, "B"));
+  c.push_back(column("busy", &L::busy, "s"));
+  return c;
+}
+
+std::vector<Column> tier_sample_columns() {
+  using T = TierSample;
+  std::vector<Column> c;
+  c.push_back(column("time", &T::time, "s"));
+  c.push_back(column("tier", &T::tier, "-"));
+  c.push_back(column("occupancy_blocks", &T::occupancy_blocks, "blocks"));
   return c;
 }
 
@@ -353,8 +402,8 @@ std::string describe_errno(int error) {
 }
 
 // Sets created once the temporary file exists, so the caller knows whether to remove it.
-void write_file(const std::string& temp_path, const RunMetadata& metadata,
-                std::span<const RequestRecord> requests, const Summary& summary, bool& created) {
+void write_file(const std::string& temp_path, const RunMetadata& metadata, const RunTables& tables,
+                const Summary& summary, bool& created) {
   errno = 0;
   Hid file(H5Fcreate(temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
   if (file.get() < 0) {
@@ -363,7 +412,14 @@ void write_file(const std::string& temp_path, const RunMetadata& metadata,
   }
   created = true;
 
-  write_table(file, "requests", request_columns(), requests);
+  write_table(file, "requests", request_columns(), tables.requests);
+  write_table(file, "tiers", tier_columns(), tables.tiers, {.compress = false});
+  write_table(file, "links", link_columns(), tables.links);
+  {
+    const Hid group(H5Gcreate2(file, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    "cannot create group /timeseries");
+    write_table(group, "tier_occupancy", tier_sample_columns(), tables.tier_samples);
+  }
   write_table(file, "summary", summary_columns(), std::span<const Summary>(&summary, 1),
               {.compress = false});
 
@@ -415,8 +471,8 @@ void check_output_path(const std::string& path) {
   fs::remove(probe, ec);
 }
 
-void write_hdf5(const std::string& path, const RunMetadata& metadata,
-                std::span<const RequestRecord> requests, const Summary& summary) {
+void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunTables& tables,
+                const Summary& summary) {
   namespace fs = std::filesystem;
   const auto error = [&](const std::string& message) { return output_error(path, message); };
   create_parent_directories(path);
@@ -427,7 +483,7 @@ void write_hdf5(const std::string& path, const RunMetadata& metadata,
   bool temp_created = false;
   try {
     const QuietErrors quiet;
-    write_file(temp_path, metadata, requests, summary, temp_created);
+    write_file(temp_path, metadata, tables, summary, temp_created);
   } catch (const WriteFailure& failure) {
     std::error_code ignored;
     if (temp_created) fs::remove(temp_path, ignored);

@@ -32,6 +32,11 @@ struct RequestRecord {
   std::uint32_t input_tokens = 0;
   std::uint32_t output_tokens = 0;
   std::uint32_t cached_tokens = 0;  // prompt tokens served from the prefix cache (last admission)
+  std::uint32_t hbm_tokens = 0;     // of which found in the instance's HBM
+  std::uint32_t dram_tokens = 0;    // of which loaded from host DRAM
+  std::uint32_t ssd_tokens = 0;     // of which loaded from the node's SSD
+  std::uint32_t remote_tokens = 0;  // of which loaded from the remote pool
+  double load_wait = 0;             // s spent waiting for KV loads before computing
   std::uint32_t preemptions = 0;    // times the request was preempted (recompute)
   RequestStatus status = RequestStatus::unfinished;
 };
@@ -65,6 +70,35 @@ Summary summarize(std::span<const RequestRecord> records, double sim_duration, d
 void print_summary_table(std::ostream& out, const Summary& summary);
 void print_summary_json(std::ostream& out, const Summary& summary);
 
+// One KV tier instance (an instance's HBM, a node's DRAM or SSD, the remote pool).
+struct TierRecord {
+  char tier[8] = {};       // "hbm", "dram", "ssd", "remote"
+  std::int32_t location = 0;  // instance index (hbm, per-instance dram), node index, or 0 (remote)
+  std::uint64_t capacity_blocks = 0;
+  std::uint64_t lookup_blocks = 0;   // prompt blocks looked up here (missed every tier above)
+  std::uint64_t hit_blocks = 0;      // of which found here
+  std::uint64_t loaded_blocks = 0;   // blocks loaded from here into HBM
+  double loaded_bytes = 0;           // B
+  std::uint64_t written_blocks = 0;  // blocks written here (demotion or write-through)
+  double written_bytes = 0;          // B
+  std::uint64_t evicted_blocks = 0;
+  std::uint64_t occupancy_blocks = 0;  // at the end of the run
+};
+
+// Bytes moved and busy time of one link direction or disk.
+struct LinkRecord {
+  char name[48] = {};
+  double bytes = 0;  // B
+  double busy = 0;   // s with at least one transfer in flight
+};
+
+// Occupancy of tier row `tier` (index into the /tiers table) at `time`.
+struct TierSample {
+  double time = 0;          // s
+  std::uint32_t tier = 0;
+  std::uint64_t occupancy_blocks = 0;
+};
+
 // Root attributes of a results file.
 struct RunMetadata {
   std::string kvsim_version;
@@ -83,7 +117,18 @@ void check_output_path(const std::string& path);
 // Writes the results file atomically: everything goes to "<path>.tmp-<pid>" which is renamed
 // to path only once complete; on any failure the temporary file is removed and an
 // InputError naming the path is thrown. Parent directories are created.
-void write_hdf5(const std::string& path, const RunMetadata& metadata,
-                std::span<const RequestRecord> requests, const Summary& summary);
+struct RunTables {
+  std::span<const RequestRecord> requests;
+  std::span<const TierRecord> tiers;
+  std::span<const LinkRecord> links;
+  std::span<const TierSample> tier_samples;
+};
+
+void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunTables& tables, const Summary& summary);
+// A file with only requests (the other tables empty).
+inline void write_hdf5(const std::string& path, const RunMetadata& metadata, std::span<const RequestRecord> requests,
+                       const Summary& summary) {
+  write_hdf5(path, metadata, RunTables{requests, {}, {}, {}}, summary);
+}
 
 }  // namespace kvsim::results

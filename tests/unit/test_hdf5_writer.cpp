@@ -403,7 +403,7 @@ TEST_CASE("write_hdf5 writes a valid zero-row table and replaces an existing fil
   const std::vector<RequestRecord> records = sample_records();
   kvsim::results::write_hdf5(path.string(), sample_metadata(), records,
                              kvsim::results::summarize(records, 1.0, 1.0));
-  kvsim::results::write_hdf5(path.string(), sample_metadata(), {},
+  kvsim::results::write_hdf5(path.string(), sample_metadata(), std::span<const RequestRecord>{},
                              kvsim::results::summarize({}, 0.0, 0.0));
   CHECK(entries(dir.path) == std::vector<std::string>{"run.h5"});
 
