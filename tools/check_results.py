@@ -36,10 +36,23 @@ REQUEST_COLUMNS = {
     "input_tokens": ("uint32", "tokens"),
     "output_tokens": ("uint32", "tokens"),
     "cached_tokens": ("uint32", "tokens"),
+    "hbm_tokens": ("uint32", "tokens"),
+    "dram_tokens": ("uint32", "tokens"),
+    "ssd_tokens": ("uint32", "tokens"),
+    "remote_tokens": ("uint32", "tokens"),
+    "load_wait": ("float64", "s"),
     "preemptions": ("uint32", "-"),
     "status": ("uint8", "-"),
 }
 STATUS_VALUES = {"completed": 0, "rejected": 1, "unfinished": 2}
+
+TIER_COLUMNS = {
+    "location": "int32", "capacity_blocks": "uint64", "lookup_blocks": "uint64", "hit_blocks": "uint64",
+    "loaded_blocks": "uint64", "loaded_bytes": "float64", "written_blocks": "uint64", "written_bytes": "float64",
+    "evicted_blocks": "uint64", "occupancy_blocks": "uint64",
+}
+LINK_COLUMNS = {"bytes": "float64", "busy": "float64"}
+SAMPLE_COLUMNS = {"time": "float64", "tier": "uint32", "occupancy_blocks": "uint64"}
 
 SUMMARY_COLUMNS = {
     "requests": "uint64",
@@ -90,7 +103,7 @@ def check_table(name, dataset, expected, problems):
 def check(path):
     problems = []
     with h5py.File(path, "r") as f:
-        for name in ("requests", "summary"):
+        for name in ("requests", "summary", "tiers", "links", "timeseries/tier_occupancy"):
             if name not in f:
                 problems.append(f"missing dataset /{name}")
         if problems:
@@ -108,6 +121,13 @@ def check(path):
             if mapping != STATUS_VALUES:
                 problems.append(f"/requests.status: enum {mapping}, expected {STATUS_VALUES}")
         check_table("summary", f["summary"], SUMMARY_COLUMNS, problems)
+        check_table("tiers", f["tiers"], TIER_COLUMNS, problems)
+        check_table("links", f["links"], LINK_COLUMNS, problems)
+        check_table("timeseries/tier_occupancy", f["timeseries/tier_occupancy"], SAMPLE_COLUMNS, problems)
+        tiers = f["tiers"][:]
+        samples = f["timeseries/tier_occupancy"][:]
+        if len(samples) and samples["tier"].max() >= len(tiers):
+            problems.append("/timeseries/tier_occupancy.tier points past the /tiers table")
         if f["summary"].shape != (1,):
             problems.append(f"/summary: shape {f['summary'].shape}, expected (1,)")
 
@@ -153,6 +173,10 @@ def check(path):
             stored = float(summary[f"{metric}_{statistic}"])
             if not close(stored, float(expected)):
                 problems.append(f"/summary.{metric}_{statistic} = {stored!r}, numpy gives {float(expected)!r}")
+
+    parts = completed.hbm_tokens + completed.dram_tokens + completed.ssd_tokens + completed.remote_tokens
+    if not (parts == completed.cached_tokens).all():
+        problems.append("/requests: cached_tokens is not hbm + dram + ssd + remote tokens for every completed request")
 
     input_tokens = completed.input_tokens.to_numpy().sum(dtype=np.float64)
     hit_ratio = completed.cached_tokens.to_numpy().sum(dtype=np.float64) / input_tokens if input_tokens > 0 else 0.0

@@ -261,7 +261,8 @@ hsize_t row_count(hid_t dataset) {
 const std::vector<std::string> request_columns = {
     "id",    "session", "parent", "turn",         "instance",      "arrival",
     "first_token", "finish", "ttft", "tpot",      "e2e",           "input_tokens",
-    "output_tokens", "cached_tokens", "preemptions", "status"};
+    "output_tokens", "cached_tokens", "hbm_tokens", "dram_tokens", "ssd_tokens", "remote_tokens",
+    "load_wait", "preemptions", "status"};
 
 }  // namespace
 
