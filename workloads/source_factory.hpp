@@ -29,15 +29,27 @@ struct GeneratorInfo {
                                    const std::string& base_dir);
 };
 
+// What the [workload] section says besides the source itself, for the simulator.
+struct WorkloadSettings {
+  // Replay sessions closed-loop: a follow-up turn is released its think time after its
+  // parent completes (Request::think_time, or the trace's gap between the two arrivals when
+  // unknown) instead of at its own arrival time. Read here, applied by the simulator.
+  bool closed_loop = false;
+};
+
 std::span<const GeneratorInfo> workload_generators();
 std::vector<std::string> workload_generator_names();
 
 // Reads `generator` (default "chat") and that generator's parameters from
-// workload_section, and builds it on the stream Rng::stream(seed, "workload").
-// block_size is the KV block size in tokens; base_dir is the directory relative file
-// names in the section are resolved against (the config file's directory, "" = cwd).
+// workload_section, and builds it on the stream Rng::stream(seed, "workload"); or, when
+// `trace` is set (and `generator` is not), opens that trace file with the trace keys
+// (format, trace_block_size, speed, window_start, window_end, limit, skip_bad_lines, sort;
+// workloads/readers/trace.hpp). block_size is the KV block size in tokens; base_dir is the
+// directory relative file names in the section are resolved against (the config file's
+// directory, "" = cwd). settings, when given, receives closed_loop.
 // The caller calls workload_section.finish() afterwards.
 std::unique_ptr<Source> make_source(config::Section& workload_section, std::uint64_t seed,
-                                    std::uint32_t block_size, const std::string& base_dir);
+                                    std::uint32_t block_size, const std::string& base_dir,
+                                    WorkloadSettings* settings = nullptr);
 
 }  // namespace kvsim::workload

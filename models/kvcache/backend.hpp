@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "models/kvcache/block_manager.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::kvcache {
@@ -34,12 +35,12 @@ class KvBackend {
   // were loaded or not (for per-tier hit and miss counters).
   virtual void note_admission(const std::vector<TierRun>& runs, std::uint32_t looked_up, bool loaded) = 0;
   // Starts loading runs for request_id; the simulator calls ServingEngine::load_done later.
-  virtual void start_load(std::uint64_t request_id, std::span<const workload::BlockId> ids,
+  virtual void start_load(std::uint64_t request_id, std::uint16_t category, std::span<const workload::BlockId> ids,
                           const std::vector<TierRun>& runs) = 0;
   // Cached blocks that HBM just evicted (demotion candidates), in eviction order.
-  virtual void evicted(std::span<const workload::BlockId> ids) = 0;
-  // A request finished; its full prompt blocks are ids (write-through candidates).
-  virtual void completed(std::span<const workload::BlockId> ids) = 0;
+  virtual void evicted(std::span<const EvictedBlock> blocks) = 0;
+  // A request of category finished; its full prompt blocks are ids (write-through).
+  virtual void completed(std::span<const workload::BlockId> ids, std::uint16_t category) = 0;
 };
 
 }  // namespace kvsim::kvcache

@@ -4,38 +4,15 @@
 
 namespace kvsim::kvcache {
 
-BlockManager::BlockManager(std::uint32_t num_blocks) : blocks_(num_blocks) {
-  for (BlockIndex b = 0; b < num_blocks; ++b) push_back(b);
-  anonymous_free_ = num_blocks;  // push_back is for cached blocks and does not count these
+BlockManager::BlockManager(std::uint32_t num_blocks, const EvictionChoice& eviction) : blocks_(num_blocks) {
+  state_.blocks.resize(num_blocks);
+  state_.category_names = eviction.category_names;
+  policy_ = eviction::make_policy(eviction.policy, state_, eviction.params);
+  policy_->resize(num_blocks);
+  // Stack order: block 0 is handed out first.
+  anonymous_.reserve(num_blocks);
+  for (BlockIndex b = num_blocks; b-- > 0;) anonymous_.push_back(b);
   index_.reserve(num_blocks);
-}
-
-void BlockManager::unlink(BlockIndex b) {
-  Block& block = blocks_[b];
-  (block.prev == kNone ? head_ : blocks_[block.prev].next) = block.next;
-  (block.next == kNone ? tail_ : blocks_[block.next].prev) = block.prev;
-  block.prev = block.next = kNone;
-  --free_count_;
-  if (!block.has_id) --anonymous_free_;
-}
-
-void BlockManager::push_back(BlockIndex b) {
-  Block& block = blocks_[b];
-  block.prev = tail_;
-  block.next = kNone;
-  (tail_ == kNone ? head_ : blocks_[tail_].next) = b;
-  tail_ = b;
-  ++free_count_;
-}
-
-void BlockManager::push_front(BlockIndex b) {
-  Block& block = blocks_[b];
-  ++anonymous_free_;
-  block.prev = kNone;
-  block.next = head_;
-  (head_ == kNone ? tail_ : blocks_[head_].prev) = b;
-  head_ = b;
-  ++free_count_;
 }
 
 std::uint32_t BlockManager::match_prefix(std::span<const BlockId> ids, std::uint32_t max_blocks,
@@ -51,41 +28,65 @@ std::uint32_t BlockManager::match_prefix(std::span<const BlockId> ids, std::uint
   return n;
 }
 
-void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n, std::vector<BlockIndex>& table) {
+void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n, std::vector<BlockIndex>& table,
+                                  std::uint16_t category) {
+  // Head to tail here; the policy sees the touches when the blocks come back (release).
   for (std::uint32_t i = 0; i < n; ++i) {
     const BlockIndex b = index_.at(ids[i]);
-    if (blocks_[b].refs++ == 0) unlink(b);
+    auto& meta = state_.blocks[b];
+    meta.previous_access = meta.last_access;
+    meta.previous_category = meta.category;
+    meta.last_access = state_.now;
+    meta.category = category;
+    ++meta.accesses;
+    if (blocks_[b].refs++ == 0) {
+      policy_->erase(b);  // pinned: no longer a candidate
+      --cached_free_;
+    }
     table.push_back(b);
   }
   counters_.hit_blocks += n;
 }
 
+void BlockManager::drop_identity(BlockIndex b) {
+  const auto& meta = state_.blocks[b];
+  index_.erase(meta.id);
+  blocks_[b].has_id = false;
+  ++counters_.evicted;
+  if (record_evictions_) evicted_.push_back({meta.id, meta.position, meta.category});
+}
+
 bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
-  if (n > free_count_) return false;
+  if (n > free_blocks()) return false;
   for (std::uint32_t i = 0; i < n; ++i) {
-    const BlockIndex b = head_;
-    unlink(b);
-    Block& block = blocks_[b];
-    if (block.has_id) {
-      index_.erase(block.id);
-      block.has_id = false;
-      ++counters_.evicted;
-      if (record_evictions_) evicted_.push_back(block.id);
+    BlockIndex b;
+    if (!anonymous_.empty()) {
+      b = anonymous_.back();
+      anonymous_.pop_back();
+    } else {
+      b = policy_->victim();
+      --cached_free_;
+      drop_identity(b);
     }
-    block.refs = 1;
+    blocks_[b].refs = 1;
     table.push_back(b);
   }
   counters_.allocated += n;
   return true;
 }
 
-void BlockManager::publish(BlockIndex b, BlockId id) {
+void BlockManager::publish(BlockIndex b, BlockId id, std::uint32_t position, std::uint16_t category) {
   Block& block = blocks_[b];
   if (block.has_id) return;
-  if (index_.try_emplace(id, b).second) {
-    block.id = id;
-    block.has_id = true;
-  }
+  if (!index_.try_emplace(id, b).second) return;
+  block.has_id = true;
+  auto& meta = state_.blocks[b];
+  meta = {};
+  meta.id = id;
+  meta.position = position;
+  meta.category = meta.previous_category = category;
+  meta.first_access = meta.last_access = meta.previous_access = state_.now;
+  meta.accesses = 1;
 }
 
 void BlockManager::release(std::span<const BlockIndex> table) {
@@ -93,10 +94,14 @@ void BlockManager::release(std::span<const BlockIndex> table) {
     Block& block = blocks_[*it];
     assert(block.refs > 0);
     if (--block.refs > 0) continue;
-    if (block.has_id)
-      push_back(*it);
-    else
-      push_front(*it);
+    if (block.has_id) {
+      // Used until now: the release is its latest access.
+      state_.blocks[*it].last_access = state_.now;
+      policy_->insert(*it);
+      ++cached_free_;
+    } else {
+      anonymous_.push_back(*it);
+    }
   }
 }
 

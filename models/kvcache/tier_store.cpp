@@ -2,56 +2,59 @@
 
 namespace kvsim::kvcache {
 
-TierStore::TierStore(std::string name, std::uint64_t capacity_blocks)
-    : name_(std::move(name)), capacity_(capacity_blocks) {}
-
-void TierStore::unlink(std::uint32_t n) {
-  Node& node = nodes_[n];
-  (node.prev == kNone ? head_ : nodes_[node.prev].next) = node.next;
-  (node.next == kNone ? tail_ : nodes_[node.next].prev) = node.prev;
+TierStore::TierStore(std::string name, std::uint64_t capacity_blocks, const EvictionChoice& eviction)
+    : name_(std::move(name)), capacity_(capacity_blocks) {
+  state_.category_names = eviction.category_names;
+  policy_ = eviction::make_policy(eviction.policy, state_, eviction.params);
 }
 
-void TierStore::push_front(std::uint32_t n) {
-  Node& node = nodes_[n];
-  node.prev = kNone;
-  node.next = head_;
-  (head_ == kNone ? tail_ : nodes_[head_].prev) = n;
-  head_ = n;
-}
-
-void TierStore::touch(workload::BlockId id) {
+void TierStore::touch(workload::BlockId id, double now, std::uint16_t category) {
   auto it = index_.find(id);
   if (it == index_.end()) return;
-  unlink(it->second);
-  push_front(it->second);
+  state_.now = now;
+  auto& meta = state_.blocks[it->second];
+  meta.previous_access = meta.last_access;
+  meta.previous_category = meta.category;
+  meta.last_access = now;
+  meta.category = category;
+  ++meta.accesses;
+  policy_->touch(it->second);
 }
 
-std::vector<workload::BlockId> TierStore::insert(workload::BlockId id) {
-  std::vector<workload::BlockId> evicted;
+std::vector<EvictedBlock> TierStore::insert(const EvictedBlock& block, double now) {
+  std::vector<EvictedBlock> evicted;
   if (capacity_ == 0) return evicted;
-  if (index_.contains(id)) {
-    touch(id);
+  if (index_.contains(block.id)) {
+    touch(block.id, now, block.category);
     return evicted;
   }
+  state_.now = now;
   while (index_.size() >= capacity_) {
-    const std::uint32_t victim = tail_;
-    evicted.push_back(nodes_[victim].id);
-    index_.erase(nodes_[victim].id);
-    unlink(victim);
-    free_nodes_.push_back(victim);
+    const Slot victim = policy_->victim();
+    const auto& meta = state_.blocks[victim];
+    evicted.push_back({meta.id, meta.position, meta.category});
+    index_.erase(meta.id);
+    free_slots_.push_back(victim);
     ++counters_.evicted_blocks;
   }
-  std::uint32_t n;
-  if (!free_nodes_.empty()) {
-    n = free_nodes_.back();
-    free_nodes_.pop_back();
+  Slot slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
   } else {
-    n = static_cast<std::uint32_t>(nodes_.size());
-    nodes_.push_back({});
+    slot = Slot(state_.blocks.size());
+    state_.blocks.emplace_back();
+    policy_->resize(slot + 1);
   }
-  nodes_[n].id = id;
-  push_front(n);
-  index_.emplace(id, n);
+  auto& meta = state_.blocks[slot];
+  meta = {};
+  meta.id = block.id;
+  meta.position = block.position;
+  meta.category = meta.previous_category = block.category;
+  meta.first_access = meta.last_access = meta.previous_access = now;
+  meta.accesses = 1;
+  index_.emplace(block.id, slot);
+  policy_->insert(slot);
   ++counters_.inserted_blocks;
   return evicted;
 }
@@ -59,8 +62,8 @@ std::vector<workload::BlockId> TierStore::insert(workload::BlockId id) {
 void TierStore::erase(workload::BlockId id) {
   auto it = index_.find(id);
   if (it == index_.end()) return;
-  unlink(it->second);
-  free_nodes_.push_back(it->second);
+  policy_->erase(it->second);
+  free_slots_.push_back(it->second);
   index_.erase(it);
   ++counters_.removed_blocks;
 }

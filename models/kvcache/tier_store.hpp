@@ -1,13 +1,18 @@
 // One lower KV tier (host DRAM, local SSD, remote pool) as a set of block identities with a
-// capacity in blocks and LRU replacement. It holds no data, only which prefix blocks are
-// resident, so the simulator can decide what to load and what to write.
+// capacity in blocks and a pluggable eviction policy (models/kvcache/eviction/, the same
+// objects `kvsim cache` replays). It holds no data, only which prefix blocks are resident,
+// so the simulator can decide what to load and what to write. Nothing is pinned here: a
+// load copies the blocks out at its start.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "models/kvcache/block_manager.hpp"
+#include "models/kvcache/eviction/policy.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::kvcache {
@@ -25,38 +30,31 @@ struct TierCounters {
 
 class TierStore {
  public:
-  TierStore(std::string name, std::uint64_t capacity_blocks);
+  TierStore(std::string name, std::uint64_t capacity_blocks, const EvictionChoice& eviction = {});
 
   const std::string& name() const { return name_; }
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t occupancy() const { return index_.size(); }
   bool contains(workload::BlockId id) const { return index_.contains(id); }
 
-  // Marks id most recently used.
-  void touch(workload::BlockId id);
-  // Makes id resident (most recently used); returns the identities evicted to make room,
-  // oldest first. Inserting a resident id only touches it.
-  std::vector<workload::BlockId> insert(workload::BlockId id);
+  // A use of a resident block by a request of category at time now.
+  void touch(workload::BlockId id, double now, std::uint16_t category);
+  // Makes block resident (a use at time now); returns the blocks evicted to make room, in
+  // eviction order. Inserting a resident block only touches it.
+  std::vector<EvictedBlock> insert(const EvictedBlock& block, double now);
   void erase(workload::BlockId id);
 
   TierCounters& counters() { return counters_; }
   const TierCounters& counters() const { return counters_; }
 
  private:
-  struct Node {
-    workload::BlockId id;
-    std::uint32_t prev, next;
-  };
-  static constexpr std::uint32_t kNone = ~0u;
-  void unlink(std::uint32_t n);
-  void push_front(std::uint32_t n);
-
+  using Slot = eviction::Slot;
   std::string name_;
   std::uint64_t capacity_;
-  std::unordered_map<workload::BlockId, std::uint32_t> index_;
-  std::vector<Node> nodes_;
-  std::vector<std::uint32_t> free_nodes_;
-  std::uint32_t head_ = kNone, tail_ = kNone;  // head = most recent, tail = next victim
+  eviction::CacheState state_;
+  std::unique_ptr<eviction::Policy> policy_;
+  std::unordered_map<workload::BlockId, Slot> index_;
+  std::vector<Slot> free_slots_;
   TierCounters counters_;
 };
 

@@ -1,5 +1,7 @@
 #include "models/scheduling/serving_engine.hpp"
 
+#include "models/kvcache/cache_replay.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <stdexcept>
@@ -7,7 +9,7 @@
 namespace kvsim::scheduling {
 
 ServingEngine::ServingEngine(const EngineParams& params, const compute::PerfModel& perf)
-    : params_(params), perf_(perf), blocks_(params.num_blocks) {
+    : params_(params), perf_(perf), blocks_(params.num_blocks, params.eviction) {
   if (params.block_size == 0) throw std::invalid_argument("block_size must be positive");
 }
 
@@ -21,6 +23,10 @@ bool ServingEngine::can_ever_fit(const workload::Request& request) const {
   const bool fits_budget = params_.chunked_prefill || peak_tokens <= params_.max_num_batched_tokens;
   return request.input_tokens > 0 && request.output_tokens > 0 && blocks_for(peak_tokens) <= params_.num_blocks &&
          fits_budget;
+}
+
+std::uint16_t ServingEngine::category_of(const Sequence& s) {
+  return kvcache::category_index(s.request.category, s.request.turn);
 }
 
 double ServingEngine::remaining(const Sequence& s) const {
@@ -115,7 +121,7 @@ void ServingEngine::admit_waiting(std::uint32_t& budget) {
     if (params_.prefix_caching && !seq->request.blocks.empty())
       lookup_blocks_ += std::min((seq->prefill_target - 1) / params_.block_size,
                                  seq->request.input_tokens / params_.block_size);
-    blocks_.acquire_cached(seq->request.blocks, matched, seq->table);
+    blocks_.acquire_cached(seq->request.blocks, matched, seq->table, category_of(*seq));
     blocks_.allocate(need, seq->table);
     outstanding_ -= remaining(*seq);
     seq->computed = start;
@@ -167,7 +173,7 @@ bool ServingEngine::try_start_load(Sequence& seq, std::uint32_t matched, std::ui
   pending_lookup_.reset();
   lookup_blocks_ += max_hit;
 
-  blocks_.acquire_cached(seq.request.blocks, matched, seq.table);
+  blocks_.acquire_cached(seq.request.blocks, matched, seq.table, category_of(seq));
   blocks_.allocate(found, seq.table);
   outstanding_ -= remaining(seq);
   seq.computed = matched * params_.block_size;
@@ -178,11 +184,12 @@ bool ServingEngine::try_start_load(Sequence& seq, std::uint32_t matched, std::ui
   seq.loading = true;
   seq.loading_blocks = found;
   seq.load_start = now_;
-  backend_->start_load(seq.request.id, seq.request.blocks, runs);
+  backend_->start_load(seq.request.id, category_of(seq), seq.request.blocks, runs);
   return true;
 }
 
 void ServingEngine::load_done(std::uint64_t request_id, double now) {
+  blocks_.set_time(now);
   for (auto& s : running_) {
     Sequence& seq = *s;
     if (seq.request.id != request_id || !seq.loading) continue;
@@ -252,6 +259,7 @@ std::size_t ServingEngine::multi_step_count() const {
 
 bool ServingEngine::plan(double now, double time_limit) {
   now_ = now;
+  blocks_.set_time(now);
   scheduled_.clear();
   ends_.clear();
   shape_ = {};
@@ -298,12 +306,13 @@ void ServingEngine::publish_prompt_blocks(Sequence& s) {
   if (!params_.prefix_caching || s.request.blocks.empty()) return;
   const std::uint32_t full = std::min(s.computed, s.request.input_tokens) / params_.block_size;
   for (; s.published < full && s.published < s.request.blocks.size(); ++s.published)
-    blocks_.publish(s.table[s.published], s.request.blocks[s.published]);
+    blocks_.publish(s.table[s.published], s.request.blocks[s.published], s.published, category_of(s));
 }
 
 void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
   assert(n >= 1 && n <= ends_.size());
   const double end = ends_[n - 1];
+  blocks_.set_time(end);
   const auto steps = static_cast<std::uint32_t>(n);
   bool any_finished = false;
   for (const auto& s : scheduled_) {
@@ -347,7 +356,8 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
     if (backend_ && !(*it)->request.blocks.empty()) {
       const auto& blocks = (*it)->request.blocks;
       backend_->completed(std::span(blocks).first(
-          std::min<std::size_t>(blocks.size(), (*it)->request.input_tokens / params_.block_size)));
+                              std::min<std::size_t>(blocks.size(), (*it)->request.input_tokens / params_.block_size)),
+                          category_of(**it));
     }
     on_finish(**it);
     it = running_.erase(it);

@@ -40,6 +40,7 @@ struct EngineParams {
   bool chunked_prefill = true;                // split long prefills across steps
   bool prefix_caching = true;                 // reuse cached prefix blocks
   bool multi_step = true;                     // plan several identical decode steps at once
+  kvcache::EvictionChoice eviction;           // policy for cached HBM blocks
 };
 
 struct Sequence {
@@ -122,6 +123,8 @@ class ServingEngine {
     return static_cast<std::uint32_t>((tokens + params_.block_size - 1) / params_.block_size);
   }
   double remaining(const Sequence& s) const;
+  // Eviction category (type x turn) of the sequence's request.
+  static std::uint16_t category_of(const Sequence& s);
   void preempt(Sequence* victim);
   bool schedule_running(std::uint32_t& budget);
   void admit_waiting(std::uint32_t& budget);

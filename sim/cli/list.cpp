@@ -1,10 +1,14 @@
 // kvsim list: the registered variants of each pluggable family, and the known cards.
 #include <iostream>
 
+#include <algorithm>
+
+#include "models/kvcache/eviction/policy.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/cli/command.hpp"
 #include "sim/config/embedded.hpp"
 #include "sim/util/error.hpp"
+#include "workloads/readers/trace.hpp"
 #include "workloads/source_factory.hpp"
 
 namespace kvsim::cli {
@@ -22,6 +26,14 @@ int list_command(const CommandContext& context) {
   };
   if (section("routers"))
     for (const auto& r : scheduling::routing::routers()) std::cout << "  " << r.name << "  " << r.help << "\n";
+  if (section("policies"))
+    for (const auto& p : kvcache::eviction::policies()) std::cout << "  " << p.name << "  " << p.help << "\n";
+  if (section("formats")) {
+    const auto writers = workload::trace_writer_names();
+    for (const auto& f : workload::trace_format_names())
+      std::cout << "  " << f << (std::find(writers.begin(), writers.end(), f) != writers.end() ? "  (read, write)" : "  (read)")
+                << "\n";
+  }
   if (section("generators"))
     for (const auto& g : workload::workload_generators()) std::cout << "  " << g.name << "  " << g.summary << "\n";
   for (const auto& [title, kind] : {std::pair{"gpus", "gpu"}, {"nodes", "node"}, {"models", "llm"}})
@@ -30,7 +42,8 @@ int list_command(const CommandContext& context) {
         if (f.kind == kind) std::cout << "  " << f.name << "  (" << f.path << ")\n";
   if (!any)
     throw InputError("command line", 0, "list",
-                     "unknown family \"" + family + "\"; families: routers, generators, gpus, nodes, models");
+                     "unknown family \"" + family +
+                         "\"; families: routers, policies, formats, generators, gpus, nodes, models");
   return 0;
 }
 

@@ -7,16 +7,37 @@ extern const char* const kRunHelp;
 int run_command(const CommandContext&);
 int list_command(const CommandContext&);
 int describe_command(const CommandContext&);
+extern const char* const kTraceSynthHelp;
+int trace_synth_command(const CommandContext&);
+extern const char* const kTraceConvertHelp;
+int trace_convert_command(const CommandContext&);
+extern const char* const kTraceStatsHelp;
+int trace_stats_command(const CommandContext&);
+extern const char* const kCacheHelp;
+int cache_command(const CommandContext&);
+extern const char* const kTraceProfileHelp;
+int trace_profile_command(const CommandContext&);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> registry{
       {"run", "[CONFIG.toml] [options]", "simulate a scenario (no CONFIG: the embedded default)", kRunHelp, run_command},
-      {"list", "[FAMILY]", "list registered variants (routers, generators, gpus, nodes, models)",
-       "Usage: kvsim list [routers|generators|gpus|nodes|models]\n", list_command},
+      {"list", "[FAMILY]", "list registered variants (routers, policies, formats, generators, gpus, nodes, models)",
+       "Usage: kvsim list [routers|policies|formats|generators|gpus|nodes|models]\n", list_command},
       {"describe", "NAME", "parameters of a scenario section or family member (e.g. scenario, workload.chat)",
        "Usage: kvsim describe NAME\n  NAME: scenario, a scenario section (instances, workload, ...), "
-       "routing.<router>, workload.<generator>, gpu.<card>, node.<card>, llm.<card>\n",
+       "routing.<router>, eviction.<policy>, workload.<generator>, gpu.<card>, node.<card>, llm.<card>\n",
        describe_command},
+      {"trace synth", "SPEC.toml|PRESET [options] -o OUT", "generate a trace from a mix spec or preset (to-c, to-b)",
+       kTraceSynthHelp, trace_synth_command},
+      {"trace convert", "TRACE -o OUT --to FORMAT [options]",
+       "convert a trace (bailian, mooncake, azure, burstgpt, kvsim) to kvsim, bailian or mooncake",
+       kTraceConvertHelp, trace_convert_command},
+      {"trace stats", "TRACE [options]", "characterise a trace: mix, lengths, ideal hit ratios, reuse intervals",
+       kTraceStatsHelp, trace_stats_command},
+      {"trace profile", "TRACE --until T -o PROFILE.toml [options]",
+       "fit the per-category reuse model of the wa eviction policy", kTraceProfileHelp, trace_profile_command},
+      {"cache", "TRACE --policy P,... --capacity C,... [options]",
+       "timing-free cache replay: hit ratios per eviction policy and capacity", kCacheHelp, cache_command},
   };
   return registry;
 }

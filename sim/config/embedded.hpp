@@ -7,7 +7,7 @@
 namespace kvsim::config {
 
 struct EmbeddedFile {
-  std::string_view kind;  // "gpu", "node", "llm", "scenario"
+  std::string_view kind;  // "gpu", "node", "llm", "scenario", "workload"
   std::string_view name;  // file name without extension, e.g. "h100-sxm"
   std::string_view path;  // path in the source tree, used in error messages
   std::string_view text;  // file contents

@@ -6,6 +6,8 @@
 #include <limits>
 #include <sstream>
 
+#include "models/kvcache/cache_replay.hpp"
+#include "models/kvcache/eviction/wa_profile.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/config/embedded.hpp"
 #include "workloads/source_factory.hpp"
@@ -131,7 +133,37 @@ compute::RooflineParams read_compute(Section s) {
   return p;
 }
 
-KvTiersSpec read_kvcache(Section s, const NodeSpec& node) {
+// The eviction policy of one tier: `eviction`, its numeric `eviction_params` and, for the
+// workload-aware policies, a `wa_profile` written by `kvsim trace profile`.
+kvcache::EvictionChoice read_eviction(Section& t, const std::string& base_dir) {
+  namespace ev = kvcache::eviction;
+  kvcache::EvictionChoice choice;
+  choice.policy = t.choice("eviction", "lru", ev::policy_names(),
+                           "eviction policy (models/kvcache/eviction/README.md)");
+  const auto& info = ev::find_policy(choice.policy);
+  if (info.needs_future)
+    t.fail("eviction", "\"" + choice.policy + "\" (Belady) needs every future access, which a timed run does not "
+                       "know in advance (its requests are generated or released online); use `kvsim cache` for this bound");
+  Section params = t.table("eviction_params");
+  std::map<std::string, double, std::less<>> values;
+  for (const auto& spec : info.params)
+    values[std::string(spec.name)] = params.number(spec.name, spec.default_value, spec.help);
+  params.finish();
+  const std::string profile = t.text("wa_profile", "", "reuse profile written by `kvsim trace profile` (wa policies)");
+  std::shared_ptr<const ev::WaProfile> loaded;
+  if (!profile.empty()) {
+    std::filesystem::path path(profile);
+    if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+    loaded = std::make_shared<ev::WaProfile>(ev::read_wa_profile(path.string()));
+  }
+  if (info.needs_profile && !loaded)
+    t.fail("wa_profile", "policy \"" + choice.policy + "\" needs a profile: run `kvsim trace profile TRACE -o wa.toml`");
+  choice.params = ev::resolve_params(info, values, loaded);
+  return choice;
+}
+
+KvTiersSpec read_kvcache(Section s, const NodeSpec& node, const std::string& base_dir,
+                         kvcache::EvictionChoice& hbm) {
   KvTiersSpec kv;
   static const std::vector<std::string> load_rules{"auto", "load", "recompute"};
   kv.load_vs_recompute = s.choice("load_vs_recompute", "auto", load_rules,
@@ -143,7 +175,6 @@ KvTiersSpec read_kvcache(Section s, const NodeSpec& node) {
                                   Range::positive());
   static const std::vector<std::string> admissions{"demotion", "completion", "never"};
   static const std::vector<std::string> placements{"inclusive", "exclusive"};
-  static const std::vector<std::string> evictions{"lru"};
   const auto common = [&](Section& t, TierSpec& spec, const char* what, double default_capacity) {
     spec.capacity = t.quantity("capacity", Dimension::bytes, default_capacity,
                                std::string("capacity of each ") + what + " (0 = no such tier)");
@@ -152,8 +183,13 @@ KvTiersSpec read_kvcache(Section s, const NodeSpec& node) {
                               "request's prompt blocks (completion, write-through), or nothing");
     spec.exclusive = t.choice("placement", "inclusive", placements,
                               "exclusive: a block loaded into HBM leaves this tier") == "exclusive";
-    spec.eviction = t.choice("eviction", "lru", evictions, "eviction policy");
+    spec.eviction = read_eviction(t, base_dir);
   };
+  {
+    Section t = s.table("hbm");
+    hbm = read_eviction(t, base_dir);
+    t.finish();
+  }
   {
     Section t = s.table("dram");
     TierSpec spec;
@@ -290,7 +326,7 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   if (engine.num_blocks == 0) inst.fail("block_size", "not even one KV block fits in the HBM left for KV");
   inst.finish();
 
-  scenario.kv = read_kvcache(root.table("kvcache"), scenario.node);
+  scenario.kv = read_kvcache(root.table("kvcache"), scenario.node, scenario.base_dir, scenario.engine.eviction);
   if (scenario.kv.has("remote") && scenario.node.nic_bandwidth <= 0)
     root.fail("kvcache", "a remote tier needs GPU NICs: set platform.node_spec.nic_bandwidth");
 
@@ -299,8 +335,15 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   routing.finish();
 
   Section workload_section = root.table("workload");
-  scenario.workload = workload::make_source(workload_section, scenario.seed, engine.block_size, scenario.base_dir);
+  workload::WorkloadSettings settings;
+  scenario.workload =
+      workload::make_source(workload_section, scenario.seed, engine.block_size, scenario.base_dir, &settings);
+  scenario.closed_loop = settings.closed_loop;
   workload_section.finish();
+  // Category-keyed policies (wa) name categories as type x turn of the workload's types.
+  const auto categories = kvcache::category_names(scenario.workload->categories());
+  engine.eviction.category_names = categories;
+  for (auto& tier : scenario.kv.lower) tier.eviction.category_names = categories;
 
   Section output = root.table("output");
   const std::string path = output.text("path", "results/{name}-seed{seed}.h5",

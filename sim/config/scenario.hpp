@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/compute/perf_model.hpp"
+#include "models/kvcache/block_manager.hpp"
 #include "models/scheduling/serving_engine.hpp"
 #include "sim/config/reader.hpp"
 #include "workloads/request.hpp"
@@ -35,7 +36,7 @@ struct TierSpec {
   std::string scope;               // "node", "instance" (dram only) or "cluster" (remote)
   std::string admission;           // "demotion", "completion" or "never"
   bool exclusive = false;          // a block loaded into HBM leaves this tier
-  std::string eviction = "lru";
+  kvcache::EvictionChoice eviction;  // policy, its parameters, category names
   double read_bandwidth = 0;       // B/s, ssd
   double write_bandwidth = 0;      // B/s, ssd
   int servers = 0;                 // remote memory servers

@@ -125,8 +125,9 @@ sg4::Host* KvTiers::remote_server(workload::BlockId first) const {
   return servers[std::size_t(first % servers.size())];
 }
 
-void KvTiers::start_load(std::uint64_t request_id, std::span<const workload::BlockId> ids,
+void KvTiers::start_load(std::uint64_t request_id, std::uint16_t category, std::span<const workload::BlockId> ids,
                          const std::vector<kvcache::TierRun>& runs) {
+  const double now = sg4::Engine::get_clock();
   sg4::Host* cpu = cluster_.platform.cpus[std::size_t(instance_.node)];
   int parts = 0;
   for (const auto& run : runs) {
@@ -136,7 +137,7 @@ void KvTiers::start_load(std::uint64_t request_id, std::span<const workload::Blo
       if (exclusive)
         store.erase(ids[i]);
       else
-        store.touch(ids[i]);
+        store.touch(ids[i], now, category);
     }
     const double bytes = run.count * cluster_.block_bytes;
     store.counters().loaded_bytes += bytes;
@@ -167,20 +168,21 @@ void KvTiers::load_finished(std::uint64_t request_id) {
   load_kinds_.erase(it);
 }
 
-void KvTiers::admit(int kind, std::span<const workload::BlockId> ids, int from_kind, bool write_through) {
-  if (kind < 0 || ids.empty()) return;
+void KvTiers::admit(int kind, std::span<const kvcache::EvictedBlock> blocks, int from_kind, bool write_through) {
+  if (kind < 0 || blocks.empty()) return;
+  const double now = sg4::Engine::get_clock();
   const auto& tier = spec(kind);
   const bool accepts = write_through ? tier.admission == "completion" : tier.admission == "demotion";
   if (!accepts) return;
   auto& store = *cluster_.stores[std::size_t(stores_[std::size_t(kind)])];
-  std::vector<workload::BlockId> evicted;
+  std::vector<kvcache::EvictedBlock> evicted;
   std::uint64_t written = 0;
-  for (const auto id : ids) {
-    if (store.contains(id)) {
-      store.touch(id);
+  for (const auto& block : blocks) {
+    if (store.contains(block.id)) {
+      store.touch(block.id, now, block.category);
       continue;
     }
-    auto dropped = store.insert(id);
+    auto dropped = store.insert(block, now);
     evicted.insert(evicted.end(), dropped.begin(), dropped.end());
     ++written;
   }
@@ -199,7 +201,7 @@ void KvTiers::admit(int kind, std::span<const workload::BlockId> ids, int from_k
       write.activity = cluster_.platform.ssds[std::size_t(instance_.node)]->write_async(sg_size_t(std::llround(bytes)));
       start(std::move(write));
     } else {
-      sg4::Host* server = remote_server(ids.front());
+      sg4::Host* server = remote_server(blocks.front().id);
       if (from_kind < 0) {
         copy_from_gpus(server, bytes);
       } else {
@@ -215,11 +217,14 @@ void KvTiers::admit(int kind, std::span<const workload::BlockId> ids, int from_k
   admit(next_tier(kind), evicted, kind, false);
 }
 
-void KvTiers::evicted(std::span<const workload::BlockId> ids) { admit(next_tier(-1), ids, -1, false); }
+void KvTiers::evicted(std::span<const kvcache::EvictedBlock> blocks) { admit(next_tier(-1), blocks, -1, false); }
 
-void KvTiers::completed(std::span<const workload::BlockId> ids) {
+void KvTiers::completed(std::span<const workload::BlockId> ids, std::uint16_t category) {
+  std::vector<kvcache::EvictedBlock> blocks;
+  blocks.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) blocks.push_back({ids[i], std::uint32_t(i), category});
   for (int kind = 0; kind < 3; ++kind)
-    if (stores_[std::size_t(kind)] >= 0) admit(kind, ids, -1, true);
+    if (stores_[std::size_t(kind)] >= 0) admit(kind, blocks, -1, true);
 }
 
 }  // namespace kvsim::engine

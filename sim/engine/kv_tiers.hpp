@@ -25,10 +25,10 @@ class KvTiers final : public kvcache::KvBackend {
                                       std::uint32_t max_blocks) override;
   bool should_load(const std::vector<kvcache::TierRun>& runs, double recompute_seconds) override;
   void note_admission(const std::vector<kvcache::TierRun>& runs, std::uint32_t looked_up, bool loaded) override;
-  void start_load(std::uint64_t request_id, std::span<const workload::BlockId> ids,
+  void start_load(std::uint64_t request_id, std::uint16_t category, std::span<const workload::BlockId> ids,
                   const std::vector<kvcache::TierRun>& runs) override;
-  void evicted(std::span<const workload::BlockId> ids) override;
-  void completed(std::span<const workload::BlockId> ids) override;
+  void evicted(std::span<const kvcache::EvictedBlock> blocks) override;
+  void completed(std::span<const workload::BlockId> ids, std::uint16_t category) override;
 
   // Expected seconds to load runs given the loads in flight from the same tiers.
   double estimate_load_time(const std::vector<kvcache::TierRun>& runs) const;
@@ -41,7 +41,7 @@ class KvTiers final : public kvcache::KvBackend {
   // Writes ids into tier `kind` if its admission rule takes them (write_through: a finished
   // request's prompt; otherwise blocks demoted from from_kind, -1 = HBM), and demotes what
   // the tier evicts to the next one down.
-  void admit(int kind, std::span<const workload::BlockId> ids, int from_kind, bool write_through);
+  void admit(int kind, std::span<const kvcache::EvictedBlock> blocks, int from_kind, bool write_through);
   int next_tier(int kind) const;
   const config::TierSpec& spec(int kind) const;
   // Starts copies of bytes from host `from` to every GPU of the instance (or back).

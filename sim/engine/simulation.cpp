@@ -388,7 +388,7 @@ void build_tiers(Cluster& cluster) {
       if (tier.kind != KvTiers::kKinds[kind]) continue;
       const auto capacity = std::uint64_t(tier.capacity / cluster.block_bytes);
       const auto add = [&](int location, const std::string& scope) {
-        cluster.stores.push_back(std::make_unique<kvcache::TierStore>(tier.kind, capacity));
+        cluster.stores.push_back(std::make_unique<kvcache::TierStore>(tier.kind, capacity, tier.eviction));
         cluster.store_info.push_back({tier.kind, location, scope});
         return int(cluster.stores.size() - 1);
       };

@@ -37,6 +37,11 @@ struct TraceOptions {
 // then scaled by speed). Errors are InputError naming file, line and field.
 std::unique_ptr<Source> open_trace(const std::string& path, const TraceOptions& options);
 
+// Tokens per block of a trace's hashes as open_trace reads them (options.trace_block_size,
+// else the format's default or the kvsim header's), 0 for a format without hashes. Reads
+// only the first line or two.
+std::uint32_t trace_hash_block_size(const std::string& path, const TraceOptions& options);
+
 // The detected format of a file ("bailian", "mooncake", "azure", "burstgpt", "kvsim").
 std::string detect_trace_format(const std::string& path);
 std::vector<std::string> trace_format_names();
@@ -45,5 +50,15 @@ std::vector<std::string> trace_format_names();
 // Writes to a temporary name and renames when complete.
 void write_trace(Source& source, const std::string& path, const std::string& format, std::uint32_t block_size);
 std::vector<std::string> trace_writer_names();
+
+// Engine-block identities of an input of input_tokens tokens from the trace's prefix
+// identities (ceil(input_tokens / trace_block_size) of them; empty = all unique, gives
+// empty), by the rule at the top of this file. Made precise for partial blocks: the engine
+// block ending at token end (exclusive; the input's end for the last block) takes the
+// identity P_k of the trace block k holding token end-1 when it ends where that block ends
+// in this request (min((k+1)T, input_tokens)), and chain_block(P_k, end - kT) otherwise.
+// So equal block sizes give the trace's identities unchanged.
+std::vector<BlockId> map_trace_blocks(const std::vector<BlockId>& trace_blocks, std::uint32_t input_tokens,
+                                      std::uint32_t trace_block_size, std::uint32_t block_size);
 
 }  // namespace kvsim::workload

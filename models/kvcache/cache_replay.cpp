@@ -1,0 +1,223 @@
+// Timing-free cache replay (see cache_replay.hpp). The loop is the benchmark target of
+// tools/bench_cache.sh, so the per-block path is kept to one hash probe, one metadata
+// write and one policy call: a request's slots are looked up once, head to tail, and the
+// result reused for the tail-to-head touches.
+#include "models/kvcache/cache_replay.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <numeric>
+#include <stdexcept>
+
+#include "models/kvcache/flat_index.hpp"
+#include "sim/util/random.hpp"
+#include "workloads/category.hpp"
+
+namespace kvsim::kvcache {
+
+using eviction::BlockMeta;
+using eviction::Slot;
+
+std::uint16_t category_index(std::uint16_t type, std::uint32_t turn) {
+  const std::uint32_t t = std::clamp<std::uint32_t>(turn, 1, workload::kTurnCap);
+  return static_cast<std::uint16_t>(type * workload::kTurnCap + (t - 1));
+}
+
+std::vector<std::string> category_names(const std::vector<std::string>& types) {
+  std::vector<std::string> names;
+  for (const auto& type : types)
+    for (std::uint32_t turn = 1; turn <= workload::kTurnCap; ++turn) names.push_back(workload::category_name(type, turn));
+  return names;
+}
+
+ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size, double until) {
+  if (block_size == 0) throw std::invalid_argument("load_replay_trace: block size 0");
+  ReplayTrace trace;
+  trace.block_size = block_size;
+  // Identities for requests without any: a salted counter through the splitmix64 mixer,
+  // which is a bijection, so they never repeat (a clash with a real chained identity has
+  // probability ~2^-64 per pair).
+  std::uint64_t anonymous = 0;
+  constexpr std::uint64_t kAnonymousSalt = 0x6b76'7369'6d2d'616eULL;
+  bool sorted = true;
+  while (auto r = source.next()) {
+    if (r->arrival > until) break;
+    ReplayTrace::Request req;
+    req.first = trace.blocks.size();
+    req.arrival = r->arrival;
+    req.category = category_index(r->category, r->turn);
+    const std::uint64_t needed = (std::uint64_t(r->input_tokens) + block_size - 1) / block_size;
+    if (r->blocks.empty()) {
+      for (std::uint64_t j = 0; j < needed; ++j) trace.blocks.push_back(mix64(kAnonymousSalt + anonymous++));
+    } else {
+      trace.blocks.insert(trace.blocks.end(), r->blocks.begin(), r->blocks.end());
+    }
+    req.count = static_cast<std::uint32_t>(trace.blocks.size() - req.first);
+    const std::uint64_t before_last = std::uint64_t(block_size) * (req.count ? req.count - 1 : 0);
+    req.last_tokens = r->input_tokens > before_last && r->input_tokens - before_last <= block_size
+                          ? static_cast<std::uint32_t>(r->input_tokens - before_last)
+                          : block_size;
+    if (!trace.requests.empty() && req.arrival < trace.requests.back().arrival) sorted = false;
+    trace.requests.push_back(req);
+  }
+  if (!sorted)
+    std::stable_sort(trace.requests.begin(), trace.requests.end(),
+                     [](const auto& a, const auto& b) { return a.arrival < b.arrival; });
+  std::uint16_t types = 1;
+  for (const auto& req : trace.requests) types = std::max<std::uint16_t>(types, std::uint16_t(req.category / workload::kTurnCap + 1));
+  std::vector<std::string> type_names = source.categories();
+  for (std::size_t t = type_names.size(); t < types; ++t) type_names.push_back("type" + std::to_string(t));
+  trace.categories = category_names(type_names);
+  return trace;
+}
+
+void compute_next_use(ReplayTrace& trace) {
+  trace.next_use.assign(trace.blocks.size(), eviction::kNever);
+  FlatIndex<std::uint64_t> next(1024);
+  // Walk the accesses backwards in replay order (requests by arrival, blocks head to tail).
+  for (auto r = trace.requests.rbegin(); r != trace.requests.rend(); ++r)
+    for (std::uint64_t k = r->first + r->count; k-- > r->first;) {
+      const workload::BlockId id = trace.blocks[k];
+      if (const std::uint64_t* later = next.find(id)) trace.next_use[k] = double(*later);
+      next.put(id, k);
+    }
+}
+
+namespace {
+
+// The replay's cache: dense slots, a free-slot stack and the identity index.
+class ReplayCache {
+ public:
+  ReplayCache(const std::string& policy, const eviction::PolicyParams& params, const std::vector<std::string>& names,
+              std::uint64_t capacity)
+      : capacity_(capacity), index_(std::min<std::uint64_t>(capacity, 1u << 20)) {
+    state_.category_names = names;
+    policy_ = eviction::make_policy(policy, state_, params);
+  }
+
+  std::uint64_t evictions() const { return evictions_; }
+
+  void run_request(const ReplayTrace& trace, const ReplayTrace::Request& req, ReplayResult& result) {
+    const bool future = !trace.next_use.empty();
+    const double now = req.arrival;
+    state_.now = now;
+    const workload::BlockId* ids = trace.blocks.data() + req.first;
+    slots_.resize(req.count);
+    std::uint32_t hits = 0;
+    bool prefix = true;
+    for (std::uint32_t j = 0; j < req.count; ++j) {
+      const Slot* s = index_.find(ids[j]);
+      slots_[j] = s ? *s : eviction::kNoSlot;
+      if (prefix && s) ++hits;
+      else prefix = false;
+    }
+    result.requested_blocks += req.count;
+    result.hit_blocks += hits;
+    const std::uint64_t full = std::uint64_t(trace.block_size) * (req.count ? req.count - 1 : 0);
+    result.requested_tokens += req.count ? full + req.last_tokens : 0;
+    result.hit_tokens += hits == req.count && req.count ? full + req.last_tokens : std::uint64_t(trace.block_size) * hits;
+
+    for (std::uint32_t j = req.count; j-- > 0;) {
+      const double next_use = future ? trace.next_use[req.first + j] : eviction::kNever;
+      Slot s = slots_[j];
+      if (s != eviction::kNoSlot) {
+        BlockMeta& b = state_.blocks[s];
+        b.previous_access = b.last_access;
+        b.previous_category = b.category;
+        b.last_access = now;
+        b.category = req.category;
+        b.next_use = next_use;
+        ++b.accesses;
+        policy_->touch(s);
+        continue;
+      }
+      s = allocate();
+      if (const auto [held, inserted] = index_.emplace(ids[j], s); !inserted) {
+        // The request names this identity twice (only a broken trace does): the second
+        // occurrence is a touch of the block the first one made resident.
+        free_.push_back(s);
+        slots_[j] = *held;
+        ++j;  // the loop condition steps back to this block, now resident
+        continue;
+      }
+      BlockMeta& b = state_.blocks[s];
+      b.id = ids[j];
+      b.first_access = b.last_access = b.previous_access = now;
+      b.next_use = next_use;
+      b.position = j;
+      b.tokens = j + 1 == req.count ? req.last_tokens : trace.block_size;
+      b.accesses = 1;
+      b.category = b.previous_category = req.category;
+      resident_[s] = 1;
+      ++occupancy_;
+      policy_->insert(s);
+    }
+    while (occupancy_ > capacity_) {
+      const Slot v = policy_->victim();
+      if (v >= resident_.size() || !resident_[v])
+        throw std::logic_error("eviction policy returned a block that is not a resident candidate");
+      resident_[v] = 0;
+      index_.erase(state_.blocks[v].id);
+      free_.push_back(v);
+      --occupancy_;
+      ++evictions_;
+    }
+    result.peak_resident = std::max(result.peak_resident, occupancy_);
+  }
+
+ private:
+  Slot allocate() {
+    if (!free_.empty()) {
+      const Slot s = free_.back();
+      free_.pop_back();
+      return s;
+    }
+    const auto s = static_cast<Slot>(state_.blocks.size());
+    if (s == eviction::kNoSlot) throw std::length_error("cache replay: more than 2^32 - 1 resident blocks");
+    // Grow geometrically and tell the policy before the new slots are used.
+    const std::size_t grown = std::max<std::size_t>(64, state_.blocks.size() * 2);
+    state_.blocks.resize(grown);
+    resident_.resize(grown, 0);
+    policy_->resize(static_cast<Slot>(std::min<std::size_t>(grown, eviction::kNoSlot)));
+    for (std::size_t k = grown; k-- > std::size_t(s) + 1;) free_.push_back(static_cast<Slot>(k));
+    return s;
+  }
+
+  eviction::CacheState state_;
+  std::unique_ptr<eviction::Policy> policy_;
+  std::uint64_t capacity_;
+  FlatIndex<Slot> index_;
+  std::vector<Slot> free_;
+  std::vector<std::uint8_t> resident_;
+  std::vector<Slot> slots_;  // per block of the current request: resident slot or kNoSlot
+  std::uint64_t occupancy_ = 0;
+  std::uint64_t evictions_ = 0;
+};
+
+}  // namespace
+
+ReplayResult replay(const ReplayTrace& trace, const std::string& policy, const eviction::PolicyParams& params,
+                    std::uint64_t capacity_blocks) {
+  if (capacity_blocks == 0) throw std::invalid_argument("cache replay: capacity must be at least one block");
+  const auto& info = eviction::find_policy(policy);
+  if (info.needs_future && trace.next_use.size() != trace.blocks.size())
+    throw std::logic_error("cache replay: policy " + policy + " needs compute_next_use first");
+  ReplayResult result;
+  result.policy = policy;
+  result.capacity_blocks = capacity_blocks;
+  result.requests = trace.requests.size();
+  // CPU time of this thread: the figure a benchmark wants on a shared machine.
+  const auto cpu_seconds = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+  };
+  const double start = cpu_seconds();
+  ReplayCache cache(policy, params, trace.categories, capacity_blocks);
+  for (const auto& req : trace.requests) cache.run_request(trace, req, result);
+  result.evictions = cache.evictions();
+  result.seconds = cpu_seconds() - start;
+  return result;
+}
+
+}  // namespace kvsim::kvcache

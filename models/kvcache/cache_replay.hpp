@@ -1,0 +1,76 @@
+// Timing-free replay of a request trace through one KV block cache (`kvsim cache`): what
+// hit ratio would each eviction policy give at each capacity, with no engine, no batching
+// and no transfer times. The policies are the same objects the timed tiers use
+// (eviction/policy.hpp).
+//
+// Semantics, per request in arrival order (ties in file order):
+//   1. it hits the longest prefix of its blocks that is resident;
+//   2. all its blocks are made resident and touched from tail to head (the head most
+//      recently used);
+//   3. blocks are evicted until occupancy <= capacity (the request's own blocks included:
+//      nothing is pinned, so a request larger than the cache keeps only what fits).
+// A request without block identities (a trace without hashes) is all misses; its
+// ceil(input_tokens / block_size) blocks get unique identities and still occupy capacity.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/kvcache/eviction/policy.hpp"
+#include "workloads/request.hpp"
+
+namespace kvsim::kvcache {
+
+// A trace loaded once for many replays: block identities of all requests back to back.
+struct ReplayTrace {
+  struct Request {
+    std::uint64_t first = 0;     // index of its first block in blocks
+    std::uint32_t count = 0;     // blocks
+    std::uint32_t last_tokens = 0;  // tokens of the last block (others hold block_size)
+    double arrival = 0;          // s
+    std::uint16_t category = 0;  // index into categories
+  };
+  std::uint32_t block_size = 16;
+  std::vector<workload::BlockId> blocks;
+  std::vector<Request> requests;
+  std::vector<std::string> categories;  // type x turn names ("chat_1", ..., "chat_5+")
+  // Order key of the next access of the same identity (the index of that access in
+  // blocks), kNever when none; filled by compute_next_use (policy opt).
+  std::vector<double> next_use;
+
+  std::uint64_t accesses() const { return blocks.size(); }
+};
+
+// Dense index of a request's category: (type, turn) with turns from workload::kTurnCap on
+// sharing one category; names follow workload::category_name.
+std::uint16_t category_index(std::uint16_t type, std::uint32_t turn);
+std::vector<std::string> category_names(const std::vector<std::string>& types);
+
+// Reads every request of source (at most until `until` s of arrival time, inclusive).
+// Requests are ordered by arrival, ties in source order.
+ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size,
+                              double until = eviction::kNever);
+void compute_next_use(ReplayTrace& trace);
+
+struct ReplayResult {
+  std::string policy;
+  std::uint64_t capacity_blocks = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t requested_blocks = 0, hit_blocks = 0;
+  std::uint64_t requested_tokens = 0, hit_tokens = 0;
+  std::uint64_t evictions = 0;
+  std::uint64_t peak_resident = 0;  // most blocks resident after any request's evictions
+  double seconds = 0;  // CPU time of the replay (benchmarks only; not deterministic)
+
+  double block_hit_ratio() const { return requested_blocks ? double(hit_blocks) / double(requested_blocks) : 0; }
+  double token_hit_ratio() const { return requested_tokens ? double(hit_tokens) / double(requested_tokens) : 0; }
+};
+
+// Replays trace through a cache of capacity_blocks (>= 1) blocks evicting with policy
+// (compute_next_use first when it needs the future). Throws std::logic_error if the
+// policy returns a block that is not a resident candidate.
+ReplayResult replay(const ReplayTrace& trace, const std::string& policy, const eviction::PolicyParams& params,
+                    std::uint64_t capacity_blocks);
+
+}  // namespace kvsim::kvcache

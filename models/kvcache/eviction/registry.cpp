@@ -1,0 +1,98 @@
+// The eviction policy registry: a policy is one file in this folder plus one line here.
+#include <algorithm>
+#include <cmath>
+
+#include "models/kvcache/eviction/policy.hpp"
+#include "models/kvcache/eviction/wa_profile.hpp"
+#include "sim/config/reader.hpp"
+#include "sim/util/error.hpp"
+
+namespace kvsim::kvcache::eviction {
+
+using Factory = std::unique_ptr<Policy>(const CacheState&, const PolicyParams&);
+Factory make_lru, make_fifo, make_lfu, make_sieve, make_s3fifo, make_arc, make_gdsf, make_wa, make_wa_online,
+    make_opt;
+
+namespace {
+
+const ParamSpec kLookahead{"lookahead", 5.0, "s", "window D of the reuse probability compared at eviction"};
+const ParamSpec kOnceFirst{"once_first", 1.0, "", "1: blocks accessed once are evicted before reused ones; 0: by category"};
+
+}  // namespace
+
+std::span<const PolicyInfo> policies() {
+  static const std::vector<PolicyInfo> registry{
+      {"lru", "least recently used", {}, false, false, make_lru},
+      {"fifo", "first in, first out (hits do not reorder)", {}, false, false, make_fifo},
+      {"lfu", "least frequently used with dynamic aging (LFU-DA)", {}, false, false, make_lfu},
+      {"sieve", "SIEVE (NSDI'24): FIFO with a visited bit and a moving hand", {}, false, false, make_sieve},
+      {"s3fifo", "S3-FIFO (SOSP'23): small, main and ghost FIFO queues",
+       {{"small_fraction", 0.1, "", "share of the candidates held by the small queue"}}, false, false, make_s3fifo},
+      {"arc", "ARC (FAST'03): adaptive recency/frequency lists with ghosts", {}, false, false, make_arc},
+      {"gdsf", "Greedy-Dual-Size-Frequency, cost = recompute cost (position + 1)", {}, false, false, make_gdsf},
+      {"wa", "workload-aware (Bailian, ATC'25): per-category reuse model from a profile", {kLookahead, kOnceFirst}, false, true,
+       make_wa},
+      {"wa-online", "workload-aware with the reuse model learned during the run",
+       {kLookahead, kOnceFirst,
+        {"half_life", 600.0, "s", "age at which an observation weighs half"},
+        {"min_samples", 10.0, "", "weighted reuse samples before a category's model is used"}},
+       false, false, make_wa_online},
+      {"opt", "Belady's optimal (needs the future: trace replay only)", {}, true, false, make_opt},
+  };
+  return registry;
+}
+
+std::vector<std::string> policy_names() {
+  std::vector<std::string> names;
+  for (const auto& p : policies()) names.emplace_back(p.name);
+  return names;
+}
+
+const PolicyInfo& find_policy(std::string_view name) {
+  for (const auto& p : policies())
+    if (p.name == name) return p;
+  const auto names = policy_names();
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  std::string message = "unknown eviction policy \"" + std::string(name) + "\" (policies: " + list + ")";
+  if (auto near = config::closest_match(name, names); !near.empty()) message += "; did you mean \"" + near + "\"?";
+  throw InputError("eviction policy", 0, "policy", message);
+}
+
+double PolicyParams::at(std::string_view name) const {
+  const auto it = values.find(name);
+  if (it == values.end()) throw std::logic_error("eviction policy parameter not resolved: " + std::string(name));
+  return it->second;
+}
+
+PolicyParams resolve_params(const PolicyInfo& info, const std::map<std::string, double, std::less<>>& overrides,
+                            std::shared_ptr<const WaProfile> profile) {
+  PolicyParams params;
+  for (const auto& spec : info.params) params.values.emplace(std::string(spec.name), spec.default_value);
+  for (const auto& [key, value] : overrides) {
+    auto it = params.values.find(key);
+    if (it == params.values.end()) {
+      std::string known;
+      for (const auto& spec : info.params) known += (known.empty() ? "" : ", ") + std::string(spec.name);
+      throw InputError("eviction policy", 0, std::string(info.name) + "." + key,
+                       "unknown parameter of policy " + std::string(info.name) +
+                           (known.empty() ? " (it has none)" : " (parameters: " + known + ")"));
+    }
+    if (!(value >= 0) || !std::isfinite(value))
+      throw InputError("eviction policy", 0, std::string(info.name) + "." + key, "expected a finite value >= 0");
+    it->second = value;
+  }
+  params.profile = std::move(profile);
+  return params;
+}
+
+std::unique_ptr<Policy> make_policy(std::string_view name, const CacheState& state, const PolicyParams& params) {
+  const PolicyInfo& info = find_policy(name);
+  if (info.needs_profile && !params.profile)
+    throw InputError("eviction policy", 0, std::string(name),
+                     "policy " + std::string(name) +
+                         " needs a reuse profile (kvsim trace profile TRACE --until T -o wa.toml, then --wa-profile wa.toml)");
+  return info.make(state, params);
+}
+
+}  // namespace kvsim::kvcache::eviction

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Speed benchmark of `kvsim trace stats` on a one-million-request to-B-like trace: prints the
+# wall time and peak memory (max RSS) of the analysis, best of a few runs. A benchmark, not a
+# test: it prints figures and asserts nothing (target: under 10 s on one core, memory
+# proportional to the trace's unique blocks).
+#
+# The trace is generated once by `kvsim trace synth to-b` (the Bailian to-B preset, ~24 req/s)
+# over 41,500 s (about 1.0 M requests, 1.5 GB in kvsim format) and kept in the cache
+# directory for later runs.
+#
+# Usage: tools/bench_trace_stats.sh [repeats] [extra `trace stats` args]
+# Environment: KVSIM=path of a built kvsim (default: build it with tools/build.sh and use
+#              build/kvsim); BENCH_DIR=cache directory (default /tmp/kvsim-bench);
+#              TRACE=use this trace instead of generating one.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+repeats="${1:-3}"
+shift || true
+if [[ -z "${KVSIM:-}" ]]; then
+  "$root/tools/build.sh" --target kvsim >/dev/null
+  KVSIM="$root/build/kvsim"
+fi
+bench_dir="${BENCH_DIR:-/tmp/kvsim-bench}"
+trace="${TRACE:-$bench_dir/to-b-41500s-seed1.jsonl}"
+if [[ ! -f "$trace" ]]; then
+  mkdir -p "$bench_dir"
+  echo "generating $trace (kvsim trace synth to-b, 41500 s) ..." >&2
+  "$KVSIM" trace synth to-b --set duration=41500s --seed 1 -o "$trace" --to kvsim >&2
+fi
+# Timed in a Python parent so that RUSAGE_CHILDREN sees only the analysis runs.
+/usr/bin/python3 - "$KVSIM" "$trace" "$repeats" "$@" <<'PY'
+import json, os, resource, subprocess, sys, time
+kvsim, trace, repeats, extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+walls, cpus, stats = [], [], None
+for _ in range(repeats):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    out = subprocess.run([kvsim, "trace", "stats", trace, "--json", *extra],
+                         check=True, capture_output=True, text=True).stdout
+    walls.append(time.perf_counter() - start)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    stats = json.loads(out)
+rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+best = min(walls)
+size_gib = os.path.getsize(trace) / 2**30
+print(f"trace: {trace} ({size_gib:.2f} GiB): {stats['requests']:,} requests, "
+      f"{stats['requested_blocks']:,} blocks of {stats['block_size']} tokens, "
+      f"{stats['unique_blocks']:,} unique, ideal block hit ratio {stats['ideal_block_hit_ratio']:.3f}")
+print(f"wall time (best of {repeats}): {best:.2f} s (all: {', '.join(f'{w:.2f}' for w in walls)}); "
+      f"CPU time of that run {cpus[walls.index(best)]:.2f} s")
+print(f"throughput: {stats['requests'] / best:,.0f} requests/s, "
+      f"{stats['requested_blocks'] / best / 1e6:.1f} M blocks/s, {size_gib * 1024 / best:.0f} MiB/s of trace")
+print(f"peak memory (max RSS): {rss_mib:.0f} MiB = "
+      f"{rss_mib * 2**20 / max(stats['unique_blocks'], 1):.1f} B per unique block")
+PY

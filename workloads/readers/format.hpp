@@ -1,0 +1,108 @@
+// What one trace format plugs into the shared reader (trace_source.cpp) and writer: a line
+// parser producing TraceRecords in the trace's own terms, and optionally a writer. Each
+// format is one file under workloads/readers/ named like its registry entry
+// (registry.cpp). The shared reader does everything format-independent: line reading,
+// ordering checks or sorting, window/limit/speed, bad-line accounting, ids, sessions,
+// categories and the mapping of trace blocks onto engine blocks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workloads/request.hpp"
+
+namespace kvsim::workload {
+
+// One request as a trace line describes it, before the shared reader turns it into a Request.
+struct TraceRecord {
+  long line = 0;                        // line number in the file (1-based)
+  double time = 0.0;                    // s of trace time (not yet windowed or rebased)
+  std::optional<std::uint64_t> id;      // the trace's own request id; none = numbered in order
+  std::int64_t parent = -1;             // the trace's parent id, -1 = none
+  std::optional<std::uint64_t> session; // explicit session id (kvsim); none = derived
+  std::string session_key;              // label whose requests form one session in order (BurstGPT)
+  std::uint32_t turn = 1;
+  std::string type;                     // category name
+  std::uint8_t priority = 0;
+  double think_time = -1.0;             // s, negative = unknown
+  std::uint32_t input_tokens = 0;
+  std::uint32_t output_tokens = 0;
+  // Prefix identities of the trace's blocks (per-block hashes already chained); empty = no
+  // hashes (every block unique).
+  std::vector<BlockId> blocks;
+  bool failed = false;                  // a failed request in the trace: counted, not replayed
+};
+
+class FormatParser {
+ public:
+  virtual ~FormatParser() = default;
+  // Called with the first non-empty line. Returns true when it was a header (consumed);
+  // a malformed header is an InputError (never skipped).
+  virtual bool header(std::string_view line, long number) = 0;
+  // Parses one data line into record (whose fields are reset to their defaults by the
+  // caller); a malformed line is an InputError naming line and field.
+  virtual void parse(std::string_view line, long number, TraceRecord& record) = 0;
+  // Names of the time and id fields, for ordering and duplicate-id errors.
+  virtual std::string_view time_field() const = 0;
+  virtual std::string_view id_field() const { return "id"; }
+  // The trace's block size in tokens when the format carries hashes (after header()).
+  virtual std::uint32_t default_block_size() const { return 0; }
+  // Category names known before any line (kvsim's header); others are added first-seen.
+  virtual std::vector<std::string> initial_categories() const { return {}; }
+  // Whether report() includes failed_requests (formats that record failures).
+  virtual bool records_failures() const { return false; }
+
+  std::string file;                   // for error messages
+  std::uint32_t trace_block_size = 0; // set before the first data line (0 = format has no hashes)
+};
+
+// Writes every request of a source as one format. block_size: tokens per Request::blocks entry.
+using TraceWriteFn = void (*)(Source& source, std::ostream& out, std::uint32_t block_size);
+
+struct TraceFormatInfo {
+  std::string_view name;
+  std::string_view summary;
+  // Whether the first non-empty line of a file looks like this format.
+  bool (*detect)(std::string_view first_line);
+  std::unique_ptr<FormatParser> (*open)(const std::string& file);
+};
+
+struct TraceWriterInfo {
+  std::string_view name;
+  TraceWriteFn write;
+};
+
+std::span<const TraceFormatInfo> trace_formats();
+std::span<const TraceWriterInfo> trace_writers();
+
+// ----- helpers shared by the formats -----------------------------------------------------
+
+// Checks a token count read as a signed number and narrows it: negative or > 2^32-1 is an
+// InputError naming the field.
+std::uint32_t token_count(std::int64_t value, const std::string& file, long line, std::string_view field);
+// Checks that a trace gives ceil(input_tokens / block_size) hashes.
+void check_block_count(std::size_t count, std::uint32_t input_tokens, std::uint32_t block_size,
+                       const std::string& file, long line, std::string_view field);
+// Fields of one CSV line (no quoting: the supported traces have none), trimmed.
+std::vector<std::string_view> split_csv(std::string_view line);
+// Index of a header column, or -1.
+int csv_column(std::span<const std::string_view> header, std::string_view name);
+// A CSV cell as a number or a (signed) integer; malformed is an InputError naming the column.
+double csv_number(std::string_view cell, const std::string& file, long line, std::string_view column);
+std::int64_t csv_integer(std::string_view cell, const std::string& file, long line, std::string_view column);
+// Text as a JSON string literal, quotes included.
+std::string json_quote(std::string_view text);
+// Shortest text that reads back as exactly the same double.
+std::string format_double(double value);
+// Identities of a request's blocks as a writer must spell them: the source's own, or (when
+// the request has none, i.e. all unique) ids derived from the request id that no other
+// request shares.
+std::vector<BlockId> blocks_for_writing(const Request& request, std::uint32_t block_size);
+
+}  // namespace kvsim::workload

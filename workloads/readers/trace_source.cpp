@@ -1,0 +1,453 @@
+// The shared trace reader and writer driver (trace.hpp): everything that does not depend
+// on the format. Formats (format.hpp) only turn one line into a TraceRecord.
+//
+// Reading streams: one line in memory at a time, plus what sessions need (the id → session
+// map of a format with its own ids, the last request of each BurstGPT session) and the
+// category names. With sort = true the whole trace is read and stable-sorted first.
+#include <algorithm>
+#include <charconv>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <unordered_map>
+
+#include "sim/util/error.hpp"
+#include "workloads/readers/format.hpp"
+#include "workloads/readers/trace.hpp"
+
+namespace kvsim::workload {
+
+namespace {
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string_view strip(std::string_view s) {
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+// Reads a file line by line, numbering lines from 1 and skipping blank ones.
+class LineReader {
+ public:
+  explicit LineReader(const std::string& path) : path_(path) {
+    // A large buffer: trace lines are long (hash lists) and files are read front to back.
+    in_.rdbuf()->pubsetbuf(buffer_.data(), std::streamsize(buffer_.size()));
+    in_.open(path, std::ios::binary);
+    if (!in_) throw InputError(path, 0, "", "cannot open the trace: " + std::string(std::strerror(errno)));
+  }
+  // Next non-blank line (stripped of surrounding blanks and \r), or false at the end.
+  bool next(std::string_view& line) {
+    while (std::getline(in_, text_)) {
+      ++number_;
+      line = strip(text_);
+      if (!line.empty()) return true;
+    }
+    if (in_.bad()) throw InputError(path_, number_, "", "read error");
+    return false;
+  }
+  long number() const { return number_; }
+
+ private:
+  std::string path_;
+  std::vector<char> buffer_ = std::vector<char>(1 << 20);
+  std::ifstream in_;
+  std::string text_;
+  long number_ = 0;
+};
+
+const TraceFormatInfo& find_format(const std::string& name, const std::string& path) {
+  for (const auto& f : trace_formats())
+    if (f.name == name) return f;
+  throw InputError(path, 0, "format",
+                   "unknown trace format \"" + name + "\" (formats: auto, " + join_names(trace_format_names()) + ")");
+}
+
+const TraceFormatInfo& detect_line(std::string_view line, const std::string& path, long number) {
+  for (const auto& f : trace_formats())
+    if (f.detect(line)) return f;
+  throw InputError(path, number, "format",
+                   "cannot tell the trace format from this line; expected one of " + join_names(trace_format_names()) +
+                       " (pass the format explicitly)");
+}
+
+class TraceSource final : public Source {
+ public:
+  TraceSource(const std::string& path, const TraceOptions& options) : path_(path), options_(options), lines_(path) {
+    if (!(options.speed > 0.0) || !std::isfinite(options.speed))
+      throw InputError(path, 0, "speed", "expected a speed-up factor > 0");
+    if (options.block_size == 0) throw InputError(path, 0, "block_size", "expected a block size >= 1 token");
+    if (!(options.window_start <= options.window_end))
+      throw InputError(path, 0, "window_end", "the window ends before it starts");
+
+    std::string_view first;
+    if (!lines_.next(first)) throw InputError(path, 0, "", "the trace is empty");
+    const TraceFormatInfo& format =
+        options.format == "auto" ? detect_line(first, path, lines_.number()) : find_format(options.format, path);
+    format_name_ = format.name;
+    parser_ = format.open(path);
+    parser_->file = path;
+    const bool was_header = parser_->header(first, lines_.number());
+    const std::uint32_t format_block = parser_->default_block_size();
+    block_size_ = options.block_size;
+    parser_->trace_block_size = format_block == 0 ? 0 : (options.trace_block_size ? options.trace_block_size : format_block);
+    for (const auto& name : parser_->initial_categories()) category_index(name, 0);
+    if (!was_header) {
+      first_line_ = std::string(first);
+      first_line_number_ = lines_.number();
+    }
+    if (options.sort) read_all_sorted();
+  }
+
+  std::optional<Request> next() override {
+    TraceRecord record;
+    while (!done_) {
+      if (options_.limit > 0 && emitted_ >= options_.limit) break;
+      if (!next_record(record)) break;
+      if (record.time < options_.window_start) continue;
+      if (record.time > options_.window_end) break;  // in order: nothing later can be inside
+      if (record.failed) {
+        ++failed_;
+        continue;
+      }
+      ++emitted_;
+      return convert(record);
+    }
+    done_ = true;
+    return std::nullopt;
+  }
+
+  std::uint32_t hash_block_size() const { return parser_->trace_block_size; }
+
+  std::uint64_t expected_count() const override {
+    if (!options_.sort) return 0;
+    return options_.limit > 0 ? std::min<std::uint64_t>(options_.limit, sorted_.size()) : sorted_.size();
+  }
+  const std::vector<std::string>& categories() const override { return categories_; }
+  std::vector<std::pair<std::string, std::uint64_t>> report() const override {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    if (options_.skip_bad_lines) out.emplace_back("bad_lines", bad_lines_);
+    if (parser_->records_failures()) out.emplace_back("failed_requests", failed_);
+    return out;
+  }
+
+ private:
+  struct Seen {
+    std::uint64_t session;
+    long line;
+  };
+  struct KeyedSession {
+    std::uint64_t session;
+    std::uint64_t last;
+    std::uint32_t turns;
+  };
+
+  // Parses the next good line of the file into record; false at the end of the file. Bad
+  // lines (including out-of-order ones unless sorting) throw, or are counted and skipped.
+  bool read_record(TraceRecord& record) {
+    while (true) {
+      std::string_view line;
+      long number = 0;
+      if (first_line_) {
+        line = *first_line_;
+        number = first_line_number_;
+      } else if (lines_.next(line)) {
+        number = lines_.number();
+      } else {
+        return false;
+      }
+      try {
+        record = TraceRecord{};
+        record.line = number;
+        parser_->parse(line, number, record);
+        first_line_.reset();
+        if (!std::isfinite(record.time))
+          throw InputError(path_, number, std::string(parser_->time_field()), "expected a finite time");
+        if (!options_.sort && have_last_ && record.time < last_time_)
+          throw InputError(path_, number, std::string(parser_->time_field()),
+                           "timestamps go back from " + format_double(last_time_) + " s (line " +
+                               std::to_string(last_line_) + ") to " + format_double(record.time) + " s (line " +
+                               std::to_string(number) + "); pass --sort to sort the trace");
+        have_last_ = true;
+        last_time_ = record.time;
+        last_line_ = number;
+        return true;
+      } catch (const InputError&) {
+        first_line_.reset();
+        if (!options_.skip_bad_lines) throw;
+        ++bad_lines_;
+      }
+    }
+  }
+
+  bool next_record(TraceRecord& record) {
+    if (!options_.sort) return read_record(record);
+    if (sorted_next_ == sorted_.size()) return false;
+    record = std::move(sorted_[sorted_next_++]);
+    return true;
+  }
+
+  void read_all_sorted() {
+    TraceRecord record;
+    while (read_record(record)) sorted_.push_back(std::move(record));
+    std::stable_sort(sorted_.begin(), sorted_.end(),
+                     [](const TraceRecord& a, const TraceRecord& b) { return a.time < b.time; });
+  }
+
+  std::uint16_t category_index(const std::string& name, long line) {
+    const auto it = category_of_.find(name);
+    if (it != category_of_.end()) return it->second;
+    if (categories_.size() > std::numeric_limits<std::uint16_t>::max())
+      throw InputError(path_, line, "type", "more than 65536 distinct request types");
+    const auto index = static_cast<std::uint16_t>(categories_.size());
+    categories_.push_back(name);
+    category_of_.emplace(name, index);
+    return index;
+  }
+
+  Request convert(TraceRecord& r) {
+    Request q;
+    q.id = r.id ? *r.id : next_id_++;
+    q.turn = r.turn;
+    if (!r.session_key.empty()) {
+      auto [it, fresh] = keyed_.try_emplace(r.session_key, KeyedSession{q.id, q.id, 0});
+      if (!fresh) q.parent = std::int64_t(it->second.last);
+      q.session = it->second.session;
+      q.turn = ++it->second.turns;
+      it->second.last = q.id;
+    } else {
+      q.session = q.id;
+      // A parent outside what was read (before the window, or cut from the trace) would
+      // leave the request waiting on an id nothing produces: it starts its own session.
+      if (r.parent >= 0) {
+        const auto it = seen_.find(std::uint64_t(r.parent));
+        if (it != seen_.end()) {
+          q.parent = r.parent;
+          q.session = it->second.session;
+        }
+      }
+    }
+    if (r.session) q.session = *r.session;
+    if (r.id) {
+      const auto [it, fresh] = seen_.try_emplace(q.id, Seen{q.session, r.line});
+      if (!fresh)
+        throw InputError(path_, r.line, std::string(parser_->id_field()),
+                         "duplicate request id " + std::to_string(q.id) + " (first on line " +
+                             std::to_string(it->second.line) + ")");
+    }
+    q.category = category_index(r.type, r.line);
+    q.priority = r.priority;
+    if (!have_origin_) {
+      origin_ = r.time;
+      have_origin_ = true;
+    }
+    q.arrival = (r.time - origin_) / options_.speed;
+    q.think_time = r.think_time >= 0 ? r.think_time / options_.speed : -1.0;
+    q.input_tokens = r.input_tokens;
+    q.output_tokens = r.output_tokens;
+    q.blocks = map_trace_blocks(r.blocks, r.input_tokens, parser_->trace_block_size, block_size_);
+    return q;
+  }
+
+  std::string path_;
+  TraceOptions options_;
+  LineReader lines_;
+  std::unique_ptr<FormatParser> parser_;
+  std::string format_name_;
+  std::uint32_t block_size_ = 16;
+  std::optional<std::string> first_line_;  // first data line when it was not a header
+  long first_line_number_ = 0;
+
+  bool have_last_ = false;
+  double last_time_ = 0.0;
+  long last_line_ = 0;
+  bool have_origin_ = false;
+  double origin_ = 0.0;
+  bool done_ = false;
+  std::uint64_t emitted_ = 0, bad_lines_ = 0, failed_ = 0, next_id_ = 0;
+
+  std::vector<TraceRecord> sorted_;
+  std::size_t sorted_next_ = 0;
+
+  std::vector<std::string> categories_;
+  std::unordered_map<std::string, std::uint16_t> category_of_;
+  std::unordered_map<std::uint64_t, Seen> seen_;
+  std::unordered_map<std::string, KeyedSession> keyed_;
+};
+
+}  // namespace
+
+std::vector<BlockId> map_trace_blocks(const std::vector<BlockId>& trace_blocks, std::uint32_t input_tokens,
+                                      std::uint32_t trace_block_size, std::uint32_t block_size) {
+  if (trace_blocks.empty() || trace_block_size == block_size) return trace_blocks;
+  const std::uint64_t n = input_tokens, T = trace_block_size, E = block_size;
+  std::vector<BlockId> out;
+  out.reserve((n + E - 1) / E);
+  for (std::uint64_t end = std::min(E, n);; end = std::min(end + E, n)) {
+    const std::uint64_t k = (end - 1) / T;
+    const std::uint64_t block_end = std::min((k + 1) * T, n);
+    out.push_back(end == block_end ? trace_blocks[k] : chain_block(trace_blocks[k], end - k * T));
+    if (end == n) break;
+  }
+  return out;
+}
+
+std::unique_ptr<Source> open_trace(const std::string& path, const TraceOptions& options) {
+  return std::make_unique<TraceSource>(path, options);
+}
+
+std::uint32_t trace_hash_block_size(const std::string& path, const TraceOptions& options) {
+  TraceOptions probe = options;
+  probe.sort = false;  // nothing past the header is needed
+  return TraceSource(path, probe).hash_block_size();
+}
+
+std::string detect_trace_format(const std::string& path) {
+  LineReader lines(path);
+  std::string_view first;
+  if (!lines.next(first)) throw InputError(path, 0, "", "the trace is empty");
+  return std::string(detect_line(first, path, lines.number()).name);
+}
+
+std::vector<std::string> trace_format_names() {
+  std::vector<std::string> names;
+  for (const auto& f : trace_formats()) names.emplace_back(f.name);
+  return names;
+}
+
+std::vector<std::string> trace_writer_names() {
+  std::vector<std::string> names;
+  for (const auto& w : trace_writers()) names.emplace_back(w.name);
+  return names;
+}
+
+void write_trace(Source& source, const std::string& path, const std::string& format, std::uint32_t block_size) {
+  const auto writers = trace_writers();
+  const auto it = std::find_if(writers.begin(), writers.end(), [&](const TraceWriterInfo& w) { return w.name == format; });
+  if (it == writers.end())
+    throw InputError(path, 0, "format",
+                     "cannot write trace format \"" + format + "\" (writable: " + join_names(trace_writer_names()) + ")");
+  if (block_size == 0) throw InputError(path, 0, "block_size", "expected a block size >= 1 token");
+  // A partial file must never look like a complete trace: write aside, rename when done.
+  const std::string temp = path + ".partial";
+  try {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(path, 0, "", "cannot write the trace: " + std::string(std::strerror(errno)));
+    it->write(source, out, block_size);
+    out.flush();
+    if (!out) throw InputError(path, 0, "", "cannot write the trace (disk full?)");
+    out.close();
+    std::error_code ec;
+    std::filesystem::rename(temp, path, ec);
+    if (ec) throw InputError(path, 0, "", "cannot write the trace: " + ec.message());
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    throw;
+  }
+}
+
+// ----- helpers shared by the formats -------------------------------------------------------
+
+std::uint32_t token_count(std::int64_t value, const std::string& file, long line, std::string_view field) {
+  if (value < 0)
+    throw InputError(file, line, std::string(field), "expected a non-negative token count, got " + std::to_string(value));
+  if (value > std::int64_t{std::numeric_limits<std::uint32_t>::max()})
+    throw InputError(file, line, std::string(field), "token count " + std::to_string(value) + " is beyond 2^32-1");
+  return static_cast<std::uint32_t>(value);
+}
+
+void check_block_count(std::size_t count, std::uint32_t input_tokens, std::uint32_t block_size,
+                       const std::string& file, long line, std::string_view field) {
+  const std::uint64_t expected = (std::uint64_t{input_tokens} + block_size - 1) / block_size;
+  if (count != expected)
+    throw InputError(file, line, std::string(field),
+                     std::to_string(count) + " hashes for " + std::to_string(input_tokens) + " input tokens; expected " +
+                         std::to_string(expected) + " (one per " + std::to_string(block_size) +
+                         "-token block; set the trace block size if it differs)");
+}
+
+std::vector<std::string_view> split_csv(std::string_view line) {
+  std::vector<std::string_view> fields;
+  while (true) {
+    const auto comma = line.find(',');
+    fields.push_back(strip(line.substr(0, comma)));
+    if (comma == std::string_view::npos) return fields;
+    line.remove_prefix(comma + 1);
+  }
+}
+
+int csv_column(std::span<const std::string_view> header, std::string_view name) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return int(i);
+  return -1;
+}
+
+double csv_number(std::string_view cell, const std::string& file, long line, std::string_view column) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+  if (cell.empty() || ec != std::errc() || end != cell.data() + cell.size() || !std::isfinite(v))
+    throw InputError(file, line, std::string(column), "expected a number, got \"" + std::string(cell) + "\"");
+  return v;
+}
+
+std::int64_t csv_integer(std::string_view cell, const std::string& file, long line, std::string_view column) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+  if (cell.empty() || ec != std::errc() || end != cell.data() + cell.size())
+    throw InputError(file, line, std::string(column), "expected an integer, got \"" + std::string(cell) + "\"");
+  return v;
+}
+
+std::string json_quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", unsigned(static_cast<unsigned char>(c)));
+      out += buffer;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string format_double(double value) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, end);
+}
+
+std::vector<BlockId> blocks_for_writing(const Request& request, std::uint32_t block_size) {
+  const std::uint64_t count = (std::uint64_t{request.input_tokens} + block_size - 1) / block_size;
+  if (!request.blocks.empty()) {
+    if (request.blocks.size() != count)
+      throw InputError("", 0, "block_size",
+                       "request " + std::to_string(request.id) + " has " + std::to_string(request.blocks.size()) +
+                           " blocks for " + std::to_string(request.input_tokens) + " tokens, not " +
+                           std::to_string(count) + " of " + std::to_string(block_size) + " tokens");
+    return request.blocks;
+  }
+  // All blocks unique: a chain seeded by the request id under a salt of its own, so no other
+  // request (nor any trace's real hashes, short of a 64-bit collision) shares them.
+  constexpr std::uint64_t kUniqueSalt = 0x756e69717565ULL;  // "unique"
+  std::vector<BlockId> out;
+  out.reserve(count);
+  BlockId prefix = chain_block(kUniqueSalt, request.id);
+  for (std::uint64_t j = 0; j < count; ++j) out.push_back(prefix = chain_block(prefix, j));
+  return out;
+}
+
+}  // namespace kvsim::workload
