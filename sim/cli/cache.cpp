@@ -134,19 +134,7 @@ std::string json_escape(const std::string& text) {
 
 int cache_command(const CommandContext& context) {
   Args args("cache", context.args);
-  workload::TraceOptions trace_options;
-  if (const auto f = args.value("--format")) trace_options.format = *f;
-  const auto block_size_of = [&](const char* name) -> std::optional<std::uint32_t> {
-    const auto v = args.unsigned_value(name);
-    if (!v) return std::nullopt;
-    if (*v == 0 || *v > 0xffffffffULL)
-      throw InputError("command line", 0, name, "expected a block size between 1 and 2^32-1 tokens");
-    return static_cast<std::uint32_t>(*v);
-  };
-  if (const auto b = block_size_of("--block-size")) trace_options.block_size = *b;
-  if (const auto b = block_size_of("--trace-block-size")) trace_options.trace_block_size = *b;
-  trace_options.skip_bad_lines = args.flag("--skip-bad-lines");
-  trace_options.sort = args.flag("--sort");
+  workload::TraceOptions trace_options = cli::trace_options(args);
   const std::string policy_list = args.value("--policy").value_or("lru");
   const auto capacity_list = args.value("--capacity");
   const std::string unit = args.value("--unit").value_or("tokens");

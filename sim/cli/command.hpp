@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "workloads/readers/trace.hpp"
+
 namespace kvsim::cli {
 
 // Command-line arguments of one command, consumed option by option; positionals() comes
@@ -37,6 +39,10 @@ class Args {
   std::vector<std::string> args_;
   std::vector<bool> used_;
 };
+
+// --format, --block-size (engine blocks, default 16), --trace-block-size, --skip-bad-lines
+// and --sort: the options of every command that reads a trace.
+workload::TraceOptions trace_options(Args& args);
 
 struct CommandContext {
   std::vector<std::string> args;  // after the command's name

@@ -66,19 +66,7 @@ class UntilSource final : public workload::Source {
 
 int trace_profile_command(const CommandContext& context) {
   Args args("trace profile", context.args);
-  workload::TraceOptions trace;
-  if (const auto f = args.value("--format")) trace.format = *f;
-  const auto block_size_of = [&](const char* name) -> std::optional<std::uint32_t> {
-    const auto v = args.unsigned_value(name);
-    if (!v) return std::nullopt;
-    if (*v == 0 || *v > 0xffffffffULL)
-      throw InputError("command line", 0, name, "expected a block size between 1 and 2^32-1 tokens");
-    return static_cast<std::uint32_t>(*v);
-  };
-  if (const auto b = block_size_of("--block-size")) trace.block_size = *b;
-  if (const auto b = block_size_of("--trace-block-size")) trace.trace_block_size = *b;
-  trace.skip_bad_lines = args.flag("--skip-bad-lines");
-  trace.sort = args.flag("--sort");
+  workload::TraceOptions trace = trace_options(args);
   const auto until_text = args.value("--until");
   const auto output = args.value("--output", "-o");
   const auto files = args.positionals();

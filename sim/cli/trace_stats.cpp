@@ -42,18 +42,9 @@ Exit status: 0 on success, 2 on invalid input (trace, options), 1 on internal er
 
 int trace_stats_command(const CommandContext& context) {
   Args args("trace stats", context.args);
-  workload::TraceOptions trace;
+  workload::TraceOptions trace = trace_options(args);
   workload::StatsOptions stats;
-  if (const auto f = args.value("--format")) trace.format = *f;
-  const auto block_size_of = [&](const char* name) -> std::optional<std::uint32_t> {
-    const auto v = args.unsigned_value(name);
-    if (!v) return std::nullopt;
-    if (*v == 0 || *v > 0xffffffffULL)
-      throw InputError("command line", 0, name, "expected a block size between 1 and 2^32-1 tokens");
-    return static_cast<std::uint32_t>(*v);
-  };
-  if (const auto b = block_size_of("--block-size")) trace.block_size = stats.block_size = *b;
-  if (const auto b = block_size_of("--trace-block-size")) trace.trace_block_size = *b;
+  stats.block_size = trace.block_size;
   if (const auto text = args.value("--min-reuse")) {
     try {
       stats.min_reuse = config::parse_quantity(*text, config::Dimension::time);
@@ -63,8 +54,6 @@ int trace_stats_command(const CommandContext& context) {
     if (!(stats.min_reuse >= 0)) throw InputError("command line", 0, "--min-reuse", "expected a duration >= 0");
   }
   const bool json = args.flag("--json");
-  trace.skip_bad_lines = args.flag("--skip-bad-lines");
-  trace.sort = args.flag("--sort");
   const auto files = args.positionals();
   if (files.size() != 1) args.fail(files.empty() ? "expected a TRACE file" : "expected one TRACE file");
 
