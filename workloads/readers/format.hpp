@@ -104,5 +104,7 @@ std::string format_double(double value);
 // the request has none, i.e. all unique) ids derived from the request id that no other
 // request shares.
 std::vector<BlockId> blocks_for_writing(const Request& request, std::uint32_t block_size);
+// ceil(input_tokens / block_size); an InputError when request has identities but not that many.
+std::uint64_t check_block_count(const Request& request, std::uint32_t block_size);
 
 }  // namespace kvsim::workload

@@ -430,16 +430,19 @@ std::string format_double(double value) {
   return std::string(buffer, end);
 }
 
-std::vector<BlockId> blocks_for_writing(const Request& request, std::uint32_t block_size) {
+std::uint64_t check_block_count(const Request& request, std::uint32_t block_size) {
   const std::uint64_t count = (std::uint64_t{request.input_tokens} + block_size - 1) / block_size;
-  if (!request.blocks.empty()) {
-    if (request.blocks.size() != count)
-      throw InputError("", 0, "block_size",
-                       "request " + std::to_string(request.id) + " has " + std::to_string(request.blocks.size()) +
-                           " blocks for " + std::to_string(request.input_tokens) + " tokens, not " +
-                           std::to_string(count) + " of " + std::to_string(block_size) + " tokens");
-    return request.blocks;
-  }
+  if (!request.blocks.empty() && request.blocks.size() != count)
+    throw InputError("", 0, "block_size",
+                     "request " + std::to_string(request.id) + " has " + std::to_string(request.blocks.size()) +
+                         " blocks for " + std::to_string(request.input_tokens) + " tokens, not " +
+                         std::to_string(count) + " of " + std::to_string(block_size) + " tokens");
+  return count;
+}
+
+std::vector<BlockId> blocks_for_writing(const Request& request, std::uint32_t block_size) {
+  const std::uint64_t count = check_block_count(request, block_size);
+  if (!request.blocks.empty()) return request.blocks;
   // All blocks unique: a chain seeded by the request id under a salt of its own, so no other
   // request (nor any trace's real hashes, short of a 64-bit collision) shares them.
   constexpr std::uint64_t kUniqueSalt = 0x756e69717565ULL;  // "unique"
