@@ -75,22 +75,16 @@ class AzureParser final : public FormatParser {
  public:
   bool header(std::string_view line, long number) override {
     const auto names = split_csv(line);
-    for (const auto* name : {"TIMESTAMP", "ContextTokens", "GeneratedTokens"})
-      if (csv_column(names, name) < 0)
-        throw InputError(file, number, name,
-                         "missing column in the header (expected TIMESTAMP,ContextTokens,GeneratedTokens)");
-    time_ = csv_column(names, "TIMESTAMP");
-    input_ = csv_column(names, "ContextTokens");
-    output_ = csv_column(names, "GeneratedTokens");
+    constexpr std::string_view expected = "TIMESTAMP,ContextTokens,GeneratedTokens";
+    time_ = required_csv_column(names, "TIMESTAMP", file, number, expected);
+    input_ = required_csv_column(names, "ContextTokens", file, number, expected);
+    output_ = required_csv_column(names, "GeneratedTokens", file, number, expected);
     columns_ = names.size();
     return true;
   }
 
   void parse(std::string_view line, long number, TraceRecord& r) override {
-    const auto cells = split_csv(line);
-    if (cells.size() != columns_)
-      throw InputError(file, number, "", "expected " + std::to_string(columns_) + " comma-separated columns, got " +
-                                             std::to_string(cells.size()));
+    const auto cells = split_csv_row(line, columns_, file, number);
     const std::int64_t t = parse_datetime(cells[std::size_t(time_)], file, number);
     r.input_tokens =
         token_count(csv_integer(cells[std::size_t(input_)], file, number, "ContextTokens"), file, number, "ContextTokens");

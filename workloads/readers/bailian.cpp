@@ -74,12 +74,7 @@ void write_bailian(Source& source, std::ostream& out, std::uint32_t block_size) 
            ", \"output_length\": " + std::to_string(q->output_tokens) +
            ", \"type\": " + json_quote(q->category < categories.size() ? categories[q->category] : "default") +
            ", \"turn\": " + std::to_string(q->turn) + ", \"hash_ids\": [";
-    bool first = true;
-    for (const auto id : blocks_for_writing(*q, block_size)) {
-      if (!first) line += ", ";
-      first = false;
-      line += std::to_string(id);
-    }
+    append_id_list(line, blocks_for_writing(*q, block_size));
     line += "]}\n";
     out << line;
   }

@@ -18,24 +18,18 @@ class BurstGptParser final : public FormatParser {
  public:
   bool header(std::string_view line, long number) override {
     const auto names = split_csv(line);
-    for (const auto* name : {"Timestamp", "Model", "Request tokens", "Response tokens"})
-      if (csv_column(names, name) < 0)
-        throw InputError(file, number, name,
-                         "missing column in the header (expected Timestamp,Model,Request tokens,Response tokens,...)");
-    time_ = csv_column(names, "Timestamp");
-    model_ = csv_column(names, "Model");
-    input_ = csv_column(names, "Request tokens");
-    output_ = csv_column(names, "Response tokens");
+    constexpr std::string_view expected = "Timestamp,Model,Request tokens,Response tokens,...";
+    time_ = required_csv_column(names, "Timestamp", file, number, expected);
+    model_ = required_csv_column(names, "Model", file, number, expected);
+    input_ = required_csv_column(names, "Request tokens", file, number, expected);
+    output_ = required_csv_column(names, "Response tokens", file, number, expected);
     session_ = csv_column(names, "Session ID");
     columns_ = names.size();
     return true;
   }
 
   void parse(std::string_view line, long number, TraceRecord& r) override {
-    const auto cells = split_csv(line);
-    if (cells.size() != columns_)
-      throw InputError(file, number, "", "expected " + std::to_string(columns_) + " comma-separated columns, got " +
-                                             std::to_string(cells.size()));
+    const auto cells = split_csv_row(line, columns_, file, number);
     auto cell = [&](int column) { return cells[std::size_t(column)]; };
     r.time = csv_number(cell(time_), file, number, "Timestamp");
     r.type = std::string(cell(model_));

@@ -93,6 +93,14 @@ void check_block_count(std::size_t count, std::uint32_t input_tokens, std::uint3
 std::vector<std::string_view> split_csv(std::string_view line);
 // Index of a header column, or -1.
 int csv_column(std::span<const std::string_view> header, std::string_view name);
+// The column of name in header, or an InputError at line `number` listing the expected header.
+int required_csv_column(std::span<const std::string_view> header, std::string_view name, const std::string& file,
+                        long number, std::string_view expected);
+// The cells of a data line, which must have exactly `columns` of them (else an InputError).
+std::vector<std::string_view> split_csv_row(std::string_view line, std::size_t columns, const std::string& file,
+                                            long number);
+// Appends ids to line as comma-separated decimal numbers (the bulk of every trace line).
+void append_id_list(std::string& line, std::span<const BlockId> ids);
 // A CSV cell as a number or a (signed) integer; malformed is an InputError naming the column.
 double csv_number(std::string_view cell, const std::string& file, long line, std::string_view column);
 std::int64_t csv_integer(std::string_view cell, const std::string& file, long line, std::string_view column);

@@ -11,7 +11,6 @@
 // optional, every other key is required. Numbers are written in the shortest form that
 // reads back exactly, so writing then reading a source whose first arrival is 0 (any
 // trace kvsim read) gives identical Requests.
-#include <charconv>
 #include <ostream>
 
 #include "sim/util/error.hpp"
@@ -108,14 +107,7 @@ void write_kvsim(Source& source, std::ostream& out, std::uint32_t block_size) {
     // Empty stays empty (all unique) so the round trip is exact; others are checked (the
     // check returns a copy, which this hot loop can do without).
     if (!q->blocks.empty()) (void)check_block_count(*q, block_size);
-    // Block ids are most of the bytes of a trace: to_chars into one buffer, no temporaries.
-    char number[24];
-    for (std::size_t i = 0; i < q->blocks.size(); ++i) {
-      if (i) line += ", ";
-      const auto [end, ec] = std::to_chars(number, number + sizeof number, q->blocks[i]);
-      (void)ec;
-      line.append(number, end);
-    }
+    append_id_list(line, q->blocks);
     line += "]}\n";
     out << line;
   }

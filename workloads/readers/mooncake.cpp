@@ -55,12 +55,7 @@ void write_mooncake(Source& source, std::ostream& out, std::uint32_t block_size)
     line = "{\"timestamp\": " + format_double(q->arrival * 1000.0) +
            ", \"input_length\": " + std::to_string(q->input_tokens) +
            ", \"output_length\": " + std::to_string(q->output_tokens) + ", \"hash_ids\": [";
-    bool first = true;
-    for (const auto id : blocks_for_writing(*q, block_size)) {
-      if (!first) line += ", ";
-      first = false;
-      line += std::to_string(id);
-    }
+    append_id_list(line, blocks_for_writing(*q, block_size));
     line += "]}\n";
     out << line;
   }

@@ -430,6 +430,34 @@ std::string format_double(double value) {
   return std::string(buffer, end);
 }
 
+int required_csv_column(std::span<const std::string_view> header, std::string_view name, const std::string& file,
+                        long number, std::string_view expected) {
+  const int column = csv_column(header, name);
+  if (column < 0)
+    throw InputError(file, number, std::string(name),
+                     "missing column in the header (expected " + std::string(expected) + ")");
+  return column;
+}
+
+std::vector<std::string_view> split_csv_row(std::string_view line, std::size_t columns, const std::string& file,
+                                            long number) {
+  auto cells = split_csv(line);
+  if (cells.size() != columns)
+    throw InputError(file, number, "", "expected " + std::to_string(columns) + " comma-separated columns, got " +
+                                           std::to_string(cells.size()));
+  return cells;
+}
+
+void append_id_list(std::string& line, std::span<const BlockId> ids) {
+  char number[24];
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) line += ", ";
+    const auto [end, ec] = std::to_chars(number, number + sizeof number, ids[i]);
+    (void)ec;
+    line.append(number, end);
+  }
+}
+
 std::uint64_t check_block_count(const Request& request, std::uint32_t block_size) {
   const std::uint64_t count = (std::uint64_t{request.input_tokens} + block_size - 1) / block_size;
   if (!request.blocks.empty() && request.blocks.size() != count)
