@@ -69,7 +69,7 @@ SUMMARY_COLUMNS = {
     "requests_per_wall_second": "float64",
 }
 
-STRING_ATTRIBUTES = ("kvsim_version", "git_revision", "simgrid_version", "command_line", "config")
+STRING_ATTRIBUTES = ("kvsim_version", "git_revision", "simgrid_version", "command_line", "config", "workload_report")
 
 
 def close(a, b):

@@ -61,6 +61,9 @@ int run_command(const CommandContext& context) {
   engine::RunOutput output = engine::simulate(scenario, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const results::Summary summary = results::summarize(output.requests, output.sim_duration, wall);
+  std::string workload_report;
+  for (const auto& [name, count] : scenario.workload->report())
+    workload_report += (workload_report.empty() ? "" : "; ") + name + "=" + std::to_string(count);
 
   if (!scenario.output_path.empty()) {
     results::RunMetadata meta;
@@ -71,12 +74,14 @@ int run_command(const CommandContext& context) {
     meta.command_line = context.command_line;
     meta.config_toml = scenario.resolved_toml;
     meta.wall_time = wall;
+    meta.workload_report = workload_report;
     results::write_hdf5(scenario.output_path, meta,
                         {output.requests, output.tiers, output.links, output.tier_samples}, summary);
   }
   std::ostream& table_out = json ? std::cerr : std::cout;
   if (!quiet) {
     results::print_summary_table(table_out, summary);
+    if (!workload_report.empty()) table_out << "workload      not replayed: " << workload_report << "\n";
     if (!scenario.output_path.empty()) table_out << "results: " << scenario.output_path << "\n";
   }
   if (json) {

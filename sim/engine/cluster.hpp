@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <queue>
@@ -143,6 +144,10 @@ struct Cluster {
   // Occupancy samples: (time, store index, blocks); HBM stores are the instances.
   std::vector<results::TierSample> samples;
 
+  // The first error raised inside an actor (e.g. a malformed trace line met while
+  // streaming); the run stops and simulate() rethrows it.
+  std::exception_ptr failure;
+
   void finished(const scheduling::Sequence& seq, int instance);
   // Blocks until every request arriving at or before t has been released.
   void await_releases_until(double t);
@@ -150,8 +155,12 @@ struct Cluster {
   static void interrupt(Instance& instance, double at);
 };
 
+// Actor entry points (errors are caught and stop the run, see Cluster::failure) and the
+// bodies they guard.
 void injector(Cluster* cluster);
 void serve(Cluster* cluster, Instance* instance);
+void inject(Cluster* cluster);
+void serve_requests(Cluster* cluster, Instance* instance);
 void sampler(Cluster* cluster);
 
 }  // namespace kvsim::engine

@@ -234,7 +234,28 @@ void release(Cluster& cluster, workload::Request request, double now) {
   cluster.progress->update(now, cluster.done);
 }
 
-void injector(Cluster* cluster) {
+namespace {
+// Runs an actor's body; an exception (bad input met mid-run, an internal error) is kept for
+// simulate() to rethrow and every actor is stopped, instead of aborting the process.
+template <class Body>
+void guarded(Cluster* cluster, Body body) {
+  try {
+    body();
+  } catch (const simgrid::ForcefulKillException&) {
+    throw;  // SimGrid's own way of ending an actor
+  } catch (...) {
+    if (!cluster->failure) cluster->failure = std::current_exception();
+    sg4::Actor::kill_all();
+  }
+}
+}  // namespace
+
+void injector(Cluster* cluster) { guarded(cluster, [cluster] { inject(cluster); }); }
+void serve(Cluster* cluster, Instance* instance) {
+  guarded(cluster, [cluster, instance] { serve_requests(cluster, instance); });
+}
+
+void inject(Cluster* cluster) {
   const double limit = cluster->scenario->time_limit;
   const bool closed = cluster->scenario->closed_loop;
   auto& source = *cluster->scenario->workload;
@@ -290,7 +311,7 @@ void injector(Cluster* cluster) {
   for (auto& instance : cluster->instances) Cluster::interrupt(*instance, -1);
 }
 
-void serve(Cluster* cluster, Instance* instance) {
+void serve_requests(Cluster* cluster, Instance* instance) {
   const double limit = cluster->scenario->time_limit;
   auto& engine = *instance->engine;
   const auto on_finish = [&](const scheduling::Sequence& seq) { cluster->finished(seq, instance->index); };
@@ -455,6 +476,7 @@ RunOutput simulate(config::Scenario& scenario, const RunOptions& options) {
 
   simgrid.run();
   progress.clear();
+  if (cluster.failure) std::rethrow_exception(cluster.failure);
 
   RunOutput output;
   output.sim_duration = sg4::Engine::get_clock();

@@ -428,6 +428,7 @@ void write_file(const std::string& temp_path, const RunMetadata& metadata, const
   write_string_attribute(file, "git_revision", metadata.git_revision);
   write_string_attribute(file, "simgrid_version", metadata.simgrid_version);
   write_string_attribute(file, "command_line", metadata.command_line);
+  write_string_attribute(file, "workload_report", metadata.workload_report);
   write_string_attribute(file, "config", metadata.config_toml);
   write_scalar_attribute(file, "seed", metadata.seed);
   write_scalar_attribute(file, "wall_time", metadata.wall_time);

@@ -108,6 +108,9 @@ struct RunMetadata {
   std::string command_line;
   std::string config_toml;  // resolved config, defaults filled in
   double wall_time = 0;     // s
+  // What the workload source dropped or repaired ("bad_lines=3; failed_requests=2"), "" if
+  // nothing (a trace read with skip_bad_lines, BurstGPT failures, ...).
+  std::string workload_report;
 };
 
 // Fails early (InputError naming the path) when a results file could not be created at
