@@ -3,7 +3,7 @@
 # per CPU-second of one core, for every eviction policy. A benchmark, not a test: it
 # prints figures and asserts nothing.
 #
-# Workload: the Bailian to-C preset of `kvsim trace synth` stretched to 8,400 s (about
+# Workload: the Bailian to-C preset of `kvsim trace synth` stretched to 11,800 s (about
 # 10 million block accesses of 16 tokens), written to a kvsim-format file and read back
 # through the trace reader like any real trace. The `wa` profile is fitted on its first
 # hour. Replay time is the CPU time of the replay loop alone (trace loading excluded),
@@ -20,7 +20,7 @@ if [[ -z "$kvsim" ]]; then
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$kvsim" trace synth to-c --set duration=8400s --seed 1 -o "$work/trace.jsonl" >/dev/null 2>&1
+"$kvsim" trace synth to-c --set duration=11800s --seed 1 -o "$work/trace.jsonl" >/dev/null 2>&1
 "$kvsim" trace profile "$work/trace.jsonl" --until 1h -o "$work/wa.toml" 2>/dev/null
 policies="lru,fifo,lfu,sieve,s3fifo,arc,gdsf,wa,wa-online,opt"
 /usr/bin/python3 - "$kvsim" "$work/trace.jsonl" "$work/wa.toml" "$policies" "$capacity" "$repeats" <<'PY'
@@ -36,7 +36,7 @@ for _ in range(int(repeats)):
         key = row["policy"]
         if key not in best or row["seconds"] < best[key]["seconds"]:
             best[key] = row
-print(f"trace: to-c preset, 8400 s: {result['requests']} requests, "
+print(f"trace: to-c preset, 11800 s: {result['requests']} requests, "
       f"{result['block_accesses']:,} block accesses; capacity {capacity} tokens; best of {repeats}")
 print(f"{'policy':<10} {'block hit':>9} {'CPU s':>7} {'M accesses/s':>13}")
 for row in best.values():

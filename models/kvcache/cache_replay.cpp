@@ -149,6 +149,7 @@ class ReplayCache {
       b.accesses = 1;
       b.category = b.previous_category = req.category;
       resident_[s] = 1;
+      ids_[s] = ids[j];
       ++occupancy_;
       policy_->insert(s);
     }
@@ -157,7 +158,7 @@ class ReplayCache {
       if (v >= resident_.size() || !resident_[v])
         throw std::logic_error("eviction policy returned a block that is not a resident candidate");
       resident_[v] = 0;
-      index_.erase(state_.blocks[v].id);
+      index_.erase(ids_[v]);
       free_.push_back(v);
       --occupancy_;
       ++evictions_;
@@ -178,6 +179,7 @@ class ReplayCache {
     const std::size_t grown = std::max<std::size_t>(64, state_.blocks.size() * 2);
     state_.blocks.resize(grown);
     resident_.resize(grown, 0);
+    ids_.resize(grown, 0);
     policy_->resize(static_cast<Slot>(std::min<std::size_t>(grown, eviction::kNoSlot)));
     for (std::size_t k = grown; k-- > std::size_t(s) + 1;) free_.push_back(static_cast<Slot>(k));
     return s;
@@ -189,6 +191,10 @@ class ReplayCache {
   FlatIndex<Slot> index_;
   std::vector<Slot> free_;
   std::vector<std::uint8_t> resident_;
+  // Identities by slot, apart from the metadata: eviction needs only these, and a dense
+  // 8-byte array stays in cache where the 56-byte metadata does not (it was the replay's
+  // top cache miss at a 1M-token capacity).
+  std::vector<workload::BlockId> ids_;
   std::vector<Slot> slots_;  // per block of the current request: resident slot or kNoSlot
   std::uint64_t occupancy_ = 0;
   std::uint64_t evictions_ = 0;
