@@ -14,8 +14,15 @@ namespace {
 void print_main_help() {
   std::cout << "kvsim — discrete-event simulator of LLM serving clusters, centred on the KV cache\n\n"
                "Usage:\n";
-  for (const auto& c : kvsim::cli::commands())
-    std::cout << "  kvsim " << std::left << std::setw(36) << (c.name + " " + c.usage) << c.summary << "\n";
+  constexpr std::size_t width = 36;
+  for (const auto& c : kvsim::cli::commands()) {
+    const std::string usage = c.name + " " + c.usage;
+    // A usage longer than the column gets its summary on the next line.
+    if (usage.size() >= width)
+      std::cout << "  kvsim " << usage << "\n  " << std::string(width + 6, ' ') << c.summary << "\n";
+    else
+      std::cout << "  kvsim " << std::left << std::setw(int(width)) << usage << c.summary << "\n";
+  }
   std::cout << "  kvsim " << std::setw(36) << "--version" << "print version information\n"
             << "  kvsim " << std::setw(36) << "<command> --help" << "help on a command\n\n"
                "Documentation: README.md; results schema: results/README.md.\n";
