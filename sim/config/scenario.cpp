@@ -10,6 +10,7 @@
 #include "models/kvcache/eviction/wa_profile.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/config/embedded.hpp"
+#include "sim/util/text.hpp"
 #include "workloads/source_factory.hpp"
 
 namespace kvsim::config {
@@ -17,14 +18,6 @@ namespace kvsim::config {
 namespace {
 
 constexpr const char* kDefaultSource = "<default scenario>";
-
-std::string read_file(const std::string& path, const std::string& field) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, field, "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Card documents must outlive the sections reading them.
 struct CardStore {
@@ -39,7 +32,7 @@ const toml::table* load_card(CardStore& store, std::string_view kind, Section& a
     std::filesystem::path path(ref);
     if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
     source = path.string();
-    text = read_file(source, at.dotted(key));
+    text = read_text_file(source, at.dotted(key));
   } else if (const EmbeddedFile* card = find_embedded(kind, ref)) {
     source = std::string(card->path);
     text = std::string(card->text);
@@ -374,7 +367,7 @@ Scenario load_scenario(const LoadOptions& options) {
   } else {
     scenario.source = options.config_path;
     scenario.base_dir = parent_dir(options.config_path);
-    doc = parse_toml(read_file(options.config_path, "config"), options.config_path);
+    doc = parse_toml(read_text_file(options.config_path, "config"), options.config_path);
   }
   for (const auto& assignment : options.overrides) apply_override(doc, assignment);
   if (options.seed) apply_override(doc, "run.seed=" + std::to_string(*options.seed));

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "sim/util/error.hpp"
+#include "sim/util/text.hpp"
 #include "workloads/analysis/u64_map.hpp"
 #include "workloads/category.hpp"
 
@@ -340,23 +341,6 @@ std::string number(const char* fmt, double value) {
 
 std::string json_number(double value) { return std::isfinite(value) ? number("%.17g", value) : std::string("null"); }
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
-      out += buffer;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 const char* const kTurnLabels[5] = {"1", "2", "3-5", "6-10", ">10"};
 
 }  // namespace
@@ -432,10 +416,10 @@ void print_trace_stats_json(std::ostream& out, const TraceStats& s) {
       << ",\"input_tokens\":" << lengths(s.input_tokens) << ",\"output_tokens\":" << lengths(s.output_tokens)
       << ",\"types\":{";
   for (std::size_t i = 0; i < s.types.size(); ++i)
-    out << (i ? "," : "") << json_string(s.types[i].first) << ':' << json_number(s.types[i].second);
+    out << (i ? "," : "") << json_quote(s.types[i].first) << ':' << json_number(s.types[i].second);
   out << "},\"turns\":{";
   for (std::size_t b = 0; b < s.turns.size(); ++b)
-    out << (b ? "," : "") << json_string(kTurnLabels[b]) << ':' << json_number(s.turns[b]);
+    out << (b ? "," : "") << json_quote(kTurnLabels[b]) << ':' << json_number(s.turns[b]);
   out << "},\"block_size\":" << s.block_size << ",\"requested_blocks\":" << u(s.requested_blocks)
       << ",\"ideal_block_hit_ratio\":" << json_number(s.ideal_block_hit_ratio)
       << ",\"ideal_token_hit_ratio\":" << json_number(s.ideal_token_hit_ratio)
@@ -449,13 +433,13 @@ void print_trace_stats_json(std::ostream& out, const TraceStats& s) {
       << "},\"reuse_interval_by_type\":{";
   for (std::size_t i = 0; i < s.reuse_by_type.size(); ++i) {
     const auto& t = s.reuse_by_type[i];
-    out << (i ? "," : "") << json_string(t.type) << ":{\"count\":" << u(t.interval.count)
+    out << (i ? "," : "") << json_quote(t.type) << ":{\"count\":" << u(t.interval.count)
         << ",\"p50\":" << json_number(t.interval.p50) << ",\"mean\":" << json_number(t.interval.mean) << '}';
   }
   out << "},\"categories\":{";
   for (std::size_t i = 0; i < s.categories.size(); ++i) {
     const auto& c = s.categories[i];
-    out << (i ? "," : "") << json_string(c.category) << ":{\"count\":" << u(c.interval.count)
+    out << (i ? "," : "") << json_quote(c.category) << ":{\"count\":" << u(c.interval.count)
         << ",\"mean\":" << json_number(c.interval.mean) << ",\"p50\":" << json_number(c.interval.p50)
         << ",\"min\":" << json_number(c.interval.min) << ",\"lambda\":" << json_number(c.lambda)
         << ",\"p_reuse\":" << json_number(c.p_reuse) << '}';
@@ -465,7 +449,7 @@ void print_trace_stats_json(std::ostream& out, const TraceStats& s) {
       << ",\"hits_single_turn_share\":" << json_number(s.hits_single_turn_share)
       << ",\"hits_multi_turn_share\":" << json_number(s.hits_multi_turn_share) << ",\"report\":{";
   for (std::size_t i = 0; i < s.report.size(); ++i)
-    out << (i ? "," : "") << json_string(s.report[i].first) << ':' << u(s.report[i].second);
+    out << (i ? "," : "") << json_quote(s.report[i].first) << ':' << u(s.report[i].second);
   out << "}}\n";
 }
 

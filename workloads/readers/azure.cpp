@@ -110,9 +110,7 @@ class AzureParser final : public FormatParser {
 }  // namespace
 
 bool detect_azure(std::string_view first_line) {
-  const auto names = split_csv(first_line);
-  return csv_column(names, "TIMESTAMP") >= 0 && csv_column(names, "ContextTokens") >= 0 &&
-         csv_column(names, "GeneratedTokens") >= 0;
+  return csv_header_has(first_line, {"TIMESTAMP", "ContextTokens", "GeneratedTokens"});
 }
 
 std::unique_ptr<FormatParser> open_azure(const std::string&) { return std::make_unique<AzureParser>(); }

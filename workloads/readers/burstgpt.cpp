@@ -53,9 +53,7 @@ class BurstGptParser final : public FormatParser {
 }  // namespace
 
 bool detect_burstgpt(std::string_view first_line) {
-  const auto names = split_csv(first_line);
-  return csv_column(names, "Timestamp") >= 0 && csv_column(names, "Request tokens") >= 0 &&
-         csv_column(names, "Response tokens") >= 0;
+  return csv_header_has(first_line, {"Timestamp", "Request tokens", "Response tokens"});
 }
 
 std::unique_ptr<FormatParser> open_burstgpt(const std::string&) { return std::make_unique<BurstGptParser>(); }

@@ -10,11 +10,13 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sim/util/text.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::workload {
@@ -89,10 +91,10 @@ std::uint32_t token_count(std::int64_t value, const std::string& file, long line
 // Checks that a trace gives ceil(input_tokens / block_size) hashes.
 void check_block_count(std::size_t count, std::uint32_t input_tokens, std::uint32_t block_size,
                        const std::string& file, long line, std::string_view field);
-// Fields of one CSV line (no quoting: the supported traces have none), trimmed.
-std::vector<std::string_view> split_csv(std::string_view line);
 // Index of a header column, or -1.
 int csv_column(std::span<const std::string_view> header, std::string_view name);
+// Whether the CSV header line names every one of columns (format detection).
+bool csv_header_has(std::string_view header_line, std::initializer_list<std::string_view> columns);
 // The column of name in header, or an InputError at line `number` listing the expected header.
 int required_csv_column(std::span<const std::string_view> header, std::string_view name, const std::string& file,
                         long number, std::string_view expected);
@@ -104,8 +106,6 @@ void append_id_list(std::string& line, std::span<const BlockId> ids);
 // A CSV cell as a number or a (signed) integer; malformed is an InputError naming the column.
 double csv_number(std::string_view cell, const std::string& file, long line, std::string_view column);
 std::int64_t csv_integer(std::string_view cell, const std::string& file, long line, std::string_view column);
-// Text as a JSON string literal, quotes included.
-std::string json_quote(std::string_view text);
 // Shortest text that reads back as exactly the same double.
 std::string format_double(double value);
 // Identities of a request's blocks as a writer must spell them: the source's own, or (when

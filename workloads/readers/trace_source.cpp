@@ -29,12 +29,6 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-std::string_view strip(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return s;
-}
-
 // Reads a file line by line, numbering lines from 1 and skipping blank ones.
 class LineReader {
  public:
@@ -48,7 +42,7 @@ class LineReader {
   bool next(std::string_view& line) {
     while (std::getline(in_, text_)) {
       ++number_;
-      line = strip(text_);
+      line = strip_blanks(text_);
       if (!line.empty()) return true;
     }
     if (in_.bad()) throw InputError(path_, number_, "", "read error");
@@ -375,14 +369,11 @@ void check_block_count(std::size_t count, std::uint32_t input_tokens, std::uint3
                          "-token block; set the trace block size if it differs)");
 }
 
-std::vector<std::string_view> split_csv(std::string_view line) {
-  std::vector<std::string_view> fields;
-  while (true) {
-    const auto comma = line.find(',');
-    fields.push_back(strip(line.substr(0, comma)));
-    if (comma == std::string_view::npos) return fields;
-    line.remove_prefix(comma + 1);
-  }
+bool csv_header_has(std::string_view header_line, std::initializer_list<std::string_view> columns) {
+  const auto names = split_csv(header_line);
+  for (const auto column : columns)
+    if (csv_column(names, column) < 0) return false;
+  return true;
 }
 
 int csv_column(std::span<const std::string_view> header, std::string_view name) {
@@ -405,23 +396,6 @@ std::int64_t csv_integer(std::string_view cell, const std::string& file, long li
   if (cell.empty() || ec != std::errc() || end != cell.data() + cell.size())
     throw InputError(file, line, std::string(column), "expected an integer, got \"" + std::string(cell) + "\"");
   return v;
-}
-
-std::string json_quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", unsigned(static_cast<unsigned char>(c)));
-      out += buffer;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 std::string format_double(double value) {

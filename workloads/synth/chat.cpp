@@ -21,6 +21,7 @@
 
 #include "sim/config/reader.hpp"
 #include "sim/util/error.hpp"
+#include "sim/util/text.hpp"
 
 namespace kvsim::workload {
 
@@ -34,23 +35,6 @@ std::uint32_t clamp_tokens(double x, std::uint32_t max) {
   if (!(x >= 1.0)) return 1;  // also catches NaN
   if (x >= static_cast<double>(max)) return max;
   return std::clamp(static_cast<std::uint32_t>(std::llround(x)), std::uint32_t{1}, max);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-// Plain comma split; the supported tables have no quoted fields.
-std::vector<std::string_view> split_csv(std::string_view line) {
-  std::vector<std::string_view> fields;
-  while (true) {
-    const auto comma = line.find(',');
-    fields.push_back(trim(line.substr(0, comma)));
-    if (comma == std::string_view::npos) return fields;
-    line.remove_prefix(comma + 1);
-  }
 }
 
 std::uint32_t parse_count(std::string_view text, const std::string& path, long line, const std::string& column) {
@@ -182,13 +166,13 @@ std::vector<LengthPair> read_length_table(const std::string& path) {
   if (input_col < 0 || output_col < 0)
     throw InputError(path, 1, "header",
                      "expected columns input_tokens,output_tokens (or Azure's TIMESTAMP,ContextTokens,"
-                     "GeneratedTokens), got \"" + std::string(trim(header)) + "\"");
+                     "GeneratedTokens), got \"" + std::string(strip_blanks(header)) + "\"");
 
   std::vector<LengthPair> rows;
   long line_no = 1;
   while (std::getline(in, line)) {
     ++line_no;
-    if (trim(line).empty()) continue;
+    if (strip_blanks(line).empty()) continue;
     const auto fields = split_csv(line);
     const auto field = [&](std::ptrdiff_t col, const std::string& name) {
       if (col >= static_cast<std::ptrdiff_t>(fields.size()))

@@ -10,6 +10,7 @@
 
 #include "sim/config/embedded.hpp"
 #include "sim/config/reader.hpp"
+#include "sim/util/text.hpp"
 #include "sim/util/error.hpp"
 
 namespace kvsim::workload {
@@ -131,14 +132,6 @@ std::vector<std::unique_ptr<mix::Population>> read_spec(config::Section& root, M
   return populations;
 }
 
-std::string read_text_file(const std::string& path, const std::string& field) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, field, "cannot open the workload spec");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 std::vector<std::string> mix_preset_names() {
@@ -151,7 +144,7 @@ std::vector<std::string> mix_preset_names() {
 toml::table load_mix_spec(const std::string& ref, std::string* dir) {
   toml::table doc;
   if (ref.ends_with(".toml") || ref.find('/') != std::string::npos) {
-    doc = config::parse_toml(read_text_file(ref, "spec"), ref);
+    doc = config::parse_toml(read_text_file(ref, "spec", "cannot open the workload spec"), ref);
     if (dir) *dir = std::filesystem::path(ref).parent_path().string();
   } else if (const config::EmbeddedFile* preset = config::find_embedded("workload", ref)) {
     doc = config::parse_toml(preset->text, std::string(preset->path));

@@ -1,0 +1,21 @@
+// Small text helpers shared by the config loader, the trace readers and writers, the
+// generators and the analysis output, so each exists once.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kvsim {
+
+// s without leading blanks (space, tab) and trailing blanks or carriage return.
+std::string_view strip_blanks(std::string_view s);
+// Plain comma split with each field stripped; the supported tables have no quoted fields.
+std::vector<std::string_view> split_csv(std::string_view line);
+// text as a JSON string literal, quotes included (", \ and control characters escaped).
+std::string json_quote(std::string_view text);
+// The whole file; an InputError(path, 0, field, cannot_open) when it cannot be opened.
+std::string read_text_file(const std::string& path, const std::string& field,
+                           const std::string& cannot_open = "cannot open file");
+
+}  // namespace kvsim
