@@ -33,12 +33,7 @@ void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n,
   // Head to tail here; the policy sees the touches when the blocks come back (release).
   for (std::uint32_t i = 0; i < n; ++i) {
     const BlockIndex b = index_.at(ids[i]);
-    auto& meta = state_.blocks[b];
-    meta.previous_access = meta.last_access;
-    meta.previous_category = meta.category;
-    meta.last_access = state_.now;
-    meta.category = category;
-    ++meta.accesses;
+    state_.blocks[b].use(category, state_.now);
     if (blocks_[b].refs++ == 0) {
       policy_->erase(b);  // pinned: no longer a candidate
       --cached_free_;
@@ -80,13 +75,7 @@ void BlockManager::publish(BlockIndex b, BlockId id, std::uint32_t position, std
   if (block.has_id) return;
   if (!index_.try_emplace(id, b).second) return;
   block.has_id = true;
-  auto& meta = state_.blocks[b];
-  meta = {};
-  meta.id = id;
-  meta.position = position;
-  meta.category = meta.previous_category = category;
-  meta.first_access = meta.last_access = meta.previous_access = state_.now;
-  meta.accesses = 1;
+  state_.blocks[b].begin(id, position, category, state_.now);
 }
 
 void BlockManager::release(std::span<const BlockIndex> table) {

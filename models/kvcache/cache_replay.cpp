@@ -122,12 +122,8 @@ class ReplayCache {
       Slot s = slots_[j];
       if (s != eviction::kNoSlot) {
         BlockMeta& b = state_.blocks[s];
-        b.previous_access = b.last_access;
-        b.previous_category = b.category;
-        b.last_access = now;
-        b.category = req.category;
+        b.use(req.category, now);
         b.next_use = next_use;
-        ++b.accesses;
         policy_->touch(s);
         continue;
       }
@@ -141,13 +137,9 @@ class ReplayCache {
         continue;
       }
       BlockMeta& b = state_.blocks[s];
-      b.id = ids[j];
-      b.first_access = b.last_access = b.previous_access = now;
+      b.begin(ids[j], j, req.category, now);
       b.next_use = next_use;
-      b.position = j;
       b.tokens = j + 1 == req.count ? req.last_tokens : trace.block_size;
-      b.accesses = 1;
-      b.category = b.previous_category = req.category;
       resident_[s] = 1;
       ids_[s] = ids[j];
       ++occupancy_;

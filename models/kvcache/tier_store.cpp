@@ -12,12 +12,7 @@ void TierStore::touch(workload::BlockId id, double now, std::uint16_t category) 
   auto it = index_.find(id);
   if (it == index_.end()) return;
   state_.now = now;
-  auto& meta = state_.blocks[it->second];
-  meta.previous_access = meta.last_access;
-  meta.previous_category = meta.category;
-  meta.last_access = now;
-  meta.category = category;
-  ++meta.accesses;
+  state_.blocks[it->second].use(category, now);
   policy_->touch(it->second);
 }
 
@@ -46,13 +41,7 @@ std::vector<EvictedBlock> TierStore::insert(const EvictedBlock& block, double no
     state_.blocks.emplace_back();
     policy_->resize(slot + 1);
   }
-  auto& meta = state_.blocks[slot];
-  meta = {};
-  meta.id = block.id;
-  meta.position = block.position;
-  meta.category = meta.previous_category = block.category;
-  meta.first_access = meta.last_access = meta.previous_access = now;
-  meta.accesses = 1;
+  state_.blocks[slot].begin(block.id, block.position, block.category, now);
   index_.emplace(block.id, slot);
   policy_->insert(slot);
   ++counters_.inserted_blocks;

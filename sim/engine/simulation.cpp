@@ -195,6 +195,8 @@ void Cluster::finished(const scheduling::Sequence& seq, int instance) {
   injector_waiter.interrupt();
 }
 
+namespace {
+// Records, routes and enqueues (or rejects) one request at time now.
 void release(Cluster& cluster, workload::Request request, double now) {
   results::RequestRecord record;
   record.id = request.id;
@@ -234,7 +236,6 @@ void release(Cluster& cluster, workload::Request request, double now) {
   cluster.progress->update(now, cluster.done);
 }
 
-namespace {
 // Runs an actor's body; an exception (bad input met mid-run, an internal error) is kept for
 // simulate() to rethrow and every actor is stopped, instead of aborting the process.
 template <class Body>

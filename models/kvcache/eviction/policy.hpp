@@ -50,6 +50,24 @@ struct BlockMeta {
   std::uint32_t accesses = 0;  // touches since the block became resident (1 when new)
   std::uint16_t category = 0;           // category index of the request that last touched it
   std::uint16_t previous_category = 0;  // category before the latest touch
+
+  // The owner's side of the protocol below, so every cache records uses the same way:
+  // the block becomes resident (first use), and a later use by a request of by_category.
+  void begin(workload::BlockId block, std::uint32_t at_position, std::uint16_t by_category, double now) {
+    *this = {};
+    id = block;
+    position = at_position;
+    category = previous_category = by_category;
+    first_access = last_access = previous_access = now;
+    accesses = 1;
+  }
+  void use(std::uint16_t by_category, double now) {
+    previous_access = last_access;
+    previous_category = category;
+    last_access = now;
+    category = by_category;
+    ++accesses;
+  }
 };
 
 // What the owner shares with its policy (read-only for the policy).
