@@ -20,9 +20,12 @@ namespace {
 template <auto Parse, typename Generator>
 constexpr GeneratorInfo entry(std::string_view name, std::string_view summary) {
   return {name, summary, [](config::Section& section) { (void)Parse(section); },
-          [](config::Section& section, Rng rng, std::uint32_t block_size,
-             const std::string& base_dir) -> std::unique_ptr<Source> {
-            return std::make_unique<Generator>(Parse(section), std::move(rng), block_size, base_dir);
+          [](config::Section& section, std::uint64_t seed, std::uint32_t block_size,
+             const std::string& base_dir) -> std::function<std::unique_ptr<Source>()> {
+            return [params = Parse(section), seed, block_size, base_dir] {
+              return std::unique_ptr<Source>(
+                  std::make_unique<Generator>(params, Rng::stream(seed, "workload"), block_size, base_dir));
+            };
           }};
 }
 
@@ -92,6 +95,14 @@ TraceOptions read_trace_options(config::Section& s, std::uint32_t block_size) {
 std::unique_ptr<Source> make_source(config::Section& workload_section, std::uint64_t seed,
                                     std::uint32_t block_size, const std::string& base_dir,
                                     WorkloadSettings* settings) {
+  WorkloadSpec spec = make_workload_spec(workload_section, seed, block_size, base_dir);
+  if (settings) settings->closed_loop = spec.closed_loop;
+  return spec.open();
+}
+
+WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t seed, std::uint32_t block_size,
+                                const std::string& base_dir) {
+  WorkloadSpec spec;
   const std::string trace = workload_section.text(
       "trace", "",
       "Trace file to replay instead of a generator (path relative to the config file); the trace keys "
@@ -100,14 +111,16 @@ std::unique_ptr<Source> make_source(config::Section& workload_section, std::uint
       "closed_loop", false,
       "Release a session's next turn its think time after the previous turn completes (the trace's gap "
       "between their arrivals when the think time is unknown), instead of at its arrival time.");
-  if (settings) settings->closed_loop = closed_loop;
+  spec.closed_loop = closed_loop;
   if (!trace.empty()) {
     if (workload_section.has("generator"))
       workload_section.fail("generator", "set either trace (replay a file) or generator, not both");
     const TraceOptions options = read_trace_options(workload_section, block_size);
     std::filesystem::path file(trace);
     if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
-    return open_trace(file.string(), options);
+    spec.description = "trace " + file.string();
+    spec.open = [path = file.string(), options] { return open_trace(path, options); };
+    return spec;
   }
   for (const auto key : kTraceKeys)
     if (workload_section.has(key))
@@ -126,7 +139,9 @@ std::unique_ptr<Source> make_source(config::Section& workload_section, std::uint
       workload_section.choice("generator", "chat", names, "Synthetic workload generator; its parameters follow.");
   const auto it = std::find_if(std::begin(generators), std::end(generators),
                                [&](const GeneratorInfo& g) { return g.name == name; });
-  return it->build(workload_section, Rng::stream(seed, "workload"), block_size, base_dir);
+  spec.description = "generator " + name;
+  spec.open = it->bind(workload_section, seed, block_size, base_dir);
+  return spec;
 }
 
 }  // namespace kvsim::workload

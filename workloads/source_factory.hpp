@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "sim/util/random.hpp"
 #include "workloads/request.hpp"
+#include "workloads/workload_spec.hpp"
 
 namespace kvsim::config {
 class Section;
@@ -24,9 +26,10 @@ struct GeneratorInfo {
   std::string_view summary;  // one line for `kvsim list`
   // Reads (and so documents, for `kvsim describe`) the generator's parameters.
   void (*read_params)(config::Section& section);
-  // Reads the parameters from section and builds the generator on rng.
-  std::unique_ptr<Source> (*build)(config::Section& section, Rng rng, std::uint32_t block_size,
-                                   const std::string& base_dir);
+  // Reads the parameters from section and binds them: the returned function builds the
+  // generator on the stream Rng::stream(seed, "workload") each time it is called.
+  std::function<std::unique_ptr<Source>()> (*bind)(config::Section& section, std::uint64_t seed,
+                                                    std::uint32_t block_size, const std::string& base_dir);
 };
 
 // What the [workload] section says besides the source itself, for the simulator.
@@ -48,6 +51,9 @@ std::vector<std::string> workload_generator_names();
 // directory relative file names in the section are resolved against (the config file's
 // directory, "" = cwd). settings, when given, receives closed_loop.
 // The caller calls workload_section.finish() afterwards.
+WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t seed, std::uint32_t block_size,
+                                const std::string& base_dir);
+// The same, opened at once (tools and tests that want a source now).
 std::unique_ptr<Source> make_source(config::Section& workload_section, std::uint64_t seed,
                                     std::uint32_t block_size, const std::string& base_dir,
                                     WorkloadSettings* settings = nullptr);

@@ -55,6 +55,10 @@ class BlockManager {
   std::uint32_t capacity() const { return static_cast<std::uint32_t>(blocks_.size()); }
   // Blocks that can be handed out now (free, cached or not).
   std::uint32_t free_blocks() const { return std::uint32_t(anonymous_.size()) + cached_free_; }
+  // Free blocks that can be handed out without evicting a cached identity.
+  std::uint32_t empty_blocks() const { return std::uint32_t(anonymous_.size()); }
+  // Whether evictions are observed (recorded for take_evicted).
+  bool records_evictions() const { return record_evictions_; }
   // The clock used for block metadata (last access times) from now on.
   void set_time(double now) { state_.now = now; }
 

@@ -13,7 +13,7 @@ ServingEngine::ServingEngine(const EngineParams& params, const compute::PerfMode
   if (params.block_size == 0) throw std::invalid_argument("block_size must be positive");
 }
 
-bool ServingEngine::can_ever_fit(const workload::Request& request) const {
+bool ServingEngine::can_ever_fit(const workload::Request& request, std::string* why) const {
   // The last sampled token's KV is never computed, hence the -1.
   const std::uint64_t peak_tokens = std::uint64_t{request.input_tokens} + request.output_tokens - 1;
   // Without chunked prefill a prompt is computed in one step, and a request preempted after
@@ -21,8 +21,26 @@ bool ServingEngine::can_ever_fit(const workload::Request& request) const {
   // larger one would wait forever (vLLM likewise requires max_num_batched_tokens >=
   // max_model_len when chunked prefill is off).
   const bool fits_budget = params_.chunked_prefill || peak_tokens <= params_.max_num_batched_tokens;
-  return request.input_tokens > 0 && request.output_tokens > 0 && blocks_for(peak_tokens) <= params_.num_blocks &&
-         fits_budget;
+  const auto tokens = [&] {
+    return std::to_string(request.input_tokens) + "+" + std::to_string(request.output_tokens) + " tokens";
+  };
+  if (request.input_tokens == 0 || request.output_tokens == 0) {
+    if (why) *why = "empty prompt or no output (" + tokens() + ")";
+    return false;
+  }
+  if (blocks_for(peak_tokens) > params_.num_blocks) {
+    if (why)
+      *why = tokens() + " need " + std::to_string(blocks_for(peak_tokens)) + " KV blocks; the instance has " +
+             std::to_string(params_.num_blocks);
+    return false;
+  }
+  if (!fits_budget) {
+    if (why)
+      *why = tokens() + " exceed max_num_batched_tokens=" + std::to_string(params_.max_num_batched_tokens) +
+             " without chunked prefill";
+    return false;
+  }
+  return true;
 }
 
 std::uint16_t ServingEngine::category_of(const Sequence& s) {
@@ -239,17 +257,21 @@ std::size_t ServingEngine::multi_step_count() const {
     max_steps = std::min(max_steps, s.seq->request.output_tokens - s.seq->generated);
   }
   // Blocks needed by steps 2..k beyond what step 1 allocated must be free now; the
-  // requirement grows with k, so search the largest k that fits.
+  // requirement grows with k, so search the largest k that fits. Those blocks are taken
+  // when the plan is applied, so when lower tiers observe HBM's evictions (demotions start
+  // transfers and change what other instances find) a plan may only use empty blocks: the
+  // step that would evict ends the plan, and is planned on its own at its real start.
   auto extra_blocks = [&](std::uint32_t k) {
     std::uint64_t total = 0;
     for (const auto& s : scheduled_)
       total += blocks_for(std::uint64_t{s.seq->computed} + k) - s.seq->table.size();
     return total;
   };
+  const std::uint32_t available = blocks_.records_evictions() ? blocks_.empty_blocks() : blocks_.free_blocks();
   std::uint32_t lo = 1, hi = max_steps;
   while (lo < hi) {
     const std::uint32_t mid = lo + (hi - lo + 1) / 2;
-    if (extra_blocks(mid) <= blocks_.free_blocks())
+    if (extra_blocks(mid) <= available)
       lo = mid;
     else
       hi = mid - 1;

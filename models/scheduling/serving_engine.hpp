@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "models/compute/perf_model.hpp"
@@ -70,8 +71,9 @@ class ServingEngine {
 
   ServingEngine(const EngineParams& params, const compute::PerfModel& perf);
 
-  // Whether the request's prompt plus output can ever be held by this instance's KV pool.
-  bool can_ever_fit(const workload::Request& request) const;
+  // Whether the request's prompt plus output can ever be held by this instance's KV pool
+  // (and computed within its token budget); when not, *why (if given) says which limit.
+  bool can_ever_fit(const workload::Request& request, std::string* why = nullptr) const;
   void enqueue(workload::Request request);
 
   // Lower KV tiers (none by default). The backend must outlive the engine.

@@ -27,6 +27,8 @@ Options:
   --quiet           no progress line and no summary table
   --verbose         log the engine's decisions (SimGrid XBT categories)
   --print-config    print the resolved config (TOML) and exit without simulating
+  --trace-steps F   write one CSV line per engine step of every instance to F (start, end,
+                    batch shape, step time by operator), for debugging and plots
   -h, --help        this help
 
 Exit status: 0 on success, 2 on invalid input (config, paths), 1 on internal errors.
@@ -42,6 +44,7 @@ int run_command(const CommandContext& context) {
   const bool quiet = args.flag("--quiet", "-q");
   const bool verbose = args.flag("--verbose", "-v");
   const bool print_config = args.flag("--print-config");
+  const std::string trace_steps = args.value("--trace-steps").value_or("");
   const auto files = args.positionals();
   if (files.size() > 1) args.fail("more than one config file given (" + files[0] + ", " + files[1] + ")");
   if (!files.empty()) load.config_path = files[0];
@@ -58,11 +61,12 @@ int run_command(const CommandContext& context) {
   engine::RunOptions options;
   options.progress = !quiet && isatty(STDERR_FILENO);
   options.verbose = verbose;
+  options.trace_steps = trace_steps;
   engine::RunOutput output = engine::simulate(scenario, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const results::Summary summary = results::summarize(output.requests, output.sim_duration, wall);
   std::string workload_report;
-  for (const auto& [name, count] : scenario.workload->report())
+  for (const auto& [name, count] : output.workload_report)
     workload_report += (workload_report.empty() ? "" : "; ") + name + "=" + std::to_string(count);
 
   if (!scenario.output_path.empty()) {

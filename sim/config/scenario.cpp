@@ -328,13 +328,12 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   routing.finish();
 
   Section workload_section = root.table("workload");
-  workload::WorkloadSettings settings;
-  scenario.workload =
-      workload::make_source(workload_section, scenario.seed, engine.block_size, scenario.base_dir, &settings);
-  scenario.closed_loop = settings.closed_loop;
+  scenario.workload = workload::make_workload_spec(workload_section, scenario.seed, engine.block_size, scenario.base_dir);
   workload_section.finish();
-  // Category-keyed policies (wa) name categories as type x turn of the workload's types.
-  const auto categories = kvcache::category_names(scenario.workload->categories());
+  // Opening the source once here validates it (a missing or malformed trace is an error at
+  // load, not mid-run) and tells its categories: category-keyed policies (wa) name
+  // categories as type x turn of the workload's types.
+  const auto categories = kvcache::category_names(scenario.workload.open()->categories());
   engine.eviction.category_names = categories;
   for (auto& tier : scenario.kv.lower) tier.eviction.category_names = categories;
 

@@ -13,6 +13,7 @@
 #include "models/scheduling/serving_engine.hpp"
 #include "sim/config/reader.hpp"
 #include "workloads/request.hpp"
+#include "workloads/workload_spec.hpp"
 
 namespace kvsim::config {
 
@@ -56,6 +57,7 @@ struct KvTiersSpec {
   }
 };
 
+// A scenario: a plain, copyable value built once by load_scenario and validated there.
 struct Scenario {
   std::string source;    // config path, or "<default scenario>"
   std::string base_dir;  // relative paths in the config are resolved against this
@@ -77,9 +79,10 @@ struct Scenario {
   scheduling::EngineParams engine;
   std::string router;
   KvTiersSpec kv;
-  bool closed_loop = false;  // follow-up turns wait for their parent's completion
-
-  std::unique_ptr<workload::Source> workload;
+  // The workload as parameters (generator or trace, closed loop or not); each simulation
+  // opens its own source from it, so a Scenario is a plain value that can be copied and
+  // varied (sweeps) and run again.
+  workload::WorkloadSpec workload;
   std::string output_path;  // results file ("" = don't write)
 
   std::string resolved_toml;  // the resolved config as TOML text

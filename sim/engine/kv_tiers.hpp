@@ -1,25 +1,60 @@
-// The KV tiers below one instance's HBM, as the engine sees them (kvcache::KvBackend),
-// implemented with the cluster's tier stores and SimGrid transfers:
+// The KV tiers below HBM.
+//
+// LowerTiers owns every tier store of the run (node DRAM, node SSD, the cluster's remote
+// pool, per-instance DRAM) and tells each instance which stores serve it. KvTiers is one
+// instance's view of them, as its engine sees it (kvcache::KvBackend), with the moves done
+// as transfers through the run's TransferService:
 //   dram   — the node CPU host's memory; loads are PCIe Comms host → each of the tp GPUs;
-//   ssd    — a disk of the node's CPU host; loads are a disk read Io, then the PCIe Comms;
+//   ssd    — a drive behind the node's CPU side; loads stream drive → GPUs in one Comm per
+//            GPU over the drive's read link and PCIe;
 //   remote — memory servers on the fabric; loads are Comms server → GPUs over the NICs.
 // Writes (demotion of evicted blocks, write-through of finished prompts) go the other way.
-// Every move is aggregated: one activity per request and tier (per GPU for PCIe copies),
-// not per block.
+// Every move is aggregated: one transfer per request, tier and GPU shard, not per block.
 #pragma once
 
 #include <array>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "models/kvcache/backend.hpp"
-#include "sim/engine/cluster.hpp"
+#include "models/kvcache/tier_store.hpp"
+#include "sim/engine/run_state.hpp"
 
 namespace kvsim::engine {
 
+// Tier levels below HBM, nearest first (the index of kvcache::TierRun::tier).
+enum class TierKind : int { dram = 0, ssd = 1, remote = 2 };
+inline constexpr int kTierKinds = 3;
+inline constexpr const char* kTierNames[kTierKinds] = {"dram", "ssd", "remote"};
+
+enum class Admission { demotion, completion, never };
+
+class LowerTiers {
+ public:
+  // Creates the stores of every configured tier for the run's instances.
+  explicit LowerTiers(RunState& run);
+
+  struct Store {
+    std::unique_ptr<kvcache::TierStore> store;
+    TierKind kind;
+    int location;       // node index, instance index (dram per instance) or 0 (remote)
+    std::string scope;  // "node", "instance" or "cluster"
+  };
+  const std::vector<Store>& stores() const { return stores_; }
+  kvcache::TierStore& store(int index) { return *stores_[std::size_t(index)].store; }
+  // Index into stores() of the store of each kind serving instance, -1 where absent.
+  std::array<int, kTierKinds> serving(int instance) const { return serving_[std::size_t(instance)]; }
+
+ private:
+  std::vector<Store> stores_;
+  std::vector<std::array<int, kTierKinds>> serving_;
+};
+
 class KvTiers final : public kvcache::KvBackend {
  public:
-  // stores[k] is the store of tier kind k (0 dram, 1 ssd, 2 remote) serving this instance,
-  // or -1 when that tier is absent.
-  KvTiers(Cluster& cluster, Instance& instance, std::array<int, 3> stores);
+  KvTiers(RunState& run, Instance& instance);
 
   std::vector<kvcache::TierRun> match(std::span<const workload::BlockId> ids, std::uint32_t from,
                                       std::uint32_t max_blocks) override;
@@ -32,29 +67,32 @@ class KvTiers final : public kvcache::KvBackend {
 
   // Expected seconds to load runs given the loads in flight from the same tiers.
   double estimate_load_time(const std::vector<kvcache::TierRun>& runs) const;
-  // Called by the instance when every transfer of request_id's load has completed.
+  // Called by the driver when every transfer of request_id's load has completed.
   void load_finished(std::uint64_t request_id);
 
-  static constexpr const char* kKinds[3] = {"dram", "ssd", "remote"};
-
  private:
-  // Writes ids into tier `kind` if its admission rule takes them (write_through: a finished
-  // request's prompt; otherwise blocks demoted from from_kind, -1 = HBM), and demotes what
-  // the tier evicts to the next one down.
-  void admit(int kind, std::span<const kvcache::EvictedBlock> blocks, int from_kind, bool write_through);
-  int next_tier(int kind) const;
-  const config::TierSpec& spec(int kind) const;
-  // Starts copies of bytes from host `from` to every GPU of the instance (or back).
-  void copy_to_gpus(simgrid::s4u::Host* from, double bytes, std::uint64_t request);
-  void copy_from_gpus(simgrid::s4u::Host* to, double bytes);
-  simgrid::s4u::Host* remote_server(workload::BlockId first) const;
-  void start(Transfer transfer);
+  struct Level {
+    int store = -1;  // index into LowerTiers::stores(), -1 when the tier is absent
+    const config::TierSpec* spec = nullptr;
+    Admission admission = Admission::demotion;
+    simgrid::s4u::Host* host = nullptr;  // where its bytes live (remote: per block, see server_for)
+  };
+  // Writes blocks into tier `kind` if its admission rule takes them (write_through: a
+  // finished request's prompt; otherwise blocks demoted from `from`, -1 = HBM), and
+  // demotes what the tier evicts to the next one down.
+  void admit(int kind, std::span<const kvcache::EvictedBlock> blocks, int from, bool write_through);
+  int next_level(int kind) const;
+  kvcache::TierStore& store(int kind) { return run_.lower_tiers->store(levels_[std::size_t(kind)].store); }
+  simgrid::s4u::Host* host_of(int kind, workload::BlockId first) const;
+  // Moves bytes between a host and every GPU of the instance, one shard each.
+  void to_gpus(simgrid::s4u::Host* from, double bytes, std::uint64_t request);
+  void from_gpus(simgrid::s4u::Host* to, double bytes);
 
-  Cluster& cluster_;
+  RunState& run_;
   Instance& instance_;
-  std::array<int, 3> stores_;
-  std::array<int, 3> in_flight_{};  // loads in flight per tier kind, as a contention proxy
-  std::unordered_map<std::uint64_t, std::vector<kvcache::TierRun>> load_kinds_;  // loads in flight
+  std::array<Level, kTierKinds> levels_;
+  std::array<int, kTierKinds> in_flight_{};  // loads in flight per tier, as a contention proxy
+  std::unordered_map<std::uint64_t, std::vector<kvcache::TierRun>> loads_;  // in flight
 };
 
 }  // namespace kvsim::engine

@@ -33,9 +33,13 @@ class TopologyBuilder {
     return boost::add_vertex(graph_);
   }
 
-  void connect(std::size_t a, std::size_t b, const std::string& name, double bandwidth, double latency) {
+  // A full-duplex link between a and b; a → b (UP) carries bandwidth, b → a (DOWN)
+  // down_bandwidth when given (else the same).
+  void connect(std::size_t a, std::size_t b, const std::string& name, double bandwidth, double latency,
+               double down_bandwidth = 0) {
     auto* link = zone_->create_split_duplex_link(name, bandwidth);
     link->set_latency(latency);
+    if (down_bandwidth > 0) link->get_link_down()->set_bandwidth(down_bandwidth);
     const double weight = latency + kRouteProbeBytes / bandwidth;
     boost::add_edge(a, b, {weight, edges_.size()}, graph_);
     edges_.push_back({link, a});
@@ -97,10 +101,14 @@ Platform build_platform(const config::Scenario& scenario) {
     const std::string prefix = "node" + std::to_string(n);
     auto* cpu = zone->create_host(prefix + "-cpu", kCpuSpeed);
     platform.cpus.push_back(cpu);
-    for (const auto& tier : scenario.kv.lower)
-      if (tier.kind == "ssd")
-        platform.ssds.push_back(cpu->create_disk(prefix + "-ssd", tier.read_bandwidth, tier.write_bandwidth)->seal());
     const std::size_t cpu_v = topology.add_vertex(cpu);
+    for (const auto& tier : scenario.kv.lower) {
+      if (tier.kind != "ssd") continue;
+      auto* ssd = zone->create_host(prefix + "-ssd", kCpuSpeed);
+      platform.ssds.push_back(ssd);
+      // Up (drive → CPU side) is a read, down is a write.
+      topology.connect(topology.add_vertex(ssd), cpu_v, prefix + "-ssd", tier.read_bandwidth, 0.0, tier.write_bandwidth);
+    }
     if (fabric_used && node.nic_bandwidth > 0)
       topology.connect(cpu_v, fabric, prefix + "-cpu-nic", node.nic_bandwidth * efficiency, node.nic_latency);
     const std::size_t nvswitch = node.nvswitch ? topology.add_vertex(nullptr) : 0;

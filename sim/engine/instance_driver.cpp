@@ -1,0 +1,130 @@
+#include "sim/engine/instance_driver.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <simgrid/s4u/Engine.hpp>
+#include <xbt/log.h>
+
+#include "sim/engine/injector.hpp"
+#include "sim/engine/kv_tiers.hpp"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(kvsim_instance, kvsim_engine, "instance drivers: plans, waits, steps");
+
+namespace kvsim::engine {
+
+namespace sg4 = simgrid::s4u;
+
+namespace {
+
+enum class Woken { deadline, interrupt, transfer };
+
+// A transfer of the instance completed: when it was the last part of a request's load, the
+// request's blocks become usable.
+void transfer_done(RunState& run, Instance& instance, std::size_t index, double now) {
+  const Transfer transfer = run.transfers->complete(std::size_t(instance.index), index, now);
+  if (transfer.request == Transfer::kNoRequest) return;
+  auto parts = instance.load_parts.find(transfer.request);
+  if (--parts->second > 0) return;
+  instance.load_parts.erase(parts);
+  instance.tiers->load_finished(transfer.request);
+  instance.engine->load_done(transfer.request, now);
+  XBT_VERB("instance %d: load of request %llu done at %.9f", instance.index, (unsigned long long)transfer.request,
+            now);
+}
+
+// Waits for the instance's next event; returns what woke it and sets `at` to its time.
+Woken wait_event(RunState& run, Instance& instance, double deadline, double& at) {
+  ++run.waits;
+  XBT_VERB("instance %d waits until %.9f", instance.index, deadline);
+  const ssize_t index = instance.waiter.wait(deadline, run.transfers->activities(std::size_t(instance.index)));
+  if (index == Waiter::kDeadline) {
+    at = deadline;
+    return Woken::deadline;
+  }
+  if (index == Waiter::kInterrupted) {
+    at = instance.wake_time;
+    return Woken::interrupt;
+  }
+  at = sg4::Engine::get_clock();
+  transfer_done(run, instance, std::size_t(index), at);
+  return Woken::transfer;
+}
+
+// Writes the steps of the plan about to be applied to the step trace.
+void trace_steps(RunState& run, const Instance& instance, double start, std::size_t n) {
+  const auto& engine = *instance.engine;
+  compute::BatchShape shape = engine.last_shape();
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j > 0) shape.advance_decode();
+    const double begin = j == 0 ? start : engine.step_end(j - 1);
+    run.step_trace->step(instance.index, begin, engine.step_end(j), shape, run.perf->breakdown(shape));
+  }
+}
+
+}  // namespace
+
+void drive_instance(RunState& run, Instance& instance) {
+  const double limit = run.scenario.time_limit;
+  auto& engine = *instance.engine;
+  auto& injector = *run.injector;
+  const std::size_t owner = std::size_t(instance.index);
+  const auto on_finish = [&](const scheduling::Sequence& seq) {
+    run.recorder.finished(seq, instance.index);
+    run.progress->update(seq.finish, run.recorder.done());
+    injector.finished(seq, engine);
+  };
+
+  double now = 0;  // exact time of this instance
+  double at = 0;
+  while (now <= limit) {
+    if (engine.idle()) {
+      if (!injector.more_coming() && run.transfers->idle(owner)) break;
+      const Woken woken = wait_event(run, instance, limit, at);
+      if (woken == Woken::deadline && at >= limit) break;
+      now = std::max(now, at);
+      continue;
+    }
+    XBT_VERB("instance %d at %.9f: awaiting releases (next arrival %.9f)", instance.index, now, injector.next_arrival());
+    injector.await_releases_until(now);
+    if (!engine.plan(now, limit)) {
+      // Nothing to compute until a load completes (or a request arrives).
+      if (run.transfers->idle(owner))
+        throw std::logic_error("instance " + std::to_string(instance.index) + " has queued work but cannot plan a step");
+      const Woken woken = wait_event(run, instance, limit, at);
+      if (woken == Woken::deadline && at >= limit) break;
+      now = std::max(now, at);
+      continue;
+    }
+    // Wait for the end of the plan; an arrival or a completed load cuts it at the next
+    // step boundary.
+    std::size_t last = engine.planned_steps() - 1;
+    bool ends_run = false;
+    while (true) {
+      const double target = engine.step_end(last);
+      if (target > limit) {  // the run ends before this step does
+        while (wait_event(run, instance, limit, at) != Woken::deadline) {
+        }
+        ends_run = true;
+        break;
+      }
+      if (wait_event(run, instance, target, at) == Woken::deadline) break;
+      if (at < now) continue;  // a wake-up that cuts nothing
+      const std::size_t done = engine.steps_done_by(at);
+      if (done > last) continue;
+      if (done > 0 && engine.step_end(done - 1) == at) {
+        last = done - 1;  // exactly at a boundary: stop there
+        break;
+      }
+      last = done;  // stop at the end of the step in progress
+    }
+    if (ends_run) break;
+    if (run.step_trace) trace_steps(run, instance, now, last + 1);
+    XBT_VERB("instance %d: %zu step(s) of %u sequences, %.9f -> %.9f", instance.index, last + 1,
+              engine.last_shape().num_seqs, now, engine.step_end(last));
+    now = engine.step_end(last);
+    engine.apply(last + 1, on_finish);
+  }
+}
+
+}  // namespace kvsim::engine

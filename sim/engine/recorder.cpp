@@ -1,0 +1,82 @@
+#include "sim/engine/recorder.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <xbt/log.h>
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(kvsim_recorder, kvsim_engine, "per-request results");
+
+namespace kvsim::engine {
+
+namespace {
+results::RequestRecord record_of(const workload::Request& request, double now, int instance) {
+  results::RequestRecord r;
+  r.id = request.id;
+  r.session = request.session;
+  r.parent = request.parent;
+  r.turn = request.turn;
+  r.arrival = now;
+  r.input_tokens = request.input_tokens;
+  r.output_tokens = request.output_tokens;
+  r.instance = instance;
+  return r;
+}
+}  // namespace
+
+void Recorder::released(const workload::Request& request, double now, int instance) {
+  if (!slot_of_.emplace(request.id, records_.size()).second)
+    throw std::runtime_error("workload produced request id " + std::to_string(request.id) + " twice");
+  records_.push_back(record_of(request, now, instance));
+}
+
+void Recorder::rejected(const workload::Request& request, double now, int instance, const std::string& reason) {
+  released(request, now, instance);
+  records_.back().status = results::RequestStatus::rejected;
+  ++done_;
+  XBT_INFO("request %llu rejected: %s", (unsigned long long)request.id, reason.c_str());
+}
+
+results::RequestRecord& Recorder::row(std::uint64_t id) { return records_[slot_of_.at(id)]; }
+
+void Recorder::fill_cache_columns(results::RequestRecord& r, const scheduling::Sequence& seq) const {
+  const double block = double(block_size_);
+  r.cached_tokens = seq.cached_tokens;
+  r.hbm_tokens = std::uint32_t(seq.hbm_hit_blocks * block);
+  r.dram_tokens = std::uint32_t(seq.lower_hit_blocks[0] * block);
+  r.ssd_tokens = std::uint32_t(seq.lower_hit_blocks[1] * block);
+  r.remote_tokens = std::uint32_t(seq.lower_hit_blocks[2] * block);
+  r.load_wait = seq.load_wait;
+  r.preemptions = seq.preemptions;
+}
+
+void Recorder::finished(const scheduling::Sequence& seq, int instance) {
+  auto& r = row(seq.request.id);
+  r.instance = instance;
+  r.first_token = seq.first_token;
+  r.finish = seq.finish;
+  r.ttft = seq.first_token - r.arrival;
+  r.e2e = seq.finish - r.arrival;
+  r.tpot = seq.request.output_tokens > 1 ? (seq.finish - seq.first_token) / double(seq.request.output_tokens - 1) : 0.0;
+  fill_cache_columns(r, seq);
+  r.status = results::RequestStatus::completed;
+  ++done_;
+}
+
+void Recorder::unfinished(const scheduling::Sequence& seq) {
+  auto& r = row(seq.request.id);
+  fill_cache_columns(r, seq);
+  if (seq.first_token >= 0) {
+    r.first_token = seq.first_token;
+    r.ttft = seq.first_token - r.arrival;
+  }
+}
+
+std::vector<results::RequestRecord> Recorder::take_sorted() {
+  auto rows = std::move(records_);
+  slot_of_.clear();
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return rows;
+}
+
+}  // namespace kvsim::engine

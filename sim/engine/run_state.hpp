@@ -1,0 +1,87 @@
+// What the actors of one run share. Actors are cooperative (one runs at a time), so plain
+// members need no locking.
+//
+// Time: step ends and arrivals are exact (computed by kvsim); SimGrid's clock reaches a
+// deadline only to within rounding (it converts absolute deadlines into durations and
+// back). So the actors keep their own exact notion of "now" and use SimGrid only to wait
+// and to order events; ties between an arrival and a step end are resolved on the exact
+// values, never on the clock. Transfers are SimGrid Comms (TransferService) and their
+// completion times are SimGrid's.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <simgrid/s4u/Host.hpp>
+
+#include "models/compute/perf_model.hpp"
+#include "models/scheduling/routing/router.hpp"
+#include "models/scheduling/serving_engine.hpp"
+#include "sim/config/scenario.hpp"
+#include "sim/engine/platform.hpp"
+#include "sim/engine/progress.hpp"
+#include "sim/engine/recorder.hpp"
+#include "sim/engine/step_trace.hpp"
+#include "sim/engine/transfer_service.hpp"
+#include "sim/engine/waiter.hpp"
+
+namespace kvsim::engine {
+
+class KvTiers;
+class LowerTiers;
+class Injector;
+
+// One serving instance: its engine (pure model code) and what its driver actor needs.
+struct Instance {
+  Instance();
+  ~Instance();  // out of line: KvTiers is incomplete here
+  int index = 0;
+  int node = 0;
+  std::vector<simgrid::s4u::Host*> gpus;  // the tp GPUs; the driver runs on gpus[0]
+  std::unique_ptr<scheduling::ServingEngine> engine;
+  std::unique_ptr<KvTiers> tiers;                    // null without lower tiers
+  std::unordered_map<std::uint64_t, int> load_parts;  // request → transfers of its load still in flight
+  Waiter waiter;
+  double wake_time = -1;  // exact time of the arrival that last interrupted the wait
+
+  // Wakes the driver: an arrival (or the end of the workload) at exact time at.
+  void interrupt(double at) {
+    wake_time = at;
+    waiter.interrupt();
+  }
+};
+
+struct RunState {
+  explicit RunState(const config::Scenario& s);
+  ~RunState();  // out of line: Injector and LowerTiers are incomplete here
+
+  const config::Scenario& scenario;
+  Platform platform;
+  std::unique_ptr<compute::PerfModel> perf;
+  std::unique_ptr<TransferService> transfers;
+  std::unique_ptr<LowerTiers> lower_tiers;  // null without lower tiers
+  std::vector<std::unique_ptr<Instance>> instances;
+  std::vector<const scheduling::ServingEngine*> views;  // what the router sees
+  std::unique_ptr<scheduling::routing::Router> router;
+  std::unique_ptr<Injector> injector;
+  Recorder recorder;
+  Progress* progress = nullptr;
+  StepTrace* step_trace = nullptr;  // --trace-steps, else null
+  double block_bytes = 0;           // KV bytes of one block, all tp shards together
+  std::uint64_t waits = 0;          // SimGrid waits of instance drivers (events)
+  // Occupancy samples: (time, tier row, blocks); rows are the instances' HBM, then the
+  // lower tier stores.
+  std::vector<results::TierSample> samples;
+  // The first error raised inside an actor (e.g. a malformed trace line met while
+  // streaming); the run stops and Simulation::run rethrows it.
+  std::exception_ptr failure;
+};
+
+// Runs an actor's body; an exception (bad input met mid-run, an internal error) is kept in
+// run.failure and every actor is stopped, instead of aborting the process.
+void guarded(RunState& run, const std::function<void()>& body);
+
+}  // namespace kvsim::engine

@@ -1,0 +1,82 @@
+#include "sim/engine/waiter.hpp"
+
+#include <algorithm>
+
+#include <simgrid/Exception.hpp>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
+
+namespace kvsim::engine {
+
+namespace sg4 = simgrid::s4u;
+
+namespace {
+// Longest single wait: SimGrid timers are doubles of the absolute time, so a wait for "no
+// deadline" is cut into slices of this length.
+constexpr double kLongestWait = 1e9;
+}  // namespace
+
+ssize_t Waiter::wait(double deadline, std::vector<sg4::ActivityPtr> activities) {
+  // Locking the mutex and starting the timer are simcalls: the actor yields there, and
+  // another actor may interrupt it before it actually waits. interrupted_ records such an
+  // interrupt so that it is not lost (a lost interrupt would leave an instance asleep with
+  // a request in its queue, or let a multi-step plan run past an arrival).
+  interrupted_ = false;
+  while (true) {
+    const double until = std::min(deadline, sg4::Engine::get_clock() + kLongestWait);
+    if (activities.empty()) {
+      mode_ = Mode::condition;
+      std::unique_lock lock(*mutex_);
+      std::cv_status status = std::cv_status::no_timeout;
+      if (!interrupted_) status = condition_->wait_until(lock, until);
+      mode_ = Mode::idle;
+      if (status != std::cv_status::timeout || (interrupted_ && until < deadline)) return kInterrupted;
+      if (until < deadline) continue;  // a slice of a longer wait ended
+      return kDeadline;
+    }
+    const double span = std::max(0.0, until - sg4::Engine::get_clock());
+    mode_ = Mode::activities;
+    timer_ = sg4::this_actor::exec_init(span * sg4::this_actor::get_host()->get_speed());
+    timer_->start();
+    if (interrupted_) {
+      if (timer_->get_state() == sg4::Activity::State::STARTED) timer_->cancel();
+      timer_ = nullptr;
+      mode_ = Mode::idle;
+      return kInterrupted;
+    }
+    activities.push_back(timer_);
+    ssize_t index;
+    try {
+      index = sg4::Activity::wait_any(activities);
+    } catch (const simgrid::CancelException&) {
+      mode_ = Mode::idle;
+      timer_ = nullptr;
+      return kInterrupted;
+    }
+    mode_ = Mode::idle;
+    if (std::size_t(index) == activities.size() - 1) {
+      timer_ = nullptr;
+      activities.pop_back();
+      if (interrupted_ && until < deadline) return kInterrupted;
+      if (until < deadline) continue;  // a slice of a longer wait ended
+      return kDeadline;
+    }
+    timer_->cancel();
+    timer_ = nullptr;
+    return index;
+  }
+}
+
+void Waiter::interrupt() {
+  if (mode_ == Mode::condition) {
+    interrupted_ = true;
+    condition_->notify_one();
+  } else if (mode_ == Mode::activities) {
+    interrupted_ = true;
+    // A timer that already finished (its actor is about to resume) must not be touched.
+    if (timer_ && timer_->get_state() == sg4::Activity::State::STARTED) timer_->cancel();
+  }
+}
+
+}  // namespace kvsim::engine
