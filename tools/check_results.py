@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Check a kvsim results file against its documented schema (results/README.md).
 
-Usage: tools/check_results.py RESULTS.h5
+Usage: tools/check_results.py [--kvsim PATH] RESULTS.h5
+
+The expected tables, columns, dtypes and units come from `kvsim describe results --json`
+(PATH defaults to $KVSIM, else build/kvsim beside this script).
 
 Reads /requests and /summary with h5py into pandas DataFrames, checks every documented
 column and dtype, recomputes the counts and the TTFT/TPOT/E2E percentiles from /requests with
@@ -10,7 +13,12 @@ checks the root attributes (the resolved config must parse as TOML). Prints "ok:
 and exits 0, or prints every problem found and exits 1.
 """
 
+import argparse
+import json
 import math
+import os
+import pathlib
+import subprocess
 import sys
 import tomllib
 
@@ -18,56 +26,16 @@ import h5py
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
 REL_TOL = 1e-9
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-REQUEST_COLUMNS = {
-    "id": ("uint64", "-"),
-    "session": ("uint64", "-"),
-    "parent": ("int64", "-"),
-    "turn": ("uint32", "-"),
-    "instance": ("int32", "-"),
-    "arrival": ("float64", "s"),
-    "first_token": ("float64", "s"),
-    "finish": ("float64", "s"),
-    "ttft": ("float64", "s"),
-    "tpot": ("float64", "s"),
-    "e2e": ("float64", "s"),
-    "input_tokens": ("uint32", "tokens"),
-    "output_tokens": ("uint32", "tokens"),
-    "cached_tokens": ("uint32", "tokens"),
-    "hbm_tokens": ("uint32", "tokens"),
-    "dram_tokens": ("uint32", "tokens"),
-    "ssd_tokens": ("uint32", "tokens"),
-    "remote_tokens": ("uint32", "tokens"),
-    "load_wait": ("float64", "s"),
-    "preemptions": ("uint32", "-"),
-    "status": ("uint8", "-"),
-}
-STATUS_VALUES = {"completed": 0, "rejected": 1, "unfinished": 2}
 
-TIER_COLUMNS = {
-    "location": "int32", "capacity_blocks": "uint64", "lookup_blocks": "uint64", "hit_blocks": "uint64",
-    "loaded_blocks": "uint64", "loaded_bytes": "float64", "written_blocks": "uint64", "written_bytes": "float64",
-    "evicted_blocks": "uint64", "occupancy_blocks": "uint64",
-}
-LINK_COLUMNS = {"bytes": "float64", "busy": "float64"}
-SAMPLE_COLUMNS = {"time": "float64", "tier": "uint32", "occupancy_blocks": "uint64"}
+def load_schema(kvsim):
+    """The schema kvsim's writer uses (`kvsim describe results --json`): one declaration
+    drives the writer, this checker and the README test."""
+    out = subprocess.run([kvsim, "describe", "results", "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
 
-SUMMARY_COLUMNS = {
-    "requests": "uint64",
-    "completed": "uint64",
-    "rejected": "uint64",
-    "unfinished": "uint64",
-    "sim_duration": "float64",
-    "throughput_rps": "float64",
-    "output_tokens_per_s": "float64",
-    **{f"{m}_{s}": "float64" for m in ("ttft", "tpot", "e2e") for s in ("p50", "p90", "p99", "mean")},
-    "prefix_hit_ratio": "float64",
-    "preemptions": "uint64",
-    "wall_time": "float64",
-    "requests_per_wall_second": "float64",
-}
 
 STRING_ATTRIBUTES = ("kvsim_version", "git_revision", "simgrid_version", "command_line", "config", "workload_report")
 
@@ -84,46 +52,48 @@ def stats(values):
     return {"p50": p50, "p90": p90, "p99": p99, "mean": np.mean(values)}
 
 
-def check_table(name, dataset, expected, problems):
-    """Columns present with the documented dtypes and a units attribute aligned with them."""
+def check_table(name, dataset, columns, problems):
+    """Columns present with the declared dtypes, and a units attribute aligned with them
+    holding the declared units."""
     names = dataset.dtype.names or ()
-    for column, dtype in expected.items():
-        if column not in names:
-            problems.append(f"/{name}: missing column {column}")
-        elif dataset.dtype[column].base != np.dtype(dtype).newbyteorder("<"):
-            problems.append(f"/{name}.{column}: dtype {dataset.dtype[column]}, expected {dtype}")
     units = dataset.attrs.get("units")
     if units is None:
         problems.append(f"/{name}: no units attribute")
     elif len(units) != len(names):
         problems.append(f"/{name}: {len(units)} units for {len(names)} columns")
+        units = None
+    for column in columns:
+        column_name, dtype, unit = column["name"], column["type"], column["unit"]
+        if column_name not in names:
+            problems.append(f"/{name}: missing column {column_name}")
+            continue
+        if dataset.dtype[column_name].base != np.dtype(dtype).newbyteorder("<"):
+            problems.append(f"/{name}.{column_name}: dtype {dataset.dtype[column_name]}, expected {dtype}")
+        if units is not None:
+            stored = units[names.index(column_name)]
+            stored = stored.decode() if isinstance(stored, bytes) else stored
+            if stored != unit:
+                problems.append(f"/{name}.{column_name}: unit {stored!r}, expected {unit!r}")
     return names
 
 
-def check(path):
+def check(path, schema):
     problems = []
+    tables = schema["tables"]
     with h5py.File(path, "r") as f:
-        for name in ("requests", "summary", "tiers", "links", "timeseries/tier_occupancy"):
+        for name in tables:
             if name not in f:
                 problems.append(f"missing dataset /{name}")
         if problems:
             return problems, 0
 
-        check_table("requests", f["requests"], {c: t for c, (t, _) in REQUEST_COLUMNS.items()}, problems)
+        for name, columns in tables.items():
+            check_table(name, f[name], columns, problems)
         names = f["requests"].dtype.names or ()
-        units = list(f["requests"].attrs.get("units", []))
-        if len(units) == len(names):
-            for column, (_, unit) in REQUEST_COLUMNS.items():
-                if column in names and units[names.index(column)] != unit:
-                    problems.append(f"/requests.{column}: unit {units[names.index(column)]!r}, expected {unit!r}")
         if "status" in names:
             mapping = h5py.check_enum_dtype(f["requests"].dtype["status"])
-            if mapping != STATUS_VALUES:
-                problems.append(f"/requests.status: enum {mapping}, expected {STATUS_VALUES}")
-        check_table("summary", f["summary"], SUMMARY_COLUMNS, problems)
-        check_table("tiers", f["tiers"], TIER_COLUMNS, problems)
-        check_table("links", f["links"], LINK_COLUMNS, problems)
-        check_table("timeseries/tier_occupancy", f["timeseries/tier_occupancy"], SAMPLE_COLUMNS, problems)
+            if mapping != schema["status"]:
+                problems.append(f"/requests.status: enum {mapping}, expected {schema['status']}")
         tiers = f["tiers"][:]
         samples = f["timeseries/tier_occupancy"][:]
         if len(samples) and samples["tier"].max() >= len(tiers):
@@ -138,8 +108,9 @@ def check(path):
             problems.append("root attribute seed missing or not uint64")
         if not isinstance(f.attrs.get("wall_time"), np.float64):
             problems.append("root attribute wall_time missing or not float64")
-        if f.attrs.get("schema_version") != SCHEMA_VERSION:
-            problems.append(f"root attribute schema_version is {f.attrs.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+        if f.attrs.get("schema_version") != schema["schema_version"]:
+            problems.append(f"root attribute schema_version is {f.attrs.get('schema_version')!r}, "
+                            f"expected {schema['schema_version']}")
         if isinstance(f.attrs.get("config"), str):
             try:
                 tomllib.loads(f.attrs["config"])
@@ -151,12 +122,13 @@ def check(path):
         requests = pd.DataFrame(f["requests"][:])
         summary = pd.DataFrame(f["summary"][:]).iloc[0]
 
-    completed = requests[requests.status == STATUS_VALUES["completed"]]
+    status = schema["status"]
+    completed = requests[requests.status == status["completed"]]
     counts = {
         "requests": len(requests),
         "completed": len(completed),
-        "rejected": int((requests.status == STATUS_VALUES["rejected"]).sum()),
-        "unfinished": int((requests.status == STATUS_VALUES["unfinished"]).sum()),
+        "rejected": int((requests.status == status["rejected"]).sum()),
+        "unfinished": int((requests.status == status["unfinished"]).sum()),
         "preemptions": int(requests.preemptions.sum()),
     }
     for key, value in counts.items():
@@ -186,16 +158,22 @@ def check(path):
 
 
 def main(argv):
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} RESULTS.h5", file=sys.stderr)
+    parser = argparse.ArgumentParser(description="Check a kvsim results file against its schema.")
+    parser.add_argument("--kvsim", default=os.environ.get("KVSIM", str(ROOT / "build" / "kvsim")))
+    parser.add_argument("results")
+    args = parser.parse_args(argv[1:])
+    try:
+        schema = load_schema(args.kvsim)
+    except (OSError, subprocess.CalledProcessError, json.JSONDecodeError) as error:
+        print(f"cannot read the schema from {args.kvsim} describe results --json: {error}", file=sys.stderr)
         return 2
     try:
-        problems, rows = check(argv[1])
+        problems, rows = check(args.results, schema)
     except (OSError, KeyError, ValueError) as error:
-        problems, rows = [f"cannot read {argv[1]}: {error}"], 0
+        problems, rows = [f"cannot read {args.results}: {error}"], 0
     if problems:
         for problem in problems:
-            print(f"{argv[1]}: {problem}")
+            print(f"{args.results}: {problem}")
         return 1
     print(f"ok: {rows} requests")
     return 0

@@ -7,6 +7,7 @@
 #include "sim/cli/command.hpp"
 #include "sim/config/embedded.hpp"
 #include "sim/config/scenario.hpp"
+#include "sim/results/schema.hpp"
 #include "workloads/source_factory.hpp"
 
 namespace kvsim::cli {
@@ -23,9 +24,25 @@ void print_docs(const std::vector<config::ParamDoc>& docs, const std::string& pr
 
 int describe_command(const CommandContext& context) {
   Args args("describe", context.args);
+  const bool json = args.flag("--json");
   const auto rest = args.positionals();
   if (rest.empty()) args.fail("expected a name, e.g. scenario or workload.chat");
   const std::string& name = rest[0];
+  if (name == "results") {
+    // The results file's schema, from the declaration the writer uses.
+    if (json) {
+      std::cout << results::schema_json() << "\n";
+      return 0;
+    }
+    std::cout << "results file (HDF5, schema_version " << results::kSchemaVersion << "; results/README.md):\n";
+    for (const auto* table : results::all_tables()) {
+      std::cout << "  /" << table->path << "\n";
+      for (const auto& c : table->columns)
+        std::cout << "      " << c.name << "  (" << results::numpy_type(c) << ", " << c.unit << ")  " << c.meaning << "\n";
+    }
+    return 0;
+  }
+  if (json) args.fail("--json applies to `kvsim describe results` only");
   const auto docs = config::describe_scenario();
   if (name == "scenario") {
     std::cout << "scenario parameters (key, type and unit, default, meaning):\n";
@@ -72,7 +89,7 @@ int describe_command(const CommandContext& context) {
   }
   args.fail("unknown name \"" + name +
             "\"; try scenario, a section (instances, workload, ...), routing.<router>, eviction.<policy>, "
-            "workload.<generator>, gpu.<card>, node.<card> or llm.<card> (see kvsim list)");
+            "workload.<generator>, gpu.<card>, node.<card>, llm.<card> or results (see kvsim list)");
 }
 
 }  // namespace kvsim::cli

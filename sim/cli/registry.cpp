@@ -25,7 +25,8 @@ const std::vector<Command>& commands() {
        "Usage: kvsim list [routers|policies|formats|generators|gpus|nodes|models]\n", list_command},
       {"describe", "NAME", "parameters of a scenario section or family member (e.g. scenario, workload.chat)",
        "Usage: kvsim describe NAME\n  NAME: scenario, a scenario section (instances, workload, ...), "
-       "routing.<router>, eviction.<policy>, workload.<generator>, gpu.<card>, node.<card>, llm.<card>\n",
+       "routing.<router>, eviction.<policy>, workload.<generator>, gpu.<card>, node.<card>, llm.<card>,\n"
+       "        results (the results file's tables and columns; --json for tools)\n",
        describe_command},
       {"trace synth", "SPEC.toml|PRESET [options] -o OUT", "generate a trace from a mix spec or preset (to-c, to-b)",
        kTraceSynthHelp, trace_synth_command},

@@ -1,6 +1,7 @@
 // kvsim run: simulate one scenario.
 #include <chrono>
 #include <iostream>
+#include <memory>
 
 #include <unistd.h>
 
@@ -56,20 +57,31 @@ int run_command(const CommandContext& context) {
     std::cout << scenario.resolved_toml;
     return 0;
   }
-  // Fail on an unwritable output location before spending time on the simulation.
-  if (!scenario.output_path.empty()) results::check_output_path(scenario.output_path);
+  // The results file is created (under its temporary name) before the simulation, so an
+  // unwritable location fails before any time is spent, and /requests rows stream into it
+  // as they become final instead of piling up in memory.
+  std::unique_ptr<results::ResultsFile> file;
+  if (!scenario.output_path.empty()) {
+    results::check_output_path(scenario.output_path);
+    file = std::make_unique<results::ResultsFile>(scenario.output_path);
+  }
+  results::SummaryBuilder summary_builder;
   engine::RunOptions options;
   options.progress = !quiet && isatty(STDERR_FILENO);
   options.verbose = verbose;
   options.trace_steps = trace_steps;
+  options.request_sink = [&](std::span<const results::RequestRecord> rows) {
+    for (const auto& r : rows) summary_builder.add(r);
+    if (file) file->append_requests(rows);
+  };
   engine::RunOutput output = engine::simulate(scenario, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  const results::Summary summary = results::summarize(output.requests, output.sim_duration, wall);
+  const results::Summary summary = summary_builder.finish(output.sim_duration, wall);
   std::string workload_report;
   for (const auto& [name, count] : output.workload_report)
     workload_report += (workload_report.empty() ? "" : "; ") + name + "=" + std::to_string(count);
 
-  if (!scenario.output_path.empty()) {
+  if (file) {
     results::RunMetadata meta;
     meta.kvsim_version = version();
     meta.git_revision = git_revision();
@@ -79,8 +91,7 @@ int run_command(const CommandContext& context) {
     meta.config_toml = scenario.resolved_toml;
     meta.wall_time = wall;
     meta.workload_report = workload_report;
-    results::write_hdf5(scenario.output_path, meta,
-                        {output.requests, output.tiers, output.links, output.tier_samples}, summary);
+    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples}, summary);
   }
   std::ostream& table_out = json ? std::cerr : std::cout;
   if (!quiet) {

@@ -24,20 +24,40 @@ results::RequestRecord record_of(const workload::Request& request, double now, i
 }
 }  // namespace
 
+namespace {
+// Rows handed to the sink at once: enough to make HDF5 appends cheap.
+constexpr std::size_t kChunkRows = 8192;
+}  // namespace
+
 void Recorder::released(const workload::Request& request, double now, int instance) {
-  if (!slot_of_.emplace(request.id, records_.size()).second)
+  // With a sink, ids of rows already written are forgotten, so a duplicate is caught only
+  // while its first occurrence is in the system; without one, always.
+  if (!slot_of_.emplace(request.id, first_ + records_.size()).second)
     throw std::runtime_error("workload produced request id " + std::to_string(request.id) + " twice");
   records_.push_back(record_of(request, now, instance));
+}
+
+void Recorder::flush(bool all) {
+  if (!sink_) return;
+  std::size_t n = 0;
+  while (n < records_.size() && (all || records_[n].status != results::RequestStatus::unfinished)) ++n;
+  if (n == 0 || (!all && n < kChunkRows)) return;
+  std::vector<results::RequestRecord> chunk(records_.begin(), records_.begin() + long(n));
+  for (const auto& r : chunk) slot_of_.erase(r.id);
+  records_.erase(records_.begin(), records_.begin() + long(n));
+  first_ += n;
+  sink_(chunk);
 }
 
 void Recorder::rejected(const workload::Request& request, double now, int instance, const std::string& reason) {
   released(request, now, instance);
   records_.back().status = results::RequestStatus::rejected;
   ++done_;
+  flush(false);
   XBT_INFO("request %llu rejected: %s", (unsigned long long)request.id, reason.c_str());
 }
 
-results::RequestRecord& Recorder::row(std::uint64_t id) { return records_[slot_of_.at(id)]; }
+results::RequestRecord& Recorder::row(std::uint64_t id) { return records_[std::size_t(slot_of_.at(id) - first_)]; }
 
 void Recorder::fill_cache_columns(results::RequestRecord& r, const scheduling::Sequence& seq) const {
   const double block = double(block_size_);
@@ -61,6 +81,7 @@ void Recorder::finished(const scheduling::Sequence& seq, int instance) {
   fill_cache_columns(r, seq);
   r.status = results::RequestStatus::completed;
   ++done_;
+  flush(false);
 }
 
 void Recorder::unfinished(const scheduling::Sequence& seq) {
@@ -73,7 +94,12 @@ void Recorder::unfinished(const scheduling::Sequence& seq) {
 }
 
 std::vector<results::RequestRecord> Recorder::take_sorted() {
-  auto rows = std::move(records_);
+  if (sink_) {
+    flush(true);
+    return {};
+  }
+  std::vector<results::RequestRecord> rows(records_.begin(), records_.end());
+  records_.clear();
   slot_of_.clear();
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return rows;

@@ -1,9 +1,17 @@
 // The recorder: subscribes to what the engine reports about requests (released, rejected,
 // finished, still unfinished at the end) and turns it into the rows of /requests. Results
 // flow one way: the actors emit events, the recorder keeps what the results file needs.
+//
+// Rows are kept in release order. With a sink, the longest prefix of final rows (completed
+// or rejected) is handed to it in chunks as the run goes on, so memory holds only the rows
+// of requests still in the system (and those released after them); without one, every row
+// is kept and take_sorted() returns them by id (tests and tools that want the whole table).
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -16,7 +24,8 @@ namespace kvsim::engine {
 
 class Recorder {
  public:
-  explicit Recorder(std::uint32_t block_size) : block_size_(block_size) {}
+  using Sink = std::function<void(std::span<const results::RequestRecord>)>;
+  explicit Recorder(std::uint32_t block_size, Sink sink = {}) : block_size_(block_size), sink_(std::move(sink)) {}
 
   // The request was released at now and routed to instance; rejected: it can never be
   // served there (reason says why).
@@ -28,16 +37,22 @@ class Recorder {
 
   // Requests released so far that completed or were rejected.
   std::uint64_t done() const { return done_; }
-  // The rows, sorted by request id.
+  // Without a sink: the rows, sorted by request id. With one: hands every remaining row to
+  // the sink (in release order) and returns nothing.
   std::vector<results::RequestRecord> take_sorted();
 
  private:
   results::RequestRecord& row(std::uint64_t id);
   void fill_cache_columns(results::RequestRecord& r, const scheduling::Sequence& seq) const;
 
+  // Hands the final rows at the front to the sink once there are enough of them.
+  void flush(bool all);
+
   std::uint32_t block_size_;
-  std::vector<results::RequestRecord> records_;
-  std::unordered_map<std::uint64_t, std::size_t> slot_of_;  // request id → records_ index
+  Sink sink_;
+  std::deque<results::RequestRecord> records_;            // release order, from row first_
+  std::uint64_t first_ = 0;                                 // release index of records_.front()
+  std::unordered_map<std::uint64_t, std::uint64_t> slot_of_;  // request id → release index
   std::uint64_t done_ = 0;
 };
 

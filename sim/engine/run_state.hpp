@@ -55,7 +55,7 @@ struct Instance {
 };
 
 struct RunState {
-  explicit RunState(const config::Scenario& s);
+  RunState(const config::Scenario& s, Recorder::Sink sink);
   ~RunState();  // out of line: Injector and LowerTiers are incomplete here
 
   const config::Scenario& scenario;

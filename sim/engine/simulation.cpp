@@ -29,7 +29,8 @@ namespace sg4 = simgrid::s4u;
 
 Instance::Instance() = default;
 Instance::~Instance() = default;
-RunState::RunState(const config::Scenario& s) : scenario(s), recorder(s.engine.block_size) {}
+RunState::RunState(const config::Scenario& s, Recorder::Sink sink)
+    : scenario(s), recorder(s.engine.block_size, std::move(sink)) {}
 RunState::~RunState() = default;
 
 void guarded(RunState& run, const std::function<void()>& body) {
@@ -191,7 +192,7 @@ RunOutput Simulation::run() {
   int argc = int(args.size());
   sg4::Engine simgrid(&argc, argv.data());
 
-  RunState run(scenario_);
+  RunState run(scenario_, options_.request_sink);
   run.platform = build_platform(scenario_);
   run.perf = compute::make_roofline(scenario_.model, scenario_.gpu, scenario_.tp, scenario_.compute);
   run.router = scheduling::routing::make_router(scenario_.router);

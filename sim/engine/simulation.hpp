@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,10 +34,14 @@ struct RunOptions {
   bool progress = false;    // progress line on stderr
   bool verbose = false;     // kvsim's log categories at info level
   std::string trace_steps;  // per-step CSV trace file ("" = none)
+  // Receives /requests rows in release order, in chunks, as they become final (and the
+  // rest at the end); RunOutput::requests then stays empty. Without it every row is kept
+  // and returned sorted by id.
+  std::function<void(std::span<const results::RequestRecord>)> request_sink;
 };
 
 struct RunOutput {
-  std::vector<results::RequestRecord> requests;  // sorted by request id
+  std::vector<results::RequestRecord> requests;  // sorted by request id (empty with a request_sink)
   std::vector<results::TierRecord> tiers;        // HBM per instance, then the lower tier stores
   std::vector<results::LinkRecord> links;        // links that carried KV transfers
   std::vector<results::TierSample> tier_samples; // occupancy when it changed, rows index tiers

@@ -25,13 +25,13 @@
 #include <hdf5.h>
 
 #include "sim/results/records.hpp"
+#include "sim/results/schema.hpp"
 #include "sim/util/error.hpp"
 
 namespace kvsim::results {
 
 namespace {
 
-constexpr int schema_version = 1;
 constexpr unsigned deflate_level = 4;
 // About 1 MiB of rows per chunk: large enough for deflate to work well, small enough that
 // reading a few rows does not decompress megabytes.
@@ -183,32 +183,53 @@ ColumnTypes column_types() {
   }
 }
 
-struct Column {
-  std::string name;
-  std::string unit;  // "-" for dimensionless counts and identifiers
-  std::size_t offset = 0;
-  ColumnTypes types;
+// HDF5 memory and file types of a schema column.
+ColumnTypes types_of(const ColumnSpec& c) {
+  switch (c.kind) {
+    case ColumnKind::u64: return column_types<std::uint64_t>();
+    case ColumnKind::i64: return column_types<std::int64_t>();
+    case ColumnKind::u32: return column_types<std::uint32_t>();
+    case ColumnKind::i32: return column_types<std::int32_t>();
+    case ColumnKind::f64: return column_types<double>();
+    case ColumnKind::u8_status: return column_types<RequestStatus>();
+    case ColumnKind::fixed_string: {
+      // Fixed-length, NUL-padded names (tier and link names): h5py reads them as bytes.
+      const auto make = [&] {
+        Hid type(H5Tcopy(H5T_C_S1), "cannot create a string type");
+        check(H5Tset_size(type, c.size), "cannot create a string type");
+        check(H5Tset_strpad(type, H5T_STR_NULLPAD), "cannot create a string type");
+        return type;
+      };
+      return ColumnTypes{make(), make()};
+    }
+  }
+  throw WriteFailure("unknown column kind");
+}
+
+// The compound types of a table: the memory type mirrors the struct, padding included; the
+// file type is packed, and HDF5 converts member by member, matching by name.
+struct TableTypes {
+  Hid memory;
+  Hid file;
 };
 
-// Offset of a (possibly nested) member, measured on a real object rather than with offsetof,
-// which would need the member name as a token.
-template <class Row, class T>
-std::size_t offset_in(const Row& probe, const T& member) {
-  return static_cast<std::size_t>(reinterpret_cast<const char*>(&member) -
-                                  reinterpret_cast<const char*>(&probe));
-}
-
-template <class Row, class T>
-Column column(std::string name, T Row::*member, std::string unit) {
-  const Row probe{};
-  return {std::move(name), std::move(unit), offset_in(probe, probe.*member), column_types<T>()};
-}
-
-template <class Row, class Inner, class T>
-Column column(std::string name, Inner Row::*outer, T Inner::*member, std::string unit) {
-  const Row probe{};
-  return {std::move(name), std::move(unit), offset_in(probe, (probe.*outer).*member),
-          column_types<T>()};
+TableTypes table_types(const TableSpec& table) {
+  const std::string what = "cannot describe dataset /" + table.path;
+  TableTypes t{Hid(H5Tcreate(H5T_COMPOUND, table.row_size), what), {}};
+  std::vector<ColumnTypes> columns;
+  std::size_t file_size = 0;
+  for (const ColumnSpec& c : table.columns) {
+    columns.push_back(types_of(c));
+    check(H5Tinsert(t.memory, c.name.c_str(), c.offset, columns.back().memory), what);
+    file_size += H5Tget_size(columns.back().file);
+  }
+  t.file = Hid(H5Tcreate(H5T_COMPOUND, file_size), what);
+  std::size_t file_offset = 0;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    check(H5Tinsert(t.file, table.columns[i].name.c_str(), file_offset, columns[i].file), what);
+    file_offset += H5Tget_size(columns[i].file);
+  }
+  return t;
 }
 
 // ----- writing ----------------------------------------------------------------------------
@@ -251,148 +272,62 @@ void write_scalar_attribute(hid_t object, const char* name, const T& value) {
 }
 
 struct TableOptions {
-  bool compress = true;  // chunk + shuffle + deflate (only when there are rows)
+  bool compress = true;    // chunk + shuffle + deflate (only when there are rows, unless extensible)
+  bool extensible = false; // rows are appended later (always chunked)
 };
 
-// Writes rows (row_count structs of row_size bytes at rows) as the compound dataset `name`,
-// with a `units` string-array attribute aligned with the columns.
-void write_table(hid_t parent, const std::string& name, const std::vector<Column>& columns,
-                 const void* rows, std::size_t row_size, std::size_t row_count,
-                 TableOptions options) {
-  const std::string what = "cannot write dataset /" + name;
+void write_units(hid_t dataset, const TableSpec& table) {
+  std::vector<std::string> units;
+  for (const ColumnSpec& c : table.columns) units.push_back(c.unit);
+  write_string_array_attribute(dataset, "units", units);
+}
 
-  // The memory type mirrors the struct, padding included; the file type is packed, and
-  // HDF5 converts member by member, matching by name.
-  const Hid memory_type(H5Tcreate(H5T_COMPOUND, row_size), what);
-  std::size_t file_size = 0;
-  for (const Column& c : columns) {
-    check(H5Tinsert(memory_type, c.name.c_str(), c.offset, c.types.memory), what);
-    file_size += H5Tget_size(c.types.file);
-  }
-  const Hid file_type(H5Tcreate(H5T_COMPOUND, file_size), what);
-  std::size_t file_offset = 0;
-  for (const Column& c : columns) {
-    check(H5Tinsert(file_type, c.name.c_str(), file_offset, c.types.file), what);
-    file_offset += H5Tget_size(c.types.file);
-  }
-
+// Creates the compound dataset of table under parent with row_count rows (written from
+// rows when non-empty), with a `units` string-array attribute aligned with the columns.
+Hid create_table(hid_t parent, const std::string& name, const TableSpec& table, const void* rows,
+                 std::size_t row_count, TableOptions options) {
+  const std::string what = "cannot write dataset /" + table.path;
+  const TableTypes types = table_types(table);
   const hsize_t dims[1] = {row_count};
-  const Hid space(H5Screate_simple(1, dims, nullptr), what);
+  const hsize_t unlimited[1] = {H5S_UNLIMITED};
+  const Hid space(H5Screate_simple(1, dims, options.extensible ? unlimited : nullptr), what);
   const Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), what);
   // Without timestamps in object headers, equal results give byte-equal datasets.
   check(H5Pset_obj_track_times(dcpl, false), what);
-  if (options.compress && row_count > 0) {
-    const hsize_t chunk[1] = {std::max<hsize_t>(1, std::min<hsize_t>(row_count, chunk_bytes / row_size))};
+  if (options.extensible || (options.compress && row_count > 0)) {
+    const hsize_t rows_per_chunk = std::max<hsize_t>(1, chunk_bytes / table.row_size);
+    const hsize_t chunk[1] = {options.extensible ? rows_per_chunk : std::min<hsize_t>(row_count, rows_per_chunk)};
     check(H5Pset_chunk(dcpl, 1, chunk), what);
     check(H5Pset_shuffle(dcpl), what);
     check(H5Pset_deflate(dcpl, deflate_level), what);
   }
-  const Hid dataset(
-      H5Dcreate2(parent, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), what);
-  if (row_count > 0) {
-    check(H5Dwrite(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), what);
-  }
-
-  std::vector<std::string> units;
-  for (const Column& c : columns) units.push_back(c.unit);
-  write_string_array_attribute(dataset, "units", units);
+  Hid dataset(H5Dcreate2(parent, name.c_str(), types.file, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), what);
+  if (row_count > 0) check(H5Dwrite(dataset, types.memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), what);
+  write_units(dataset, table);
+  return dataset;
 }
 
 template <class Row>
-void write_table(hid_t parent, const std::string& name, const std::vector<Column>& columns,
-                 std::span<const Row> rows, TableOptions options = {}) {
-  write_table(parent, name, columns, rows.data(), sizeof(Row), rows.size(), options);
+void write_table(hid_t parent, const std::string& name, const TableSpec& table, std::span<const Row> rows,
+                 TableOptions options = {}) {
+  if (sizeof(Row) != table.row_size) throw WriteFailure("row size mismatch for /" + table.path);
+  (void)create_table(parent, name, table, rows.data(), rows.size(), options);
 }
 
-// ----- the tables -------------------------------------------------------------------------
-
-std::vector<Column> request_columns() {
-  using R = RequestRecord;
-  std::vector<Column> c;
-  c.push_back(column("id", &R::id, "-"));
-  c.push_back(column("session", &R::session, "-"));
-  c.push_back(column("parent", &R::parent, "-"));
-  c.push_back(column("turn", &R::turn, "-"));
-  c.push_back(column("instance", &R::instance, "-"));
-  c.push_back(column("arrival", &R::arrival, "s"));
-  c.push_back(column("first_token", &R::first_token, "s"));
-  c.push_back(column("finish", &R::finish, "s"));
-  c.push_back(column("ttft", &R::ttft, "s"));
-  c.push_back(column("tpot", &R::tpot, "s"));
-  c.push_back(column("e2e", &R::e2e, "s"));
-  c.push_back(column("input_tokens", &R::input_tokens, "tokens"));
-  c.push_back(column("output_tokens", &R::output_tokens, "tokens"));
-  c.push_back(column("cached_tokens", &R::cached_tokens, "tokens"));
-  c.push_back(column("hbm_tokens", &R::hbm_tokens, "tokens"));
-  c.push_back(column("dram_tokens", &R::dram_tokens, "tokens"));
-  c.push_back(column("ssd_tokens", &R::ssd_tokens, "tokens"));
-  c.push_back(column("remote_tokens", &R::remote_tokens, "tokens"));
-  c.push_back(column("load_wait", &R::load_wait, "s"));
-  c.push_back(column("preemptions", &R::preemptions, "-"));
-  c.push_back(column("status", &R::status, "-"));
-  return c;
-}
-
-std::vector<Column> tier_columns() {
-  using T = TierRecord;
-  std::vector<Column> c;
-  c.push_back(column("tier", &T::tier, "-"));
-  c.push_back(column("location", &T::location, "-"));
-  c.push_back(column("capacity_blocks", &T::capacity_blocks, "blocks"));
-  c.push_back(column("lookup_blocks", &T::lookup_blocks, "blocks"));
-  c.push_back(column("hit_blocks", &T::hit_blocks, "blocks"));
-  c.push_back(column("loaded_blocks", &T::loaded_blocks, "blocks"));
-  c.push_back(column("loaded_bytes", &T::loaded_bytes, "B"));
-  c.push_back(column("written_blocks", &T::written_blocks, "blocks"));
-  c.push_back(column("written_bytes", &T::written_bytes, "B"));
-  c.push_back(column("evicted_blocks", &T::evicted_blocks, "blocks"));
-  c.push_back(column("occupancy_blocks", &T::occupancy_blocks, "blocks"));
-  return c;
-}
-
-std::vector<Column> link_columns() {
-  using L = LinkRecord;
-  std::vector<Column> c;  // (Columns own HDF5 handles: moved in, never copied from a list)
-  c.push_back(column("name", &L::name, "-"));
-  c.push_back(column("bytes", &L::bytes, "B"));
-  c.push_back(column("busy", &L::busy, "s"));
-  return c;
-}
-
-std::vector<Column> tier_sample_columns() {
-  using T = TierSample;
-  std::vector<Column> c;
-  c.push_back(column("time", &T::time, "s"));
-  c.push_back(column("tier", &T::tier, "-"));
-  c.push_back(column("occupancy_blocks", &T::occupancy_blocks, "blocks"));
-  return c;
-}
-
-std::vector<Column> summary_columns() {
-  using S = Summary;
-  using P = Percentiles;
-  std::vector<Column> c;
-  c.push_back(column("requests", &S::requests, "-"));
-  c.push_back(column("completed", &S::completed, "-"));
-  c.push_back(column("rejected", &S::rejected, "-"));
-  c.push_back(column("unfinished", &S::unfinished, "-"));
-  c.push_back(column("sim_duration", &S::sim_duration, "s"));
-  c.push_back(column("throughput_rps", &S::throughput_rps, "1/s"));
-  c.push_back(column("output_tokens_per_s", &S::output_tokens_per_s, "tokens/s"));
-  const std::pair<const char*, Percentiles S::*> latencies[] = {
-      {"ttft", &S::ttft}, {"tpot", &S::tpot}, {"e2e", &S::e2e}};
-  for (const auto& [prefix, member] : latencies) {
-    const std::string p = prefix;
-    c.push_back(column(p + "_p50", member, &P::p50, "s"));
-    c.push_back(column(p + "_p90", member, &P::p90, "s"));
-    c.push_back(column(p + "_p99", member, &P::p99, "s"));
-    c.push_back(column(p + "_mean", member, &P::mean, "s"));
-  }
-  c.push_back(column("prefix_hit_ratio", &S::prefix_hit_ratio, "-"));
-  c.push_back(column("preemptions", &S::preemptions, "-"));
-  c.push_back(column("wall_time", &S::wall_time, "s"));
-  c.push_back(column("requests_per_wall_second", &S::requests_per_wall_second, "1/s"));
-  return c;
+// Appends rows to an extensible table.
+void append_rows(hid_t dataset, const TableSpec& table, const void* rows, std::size_t count, hsize_t& size) {
+  if (count == 0) return;
+  const std::string what = "cannot append to dataset /" + table.path;
+  const TableTypes types = table_types(table);
+  const hsize_t new_size[1] = {size + count};
+  check(H5Dset_extent(dataset, new_size), what);
+  const Hid file_space(H5Dget_space(dataset), what);
+  const hsize_t start[1] = {size};
+  const hsize_t block[1] = {count};
+  check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, block, nullptr), what);
+  const Hid memory_space(H5Screate_simple(1, block, nullptr), what);
+  check(H5Dwrite(dataset, types.memory, memory_space, file_space, H5P_DEFAULT, rows), what);
+  size += count;
 }
 
 std::string describe_errno(int error) {
@@ -401,29 +336,18 @@ std::string describe_errno(int error) {
   return "";
 }
 
-// Sets created once the temporary file exists, so the caller knows whether to remove it.
-void write_file(const std::string& temp_path, const RunMetadata& metadata, const RunTables& tables,
-                const Summary& summary, bool& created) {
-  errno = 0;
-  Hid file(H5Fcreate(temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-  if (file.get() < 0) {
-    const std::string reason = describe_errno(errno);
-    fail("cannot create file" + (reason.empty() ? std::string() : ": " + reason));
-  }
-  created = true;
-
-  write_table(file, "requests", request_columns(), tables.requests);
-  write_table(file, "tiers", tier_columns(), tables.tiers, {.compress = false});
-  write_table(file, "links", link_columns(), tables.links);
+// Writes everything but /requests, and closes the file.
+void finish_file(Hid& file, const RunMetadata& metadata, const RunTables& tables, const Summary& summary) {
+  write_table(file, "tiers", tiers_table(), tables.tiers, {.compress = false});
+  write_table(file, "links", links_table(), tables.links);
   {
     const Hid group(H5Gcreate2(file, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                     "cannot create group /timeseries");
-    write_table(group, "tier_occupancy", tier_sample_columns(), tables.tier_samples);
+    write_table(group, "tier_occupancy", tier_samples_table(), tables.tier_samples);
   }
-  write_table(file, "summary", summary_columns(), std::span<const Summary>(&summary, 1),
-              {.compress = false});
+  write_table(file, "summary", summary_table(), std::span<const Summary>(&summary, 1), {.compress = false});
 
-  write_scalar_attribute(file, "schema_version", std::int32_t{schema_version});
+  write_scalar_attribute(file, "schema_version", std::int32_t{kSchemaVersion});
   write_string_attribute(file, "kvsim_version", metadata.kvsim_version);
   write_string_attribute(file, "git_revision", metadata.git_revision);
   write_string_attribute(file, "simgrid_version", metadata.simgrid_version);
@@ -472,36 +396,83 @@ void check_output_path(const std::string& path) {
   fs::remove(probe, ec);
 }
 
+struct ResultsFile::Impl {
+  std::string path;
+  std::string temp_path;
+  bool created = false;  // the temporary file exists and is ours to remove
+  Hid file;
+  Hid requests;
+  hsize_t request_rows = 0;
+
+  InputError error(const std::string& message) const { return output_error(path, message); }
+  // Runs step; on failure removes the temporary file and rethrows as an InputError.
+  template <class Step>
+  void guard(Step step) {
+    try {
+      const QuietErrors quiet;
+      step();
+    } catch (const WriteFailure& failure) {
+      abandon();
+      throw error(failure.what());
+    } catch (...) {
+      abandon();
+      throw;
+    }
+  }
+  void abandon() {
+    requests = Hid();
+    file = Hid();
+    std::error_code ignored;
+    if (created) std::filesystem::remove(temp_path, ignored);
+    created = false;
+  }
+};
+
+ResultsFile::ResultsFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  impl_->temp_path = temp_path_for(path);
+  create_parent_directories(path);
+  impl_->guard([&] {
+    errno = 0;
+    impl_->file = Hid(H5Fcreate(impl_->temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    if (impl_->file.get() < 0) {
+      const std::string reason = describe_errno(errno);
+      fail("cannot create file" + (reason.empty() ? std::string() : ": " + reason));
+    }
+    impl_->created = true;
+    impl_->requests = create_table(impl_->file, "requests", requests_table(), nullptr, 0, {.extensible = true});
+  });
+}
+
+ResultsFile::~ResultsFile() {
+  if (impl_) impl_->abandon();
+}
+
+void ResultsFile::append_requests(std::span<const RequestRecord> rows) {
+  if (!impl_->created) throw impl_->error("the results file was already closed");
+  impl_->guard(
+      [&] { append_rows(impl_->requests, requests_table(), rows.data(), rows.size(), impl_->request_rows); });
+}
+
+void ResultsFile::commit(const RunMetadata& metadata, const RunTables& tables, const Summary& summary) {
+  append_requests(tables.requests);
+  impl_->guard([&] {
+    impl_->requests = Hid();
+    finish_file(impl_->file, metadata, tables, summary);
+  });
+  std::error_code ec;
+  std::filesystem::rename(impl_->temp_path, impl_->path, ec);
+  if (ec) {
+    impl_->abandon();
+    throw impl_->error("cannot rename " + impl_->temp_path + " to the output path: " + ec.message());
+  }
+  impl_->created = false;
+}
+
 void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunTables& tables,
                 const Summary& summary) {
-  namespace fs = std::filesystem;
-  const auto error = [&](const std::string& message) { return output_error(path, message); };
-  create_parent_directories(path);
-
-  const std::string temp_path = temp_path_for(path);
-  // If creating the temporary file failed, something else may own that name (e.g. a
-  // directory), so only a file we created is removed.
-  bool temp_created = false;
-  try {
-    const QuietErrors quiet;
-    write_file(temp_path, metadata, tables, summary, temp_created);
-  } catch (const WriteFailure& failure) {
-    std::error_code ignored;
-    if (temp_created) fs::remove(temp_path, ignored);
-    throw error(failure.what());
-  } catch (...) {
-    std::error_code ignored;
-    if (temp_created) fs::remove(temp_path, ignored);
-    throw;
-  }
-
-  std::error_code ec;
-  fs::rename(temp_path, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(temp_path, ignored);
-    throw error("cannot rename " + temp_path + " to the output path: " + ec.message());
-  }
+  ResultsFile file(path);
+  file.commit(metadata, tables, summary);
 }
 
 }  // namespace kvsim::results

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -128,6 +129,41 @@ struct RunTables {
 };
 
 void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunTables& tables, const Summary& summary);
+
+// A results file written while the run goes on: /requests rows are appended in chunks as
+// they are final, so memory does not grow with the number of requests, and the rest is
+// written by commit(). Until commit() renames it into place the file lives under its
+// temporary name, which the destructor removes: an interrupted or failed run leaves nothing
+// that looks complete. Failures are InputErrors naming the path.
+class ResultsFile {
+ public:
+  explicit ResultsFile(const std::string& path);
+  ~ResultsFile();
+  ResultsFile(const ResultsFile&) = delete;
+  ResultsFile& operator=(const ResultsFile&) = delete;
+
+  void append_requests(std::span<const RequestRecord> rows);
+  // Appends tables.requests too, then writes the other tables, the summary and the
+  // attributes, closes and renames.
+  void commit(const RunMetadata& metadata, const RunTables& tables, const Summary& summary);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Accumulates a Summary from request rows given one at a time, in any order (a run's rows
+// as they are streamed to the results file).
+class SummaryBuilder {
+ public:
+  void add(const RequestRecord& record);
+  Summary finish(double sim_duration, double wall_time);
+
+ private:
+  Summary s_;
+  std::vector<double> ttft_, tpot_, e2e_;
+  double output_tokens_ = 0, cached_tokens_ = 0, input_tokens_ = 0;
+};
 // A file with only requests (the other tables empty).
 inline void write_hdf5(const std::string& path, const RunMetadata& metadata, std::span<const RequestRecord> requests,
                        const Summary& summary) {

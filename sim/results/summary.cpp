@@ -93,39 +93,42 @@ Percentiles percentiles(std::vector<double> values) {
   return p;
 }
 
-Summary summarize(std::span<const RequestRecord> records, double sim_duration, double wall_time) {
-  Summary s;
-  s.requests = records.size();
+void SummaryBuilder::add(const RequestRecord& r) {
+  ++s_.requests;
+  s_.preemptions += r.preemptions;
+  switch (r.status) {
+    case RequestStatus::completed: ++s_.completed; break;
+    case RequestStatus::rejected: ++s_.rejected; break;
+    case RequestStatus::unfinished: ++s_.unfinished; break;
+  }
+  if (r.status != RequestStatus::completed) return;
+  ttft_.push_back(r.ttft);
+  e2e_.push_back(r.e2e);
+  // A one-token answer has no inter-token gap; counting its 0 would flatter the TPOT.
+  if (r.output_tokens > 1) tpot_.push_back(r.tpot);
+  output_tokens_ += r.output_tokens;
+  cached_tokens_ += r.cached_tokens;
+  input_tokens_ += r.input_tokens;
+}
+
+Summary SummaryBuilder::finish(double sim_duration, double wall_time) {
+  Summary s = s_;
   s.sim_duration = sim_duration;
   s.wall_time = wall_time;
-
-  std::vector<double> ttft, tpot, e2e;
-  double output_tokens = 0, cached_tokens = 0, input_tokens = 0;
-  for (const RequestRecord& r : records) {
-    s.preemptions += r.preemptions;
-    switch (r.status) {
-      case RequestStatus::completed: ++s.completed; break;
-      case RequestStatus::rejected: ++s.rejected; break;
-      case RequestStatus::unfinished: ++s.unfinished; break;
-    }
-    if (r.status != RequestStatus::completed) continue;
-    ttft.push_back(r.ttft);
-    e2e.push_back(r.e2e);
-    // A one-token answer has no inter-token gap; counting its 0 would flatter the TPOT.
-    if (r.output_tokens > 1) tpot.push_back(r.tpot);
-    output_tokens += r.output_tokens;
-    cached_tokens += r.cached_tokens;
-    input_tokens += r.input_tokens;
-  }
-
   s.throughput_rps = ratio_or_zero(static_cast<double>(s.completed), sim_duration);
-  s.output_tokens_per_s = ratio_or_zero(output_tokens, sim_duration);
-  s.ttft = percentiles(std::move(ttft));
-  s.tpot = percentiles(std::move(tpot));
-  s.e2e = percentiles(std::move(e2e));
-  s.prefix_hit_ratio = ratio_or_zero(cached_tokens, input_tokens);
+  s.output_tokens_per_s = ratio_or_zero(output_tokens_, sim_duration);
+  s.ttft = percentiles(ttft_);
+  s.tpot = percentiles(tpot_);
+  s.e2e = percentiles(e2e_);
+  s.prefix_hit_ratio = ratio_or_zero(cached_tokens_, input_tokens_);
   s.requests_per_wall_second = ratio_or_zero(static_cast<double>(s.requests), wall_time);
   return s;
+}
+
+Summary summarize(std::span<const RequestRecord> records, double sim_duration, double wall_time) {
+  SummaryBuilder builder;
+  for (const RequestRecord& r : records) builder.add(r);
+  return builder.finish(sim_duration, wall_time);
 }
 
 void print_summary_table(std::ostream& out, const Summary& s) {

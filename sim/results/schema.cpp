@@ -1,0 +1,199 @@
+#include "sim/results/schema.hpp"
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "sim/results/records.hpp"
+
+namespace kvsim::results {
+
+namespace {
+
+template <class T>
+constexpr ColumnKind kind_of() {
+  if constexpr (std::is_same_v<T, std::uint64_t>) return ColumnKind::u64;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return ColumnKind::i64;
+  else if constexpr (std::is_same_v<T, std::uint32_t>) return ColumnKind::u32;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return ColumnKind::i32;
+  else if constexpr (std::is_same_v<T, double>) return ColumnKind::f64;
+  else if constexpr (std::is_same_v<T, RequestStatus>) return ColumnKind::u8_status;
+  else if constexpr (std::is_array_v<T> && std::is_same_v<std::remove_extent_t<T>, char>) return ColumnKind::fixed_string;
+  else static_assert(!sizeof(T), "no column kind for this C++ type");
+}
+
+// Offset of a (possibly nested) member, measured on a real object rather than with
+// offsetof, which would need the member name as a token.
+template <class Row, class T>
+std::size_t offset_in(const Row& probe, const T& member) {
+  return static_cast<std::size_t>(reinterpret_cast<const char*>(&member) - reinterpret_cast<const char*>(&probe));
+}
+
+template <class Row, class T>
+ColumnSpec column(std::string name, T Row::*member, std::string unit, std::string meaning) {
+  const Row probe{};
+  return {std::move(name), kind_of<T>(), std::move(unit), std::move(meaning), offset_in(probe, probe.*member), sizeof(T)};
+}
+
+template <class Row, class Inner, class T>
+ColumnSpec column(std::string name, Inner Row::*outer, T Inner::*member, std::string unit, std::string meaning) {
+  const Row probe{};
+  return {std::move(name), kind_of<T>(), std::move(unit), std::move(meaning), offset_in(probe, (probe.*outer).*member),
+          sizeof(T)};
+}
+
+TableSpec make_requests() {
+  using R = RequestRecord;
+  return {"requests", sizeof(R),
+          {column("id", &R::id, "-", "request id"),
+           column("session", &R::session, "-", "session the request belongs to"),
+           column("parent", &R::parent, "-", "previous turn's id, -1 for a first turn"),
+           column("turn", &R::turn, "-", "turn number, from 1"),
+           column("instance", &R::instance, "-", "serving instance, -1 if never placed"),
+           column("arrival", &R::arrival, "s", "arrival time"),
+           column("first_token", &R::first_token, "s", "first output token, -1 if never"),
+           column("finish", &R::finish, "s", "last output token, -1 if never"),
+           column("ttft", &R::ttft, "s", "time to first token"),
+           column("tpot", &R::tpot, "s", "time per output token"),
+           column("e2e", &R::e2e, "s", "end-to-end latency"),
+           column("input_tokens", &R::input_tokens, "tokens", "prompt length"),
+           column("output_tokens", &R::output_tokens, "tokens", "output tokens"),
+           column("cached_tokens", &R::cached_tokens, "tokens", "prompt tokens served from the KV cache"),
+           column("hbm_tokens", &R::hbm_tokens, "tokens", "of which from HBM"),
+           column("dram_tokens", &R::dram_tokens, "tokens", "of which loaded from host DRAM"),
+           column("ssd_tokens", &R::ssd_tokens, "tokens", "of which loaded from the SSD"),
+           column("remote_tokens", &R::remote_tokens, "tokens", "of which loaded from the remote pool"),
+           column("load_wait", &R::load_wait, "s", "time waiting for KV loads"),
+           column("preemptions", &R::preemptions, "-", "times preempted"),
+           column("status", &R::status, "-", "completed, rejected or unfinished")}};
+}
+
+TableSpec make_tiers() {
+  using T = TierRecord;
+  return {"tiers", sizeof(T),
+          {column("tier", &T::tier, "-", "hbm, dram, ssd or remote"),
+           column("location", &T::location, "-", "instance or node index, 0 for remote"),
+           column("capacity_blocks", &T::capacity_blocks, "blocks", "capacity"),
+           column("lookup_blocks", &T::lookup_blocks, "blocks", "prompt blocks looked up here"),
+           column("hit_blocks", &T::hit_blocks, "blocks", "of which found here"),
+           column("loaded_blocks", &T::loaded_blocks, "blocks", "blocks loaded into HBM from here"),
+           column("loaded_bytes", &T::loaded_bytes, "B", "bytes of those loads"),
+           column("written_blocks", &T::written_blocks, "blocks", "blocks written here"),
+           column("written_bytes", &T::written_bytes, "B", "bytes of those writes"),
+           column("evicted_blocks", &T::evicted_blocks, "blocks", "blocks dropped for capacity"),
+           column("occupancy_blocks", &T::occupancy_blocks, "blocks", "blocks held at the end")}};
+}
+
+TableSpec make_links() {
+  using L = LinkRecord;
+  return {"links", sizeof(L),
+          {column("name", &L::name, "-", "link direction"), column("bytes", &L::bytes, "B", "KV bytes carried"),
+           column("busy", &L::busy, "s", "time with a transfer in flight")}};
+}
+
+TableSpec make_tier_samples() {
+  using S = TierSample;
+  return {"timeseries/tier_occupancy", sizeof(S),
+          {column("time", &S::time, "s", "sample time"), column("tier", &S::tier, "-", "row of /tiers"),
+           column("occupancy_blocks", &S::occupancy_blocks, "blocks", "blocks held")}};
+}
+
+TableSpec make_summary() {
+  using S = Summary;
+  using P = Percentiles;
+  TableSpec t{"summary", sizeof(S),
+              {column("requests", &S::requests, "-", "requests released"),
+               column("completed", &S::completed, "-", "completed requests"),
+               column("rejected", &S::rejected, "-", "rejected requests"),
+               column("unfinished", &S::unfinished, "-", "unfinished requests"),
+               column("sim_duration", &S::sim_duration, "s", "simulated time"),
+               column("throughput_rps", &S::throughput_rps, "1/s", "completed / sim_duration"),
+               column("output_tokens_per_s", &S::output_tokens_per_s, "tokens/s", "output token throughput")}};
+  const std::pair<const char*, Percentiles S::*> latencies[] = {{"ttft", &S::ttft}, {"tpot", &S::tpot}, {"e2e", &S::e2e}};
+  for (const auto& [prefix, member] : latencies) {
+    const std::string p = prefix;
+    t.columns.push_back(column(p + "_p50", member, &P::p50, "s", p + " median"));
+    t.columns.push_back(column(p + "_p90", member, &P::p90, "s", p + " 90th percentile"));
+    t.columns.push_back(column(p + "_p99", member, &P::p99, "s", p + " 99th percentile"));
+    t.columns.push_back(column(p + "_mean", member, &P::mean, "s", p + " mean"));
+  }
+  t.columns.push_back(column("prefix_hit_ratio", &S::prefix_hit_ratio, "-", "cached / input tokens"));
+  t.columns.push_back(column("preemptions", &S::preemptions, "-", "preemptions over all requests"));
+  t.columns.push_back(column("wall_time", &S::wall_time, "s", "real time spent simulating"));
+  t.columns.push_back(column("requests_per_wall_second", &S::requests_per_wall_second, "1/s", "simulator speed"));
+  return t;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+const TableSpec& requests_table() {
+  static const TableSpec t = make_requests();
+  return t;
+}
+const TableSpec& tiers_table() {
+  static const TableSpec t = make_tiers();
+  return t;
+}
+const TableSpec& links_table() {
+  static const TableSpec t = make_links();
+  return t;
+}
+const TableSpec& tier_samples_table() {
+  static const TableSpec t = make_tier_samples();
+  return t;
+}
+const TableSpec& summary_table() {
+  static const TableSpec t = make_summary();
+  return t;
+}
+
+std::vector<const TableSpec*> all_tables() {
+  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &summary_table()};
+}
+
+std::string numpy_type(const ColumnSpec& c) {
+  switch (c.kind) {
+    case ColumnKind::u8_status: return "uint8";
+    case ColumnKind::u32: return "uint32";
+    case ColumnKind::i32: return "int32";
+    case ColumnKind::u64: return "uint64";
+    case ColumnKind::i64: return "int64";
+    case ColumnKind::f64: return "float64";
+    case ColumnKind::fixed_string: return "S" + std::to_string(c.size);
+  }
+  return "?";
+}
+
+std::string schema_json() {
+  std::string out = "{\"schema_version\":" + std::to_string(kSchemaVersion) + ",\"tables\":{";
+  bool first_table = true;
+  for (const auto* table : all_tables()) {
+    out += (first_table ? "" : ",") + json_string(table->path) + ":[";
+    first_table = false;
+    bool first = true;
+    for (const auto& c : table->columns) {
+      out += std::string(first ? "" : ",") + "{\"name\":" + json_string(c.name) + ",\"type\":" +
+             json_string(numpy_type(c)) + ",\"unit\":" + json_string(c.unit) + "}";
+      first = false;
+    }
+    out += "]";
+  }
+  out += "},\"status\":{";
+  bool first = true;
+  for (const auto s : {RequestStatus::completed, RequestStatus::rejected, RequestStatus::unfinished}) {
+    out += std::string(first ? "" : ",") + json_string(to_string(s)) + ":" + std::to_string(int(s));
+    first = false;
+  }
+  return out + "}}";
+}
+
+}  // namespace kvsim::results
