@@ -35,6 +35,8 @@ Options:
   --skip-bad-lines        count malformed lines instead of failing on the first one
   --sort                  sort by time (reads TRACE into memory) instead of failing when
                           timestamps go back
+  --window-start T        analyse only requests at or after trace time T (e.g. 1h)
+  --window-end T          and at or before trace time T
   -h, --help              this help
 
 Exit status: 0 on success, 2 on invalid input (trace, options), 1 on internal errors.
