@@ -12,6 +12,7 @@
 #include "sim/config/units.hpp"
 #include "sim/util/error.hpp"
 #include "sim/util/text.hpp"
+#include "workloads/readers/read_ahead.hpp"
 #include "workloads/readers/trace.hpp"
 #include "workloads/synth/chat.hpp"
 
@@ -180,7 +181,8 @@ int cache_command(const CommandContext& context) {
     source = std::make_unique<workload::ChatGenerator>(params, Rng::stream(seed, "workload"), block_size);
     trace_name = "synthetic chat, " + std::to_string(*synthetic) + " requests, seed " + std::to_string(seed);
   } else {
-    source = workload::open_trace(files[0], trace_options);
+    // Parsing on a second thread overlaps the loading (same requests, same order).
+    source = workload::read_ahead(workload::open_trace(files[0], trace_options));
     trace_name = files[0];
   }
   kvcache::ReplayTrace trace = kvcache::load_replay_trace(*source, block_size, kvcache::eviction::kNever, trace_name);
