@@ -47,7 +47,8 @@ std::string describe(simdjson::error_code code, const char* context) {
     case error_code::UNESCAPED_CHARS: return "control character inside a string";
     case error_code::UNCLOSED_STRING: return "unterminated string";
     case error_code::STRING_ERROR: return "invalid escape in a string";
-    case error_code::NUMBER_ERROR: return "malformed number";
+    case error_code::NUMBER_ERROR: return "malformed or out-of-range number";
+    case error_code::INCORRECT_TYPE: return "expected a value (a string, number, array, object, true, false or null)";
     case error_code::NUMBER_OUT_OF_RANGE: return "number out of range";
     case error_code::T_ATOM_ERROR: return "expected true";
     case error_code::F_ATOM_ERROR: return "expected false";
