@@ -307,7 +307,11 @@ class TraceSource final : public Source {
     q.think_time = r.think_time >= 0 ? r.think_time / options_.speed : -1.0;
     q.input_tokens = r.input_tokens;
     q.output_tokens = r.output_tokens;
-    q.blocks = map_trace_blocks(r.blocks, r.input_tokens, parser_->trace_block_size, block_size_);
+    // Same block sizes: the identities are the trace's own, moved rather than copied.
+    if (r.blocks.empty() || parser_->trace_block_size == block_size_)
+      q.blocks = std::move(r.blocks);
+    else
+      q.blocks = map_trace_blocks(r.blocks, r.input_tokens, parser_->trace_block_size, block_size_);
     return q;
   }
 
