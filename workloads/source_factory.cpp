@@ -72,8 +72,10 @@ TraceOptions read_trace_options(config::Section& s, std::uint32_t block_size) {
                 0, std::numeric_limits<std::uint32_t>::max()));
   o.speed = s.number("speed", 1.0, "Replay speed-up (with trace): inter-arrival times are divided by it.",
                      Range::positive());
-  o.window_start = s.quantity("window_start", Dimension::time, 0.0,
-                              "Trace time (with trace; before rebasing to 0) of the first request replayed.");
+  const double start = s.quantity("window_start", Dimension::time, 0.0,
+                                   "Trace time (with trace; before rebasing to 0) of the first request replayed; "
+                                   "0 = the start of the trace (times below 0 included).");
+  o.window_start = start != 0.0 ? start : -std::numeric_limits<double>::infinity();
   const double end = s.quantity("window_end", Dimension::time, 0.0,
                                 "Trace time (with trace; before rebasing) after which requests are dropped; "
                                 "0 = the end of the trace.");

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "models/kvcache/flat_index.hpp"
+#include "sim/util/error.hpp"
 #include "sim/util/random.hpp"
 #include "workloads/category.hpp"
 
@@ -30,7 +31,8 @@ std::vector<std::string> category_names(const std::vector<std::string>& types) {
   return names;
 }
 
-ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size, double until) {
+ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size, double until,
+                              const std::string& source_name) {
   if (block_size == 0) throw std::invalid_argument("load_replay_trace: block size 0");
   ReplayTrace trace;
   trace.block_size = block_size;
@@ -47,6 +49,14 @@ ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size
     req.arrival = r->arrival;
     req.category = category_index(r->category, r->turn);
     const std::uint64_t needed = (std::uint64_t(r->input_tokens) + block_size - 1) / block_size;
+    // Every block of a request is resident at once during its replay, so one request
+    // bounds the memory of the cache (and of its identities when it has none of its own).
+    if (needed > kMaxRequestBlocks)
+      throw InputError(source_name, 0, "input_tokens",
+                       "request " + std::to_string(r->id) + " has " + std::to_string(r->input_tokens) +
+                           " input tokens = " + std::to_string(needed) + " blocks of " + std::to_string(block_size) +
+                           " tokens; the replay takes requests of at most " + std::to_string(kMaxRequestBlocks) +
+                           " blocks (raise --block-size, or drop the request)");
     if (r->blocks.empty()) {
       for (std::uint64_t j = 0; j < needed; ++j) trace.blocks.push_back(mix64(kAnonymousSalt + anonymous++));
     } else {
@@ -105,7 +115,10 @@ class ReplayCache {
     slots_.resize(req.count);
     std::uint32_t hits = 0;
     bool prefix = true;
+    constexpr std::uint32_t kAhead = 8;  // probes in flight (memory-latency bound loop)
+    for (std::uint32_t j = 0; j < std::min(kAhead, req.count); ++j) index_.prefetch(ids[j]);
     for (std::uint32_t j = 0; j < req.count; ++j) {
+      if (j + kAhead < req.count) index_.prefetch(ids[j + kAhead]);
       const Slot* s = index_.find(ids[j]);
       slots_[j] = s ? *s : eviction::kNoSlot;
       if (prefix && s) ++hits;

@@ -47,10 +47,14 @@ struct ReplayTrace {
 std::uint16_t category_index(std::uint16_t type, std::uint32_t turn);
 std::vector<std::string> category_names(const std::vector<std::string>& types);
 
+// The most blocks one request may have (2^22: 67M tokens at 16-token blocks, far beyond
+// any model's context); a larger one is an InputError naming source_name.
+inline constexpr std::uint64_t kMaxRequestBlocks = std::uint64_t{1} << 22;
+
 // Reads every request of source (at most until `until` s of arrival time, inclusive).
 // Requests are ordered by arrival, ties in source order.
 ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size,
-                              double until = eviction::kNever);
+                              double until = eviction::kNever, const std::string& source_name = "trace");
 void compute_next_use(ReplayTrace& trace);
 
 struct ReplayResult {

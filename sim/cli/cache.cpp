@@ -11,6 +11,8 @@
 #include "sim/config/scenario.hpp"
 #include "sim/config/units.hpp"
 #include "sim/util/error.hpp"
+#include "sim/util/text.hpp"
+#include "workloads/readers/read_ahead.hpp"
 #include "workloads/readers/trace.hpp"
 #include "workloads/synth/chat.hpp"
 
@@ -42,6 +44,9 @@ Options:
   --trace-block-size N    block size of TRACE's hashes (default: the format's)
   --skip-bad-lines        count malformed lines instead of failing on the first one
   --sort                  sort TRACE by time instead of failing when timestamps go back
+  --window-start T        replay only requests at or after trace time T (e.g. 1h); arrivals
+                          are rebased to the first one kept
+  --window-end T          and at or before trace time T
   --synthetic N           instead of TRACE: N requests of the chat generator with its
                           defaults (workloads/README.md), seed --seed (default 1)
   --seed S                seed of --synthetic
@@ -83,7 +88,16 @@ struct PolicyChoice {
 PolicyChoice parse_policy(const std::string& spec, const std::shared_ptr<const kvcache::eviction::WaProfile>& profile) {
   const auto parts = split(spec, ':');
   PolicyChoice choice{spec, parts[0], {}};
-  const auto& info = kvcache::eviction::find_policy(parts[0]);
+  const kvcache::eviction::PolicyInfo* found = nullptr;
+  try {
+    found = &kvcache::eviction::find_policy(parts[0]);
+  } catch (const InputError& e) {
+    // The registry names no source; on the command line the culprit is --policy.
+    const std::string what = e.what();
+    const std::string prefix = e.file() + ": " + e.field() + ": ";
+    throw InputError("command line", 0, "--policy", what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what);
+  }
+  const auto& info = *found;
   std::map<std::string, double, std::less<>> overrides;
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const auto eq = parts[i].find('=');
@@ -113,21 +127,6 @@ double kv_bytes_per_token(const std::string& card) {
   }
   load.config_text = "[model]\ncard = \"" + quoted + "\"\n[instances]\ncount = 1\ntp = 8\n";
   return config::load_scenario(load).model.kv_bytes_per_token();
-}
-
-std::string json_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-      out += buffer;
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -182,10 +181,11 @@ int cache_command(const CommandContext& context) {
     source = std::make_unique<workload::ChatGenerator>(params, Rng::stream(seed, "workload"), block_size);
     trace_name = "synthetic chat, " + std::to_string(*synthetic) + " requests, seed " + std::to_string(seed);
   } else {
-    source = workload::open_trace(files[0], trace_options);
+    // Parsing on a second thread overlaps the loading (same requests, same order).
+    source = workload::read_ahead(workload::open_trace(files[0], trace_options));
     trace_name = files[0];
   }
-  kvcache::ReplayTrace trace = kvcache::load_replay_trace(*source, block_size);
+  kvcache::ReplayTrace trace = kvcache::load_replay_trace(*source, block_size, kvcache::eviction::kNever, trace_name);
   for (const auto& c : choices)
     if (kvcache::eviction::find_policy(c.name).needs_future) {
       kvcache::compute_next_use(trace);
@@ -198,25 +198,28 @@ int cache_command(const CommandContext& context) {
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i].second.policy = choices[i / capacities.size()].spec;
 
   if (json) {
-    std::ostringstream out;
-    out << std::setprecision(17);
-    out << "{\"trace\": \"" << json_escape(trace_name) << "\", \"requests\": " << trace.requests.size()
-        << ", \"block_accesses\": " << trace.accesses() << ", \"block_size\": " << block_size << ", \"unit\": \""
-        << unit << "\", \"rows\": [";
+    std::string out = "{\"trace\": " + json_quote(trace_name) + ", \"requests\": " + std::to_string(trace.requests.size()) +
+                      ", \"block_accesses\": " + std::to_string(trace.accesses()) +
+                      ", \"block_size\": " + std::to_string(block_size) + ", \"unit\": " + json_quote(unit) +
+                      ", \"rows\": [";
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto& [text, r] = rows[i];
-      out << (i ? ", " : "") << "{\"policy\": \"" << json_escape(r.policy) << "\", \"capacity\": \"" << json_escape(text)
-          << "\", \"capacity_blocks\": " << r.capacity_blocks << ", \"block_hit_ratio\": " << r.block_hit_ratio()
-          << ", \"token_hit_ratio\": " << r.token_hit_ratio() << ", \"hit_blocks\": " << r.hit_blocks
-          << ", \"requested_blocks\": " << r.requested_blocks << ", \"hit_tokens\": " << r.hit_tokens
-          << ", \"requested_tokens\": " << r.requested_tokens << ", \"evictions\": " << r.evictions;
+      out += std::string(i ? ", " : "") + "{\"policy\": " + json_quote(r.policy) + ", \"capacity\": " + json_quote(text) +
+             ", \"capacity_blocks\": " + std::to_string(r.capacity_blocks) +
+             ", \"block_hit_ratio\": " + json_number(r.block_hit_ratio()) +
+             ", \"token_hit_ratio\": " + json_number(r.token_hit_ratio()) +
+             ", \"hit_blocks\": " + std::to_string(r.hit_blocks) +
+             ", \"requested_blocks\": " + std::to_string(r.requested_blocks) +
+             ", \"hit_tokens\": " + std::to_string(r.hit_tokens) +
+             ", \"requested_tokens\": " + std::to_string(r.requested_tokens) +
+             ", \"evictions\": " + std::to_string(r.evictions);
       if (timing)
-        out << ", \"seconds\": " << r.seconds << ", \"accesses_per_second\": "
-            << (r.seconds > 0 ? double(r.requested_blocks) / r.seconds : 0.0);
-      out << "}";
+        out += ", \"seconds\": " + json_number(r.seconds) + ", \"accesses_per_second\": " +
+               json_number(r.seconds > 0 ? double(r.requested_blocks) / r.seconds : 0.0);
+      out += "}";
     }
-    out << "]}\n";
-    std::cout << out.str();
+    out += "]}\n";
+    std::cout << out;
   } else {
     std::cout << "trace: " << trace_name << " (" << trace.requests.size() << " requests, " << trace.accesses()
               << " block accesses, " << block_size << "-token blocks)\n";

@@ -18,8 +18,11 @@ int cache_command(const CommandContext&);
 extern const char* const kTraceProfileHelp;
 int trace_profile_command(const CommandContext&);
 
+Command trace_group(const std::vector<Command>& registered);
+
 const std::vector<Command>& commands() {
-  static const std::vector<Command> registry{
+  static const std::vector<Command> registry = [] {
+    std::vector<Command> r{
       {"run", "[CONFIG.toml] [options]", "simulate a scenario (no CONFIG: the embedded default)", kRunHelp, run_command},
       {"list", "[FAMILY]", "list registered variants (routers, policies, formats, generators, gpus, nodes, models)",
        "Usage: kvsim list [routers|policies|formats|generators|gpus|nodes|models]\n", list_command},
@@ -39,7 +42,10 @@ const std::vector<Command>& commands() {
        "fit the per-category reuse model of the wa eviction policy", kTraceProfileHelp, trace_profile_command},
       {"cache", "TRACE --policy P,... --capacity C,... [options]",
        "timing-free cache replay: hit ratios per eviction policy and capacity", kCacheHelp, cache_command},
-  };
+    };
+    r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
+    return r;
+  }();
   return registry;
 }
 

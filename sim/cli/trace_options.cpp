@@ -1,5 +1,6 @@
 // The trace-reading options shared by every command that reads a trace.
 #include "sim/cli/command.hpp"
+#include "sim/config/units.hpp"
 #include "sim/util/error.hpp"
 
 namespace kvsim::cli {
@@ -21,6 +22,20 @@ workload::TraceOptions trace_options(Args& args) {
   if (const auto b = block_size_option(args, "--trace-block-size")) options.trace_block_size = *b;
   options.skip_bad_lines = args.flag("--skip-bad-lines");
   options.sort = args.flag("--sort");
+  // A window of trace time (units accepted: 1h, 3600s); arrivals are rebased to its start.
+  const auto time_option = [&](const char* name) -> std::optional<double> {
+    const auto text = args.value(name);
+    if (!text) return std::nullopt;
+    try {
+      return config::parse_quantity(*text, config::Dimension::time);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("command line", 0, name, e.what());
+    }
+  };
+  if (const auto t = time_option("--window-start")) options.window_start = *t;
+  if (const auto t = time_option("--window-end")) options.window_end = *t;
+  if (!(options.window_start <= options.window_end))
+    throw InputError("command line", 0, "--window-end", "the window ends before --window-start");
   return options;
 }
 

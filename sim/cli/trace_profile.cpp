@@ -33,6 +33,9 @@ Options:
   --trace-block-size N    block size of TRACE's hashes (default: the format's)
   --skip-bad-lines        count malformed lines instead of failing on the first one
   --sort                  sort TRACE by time instead of failing when timestamps go back
+  --window-start T        replay only requests at or after trace time T (e.g. 1h); arrivals
+                          are rebased to the first one kept
+  --window-end T          and at or before trace time T
   -h, --help              this help
 
 Exit status: 0 on success, 2 on invalid input (trace, options), 1 on internal errors.

@@ -7,6 +7,7 @@
 #include "sim/config/units.hpp"
 #include "sim/util/error.hpp"
 #include "workloads/analysis/trace_stats.hpp"
+#include "workloads/readers/read_ahead.hpp"
 #include "workloads/readers/trace.hpp"
 
 namespace kvsim::cli {
@@ -35,6 +36,8 @@ Options:
   --skip-bad-lines        count malformed lines instead of failing on the first one
   --sort                  sort by time (reads TRACE into memory) instead of failing when
                           timestamps go back
+  --window-start T        analyse only requests at or after trace time T (e.g. 1h)
+  --window-end T          and at or before trace time T
   -h, --help              this help
 
 Exit status: 0 on success, 2 on invalid input (trace, options), 1 on internal errors.
@@ -57,7 +60,8 @@ int trace_stats_command(const CommandContext& context) {
   const auto files = args.positionals();
   if (files.size() != 1) args.fail(files.empty() ? "expected a TRACE file" : "expected one TRACE file");
 
-  auto source = workload::open_trace(files[0], trace);
+  // Parsing on a second thread overlaps the analysis (same requests, same order).
+  auto source = workload::read_ahead(workload::open_trace(files[0], trace));
   const workload::TraceStats result = workload::compute_trace_stats(*source, stats);
   if (json)
     workload::print_trace_stats_json(std::cout, result);

@@ -1,5 +1,7 @@
 #include "sim/util/text.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -39,6 +41,13 @@ std::string json_quote(std::string_view text) {
     }
   }
   return out + "\"";
+}
+
+std::string json_number(double value) {
+  if (!std::isfinite(value)) return "null";
+  char buffer[32];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, ec == std::errc() ? end : buffer);
 }
 
 std::string read_text_file(const std::string& path, const std::string& field, const std::string& cannot_open) {

@@ -12,8 +12,13 @@ namespace kvsim {
 std::string_view strip_blanks(std::string_view s);
 // Plain comma split with each field stripped; the supported tables have no quoted fields.
 std::vector<std::string_view> split_csv(std::string_view line);
+// The JSON writing helpers of every kvsim JSON output (trace stats, cache replay, trace
+// writers), so quoting and number formatting exist once:
 // text as a JSON string literal, quotes included (", \ and control characters escaped).
 std::string json_quote(std::string_view text);
+// value as a JSON number in the shortest form that reads back as exactly the same double
+// (std::to_chars: 0.1, not 0.10000000000000001); null when it is not finite.
+std::string json_number(double value);
 // The whole file; an InputError(path, 0, field, cannot_open) when it cannot be opened.
 std::string read_text_file(const std::string& path, const std::string& field,
                            const std::string& cannot_open = "cannot open file");

@@ -29,18 +29,20 @@ TEST_CASE("cli cache: hit ratios per policy and capacity in JSON") {
   // test_eviction_known_answers: lru 2 hits, fifo 3. Then [11 12 13] at 10 s:
   //   lru  resident after B: a1 b2 b1 (a1 oldest) -> 11 hits, 12 misses -> 1 more hit: 3 of 11.
   //   fifo resident after B: b2 b1 a2 -> 11 misses, nothing hits: 3 of 11.
+  // Ratios print in the shortest form that reads back exactly (3/11: 0.2727272727272727,
+  // as Python's repr), not %.17g's 0.27272727272727271.
   const auto r = run_kvsim(dir, {"cache", trace, "--policy", "lru,fifo", "--capacity", "12,1k", "--block-size", "4",
                                  "--json"});
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   CHECK(r.out.find("\"requests\": 5") != std::string::npos);
   CHECK(r.out.find("\"block_accesses\": 11") != std::string::npos);
   CHECK(r.out.find("{\"policy\": \"lru\", \"capacity\": \"12\", \"capacity_blocks\": 3, \"block_hit_ratio\": "
-                   "0.27272727272727271") != std::string::npos);
+                   "0.2727272727272727") != std::string::npos);
   CHECK(r.out.find("\"policy\": \"fifo\", \"capacity\": \"12\", \"capacity_blocks\": 3, \"block_hit_ratio\": "
-                   "0.27272727272727271, \"token_hit_ratio\": 0.27272727272727271, \"hit_blocks\": 3") !=
+                   "0.2727272727272727, \"token_hit_ratio\": 0.2727272727272727, \"hit_blocks\": 3") !=
         std::string::npos);
   // 1k tokens = 250 blocks: everything stays, 6 of 11 blocks were seen before.
-  CHECK(r.out.find("\"capacity\": \"1k\", \"capacity_blocks\": 250, \"block_hit_ratio\": 0.54545454545454541") !=
+  CHECK(r.out.find("\"capacity\": \"1k\", \"capacity_blocks\": 250, \"block_hit_ratio\": 0.5454545454545454") !=
         std::string::npos);
 }
 
@@ -60,6 +62,10 @@ TEST_CASE("cli cache: bad options are input errors") {
   auto r = run_kvsim(dir, {"cache", trace, "--policy", "lru,lruu", "--capacity", "10"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("lru, fifo, lfu, sieve, s3fifo, arc, gdsf, wa, wa-online, opt") != std::string::npos);
+  // The culprit is the option, not an "eviction policy: policy" pseudo-source.
+  r = run_kvsim(dir, {"cache", trace, "--policy", "bogus", "--capacity", "100"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("kvsim: error: command line: --policy: unknown eviction policy \"bogus\"") != std::string::npos);
   r = run_kvsim(dir, {"cache", trace, "--capacity", "15"});  // 15 tokens < one 16-token block
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("less than one block") != std::string::npos);
@@ -105,4 +111,50 @@ TEST_CASE("cli trace profile: per-category model written, read back by wa") {
   const auto bad = run_kvsim(dir, {"trace", "profile", trace, "-o", "x.toml"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--until") != std::string::npos);
+}
+
+TEST_CASE("cli cache: wa vs lru on hour 2 of a trace with the window options") {
+  // --window-start keeps requests from trace time 10 s on, rebased to 0: only the last
+  // request of kTrace ([11 12 13] at 10 s), so nothing hits.
+  ScratchDir dir;
+  const std::string trace = dir.write("t.jsonl", kTrace);
+  const auto r = run_kvsim(dir, {"cache", trace, "--capacity", "1k", "--block-size", "4", "--window-start", "10s",
+                                 "--json"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.out.find("\"requests\": 1,") != std::string::npos);
+  CHECK(r.out.find("\"hit_blocks\": 0,") != std::string::npos);
+  const auto bad = run_kvsim(dir, {"cache", trace, "--capacity", "1k", "--window-start", "5s", "--window-end", "2s"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--window-end") != std::string::npos);
+}
+
+TEST_CASE("cli trace: the command group answers --help and names its subcommands") {
+  ScratchDir dir;
+  const auto help = run_kvsim(dir, {"trace", "--help"});
+  CHECK(help.exit_code == 0);
+  for (const char* sub : {"kvsim trace synth", "kvsim trace convert", "kvsim trace stats", "kvsim trace profile"}) {
+    CAPTURE(sub);
+    CHECK(help.out.find(sub) != std::string::npos);
+  }
+  const auto bare = run_kvsim(dir, {"trace"});
+  CHECK(bare.exit_code == 2);
+  CHECK(bare.err.find("needs a subcommand: synth, convert, stats, profile") != std::string::npos);
+  const auto wrong = run_kvsim(dir, {"trace", "stat"});
+  CHECK(wrong.exit_code == 2);
+  CHECK(wrong.err.find("unknown trace subcommand \"stat\"") != std::string::npos);
+  for (const char* command : {"run", "list", "describe", "cache"}) {
+    CAPTURE(command);
+    const auto r = run_kvsim(dir, {command, "--help"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Usage: kvsim") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli trace stats: a header-only trace is 0 requests with a warning") {
+  ScratchDir dir;
+  const std::string path = dir.write("h.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n");
+  const auto r = run_kvsim(dir, {"trace", "stats", path, "--json"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.out.find("\"requests\":0,") != std::string::npos);
+  CHECK(r.err.find("warning: " + path + ": the trace has a header but no request") != std::string::npos);
 }

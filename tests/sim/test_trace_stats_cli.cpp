@@ -89,8 +89,8 @@ TEST_CASE("trace stats CLI on a hand-made kvsim trace") {
   CHECK(json_value(j, "\"interarrival_cv\":") == doctest::Approx(0.742428).epsilon(1e-5));
   // Inputs sorted 6 8 8 12 16: p90 at index 3.6 → 12 + 0.6·4.
   CHECK(has(j, "\"input_tokens\":{\"mean\":10,\"p50\":8,\"p90\":14.4"));
-  CHECK(has(j, "\"types\":{\"text\":0.59999999999999998,\"search\":0.40000000000000002}"));
-  CHECK(has(j, "\"turns\":{\"1\":0.59999999999999998,\"2\":0.20000000000000001,\"3-5\":0.20000000000000001,"));
+  CHECK(has(j, "\"types\":{\"text\":0.6,\"search\":0.4}"));
+  CHECK(has(j, "\"turns\":{\"1\":0.6,\"2\":0.2,\"3-5\":0.2,"));
   // Requested 2 + 2 + 3 + 2 + 4 = 13, hits 2 + 2 + 3 = 7; hit tokens 8 + 8 + 12 = 28 of 50.
   CHECK(json_value(j, "\"requested_blocks\":") == 13);
   CHECK(json_value(j, "\"ideal_block_hit_ratio\":") == doctest::Approx(7.0 / 13));
@@ -104,17 +104,17 @@ TEST_CASE("trace stats CLI on a hand-made kvsim trace") {
   // All hits: 0.1 0.1 4.9 4.9 25 25 25, mean 85/7, p50 4.9, p90 (index 5.4) 25.
   CHECK(json_value(j, "\"reuse_interval\":{\"count\":") == 7);
   CHECK(json_value(j, "\"reuse_interval\":{\"count\":7,\"mean\":") == doctest::Approx(85.0 / 7));
-  CHECK(has(j, "\"p50\":4.9000000000000004,\"p90\":25,\"p99\":25},\"reuse_interval_by_type\""));
+  CHECK(has(j, "\"p50\":4.9,\"p90\":25,\"p99\":25},\"reuse_interval_by_type\""));
   CHECK(has(j, "\"reuse_interval_by_type\":{\"text\":{\"count\":3,\"p50\":25,\"mean\":25},"
-               "\"search\":{\"count\":2,\"p50\":4.9000000000000004,\"mean\":4.9000000000000004}}"));
+               "\"search\":{\"count\":2,\"p50\":4.9,\"mean\":4.9}}"));
   // text_1 (R0, 2 blocks): its only reuses are R1's 0.1 s ones, left out. text_2 (R2, 3
   // blocks): 25 ×3, p = 1. search_1 (R1 + R3, 4 blocks): 4.9 ×2, p = 0.5.
   CHECK(has(j, "\"text_1\":{\"count\":0,\"mean\":null,\"p50\":null,\"min\":null,\"lambda\":null,\"p_reuse\":0}"));
   CHECK(has(j, "\"text_2\":{\"count\":3,\"mean\":25,\"p50\":25,\"min\":25,\"lambda\":null,\"p_reuse\":1}"));
   CHECK(has(j, "\"text_3\":{\"count\":0,"));
   CHECK(has(j, "\"search_1\":{\"count\":2,"));
-  CHECK(json_value(j, "\"search_1\":{\"count\":2,\"mean\":4.9000000000000004,\"p50\":4.9000000000000004,\"min\":"
-                      "4.9000000000000004,\"lambda\":null,\"p_reuse\":") == 0.5);
+  CHECK(json_value(j, "\"search_1\":{\"count\":2,\"mean\":4.9,\"p50\":4.9,\"min\":"
+                      "4.9,\"lambda\":null,\"p_reuse\":") == 0.5);
   // R4's 3 hits are on its own session's blocks; R1's are the only turn-1 hits.
   CHECK(json_value(j, "\"hits_same_session_share\":") == doctest::Approx(3.0 / 7));
   CHECK(json_value(j, "\"hits_single_turn_share\":") == doctest::Approx(2.0 / 7));

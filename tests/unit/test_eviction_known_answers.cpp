@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "models/kvcache/cache_replay.hpp"
 #include "models/kvcache/eviction/policy.hpp"
@@ -57,6 +58,26 @@ TEST_CASE("known answers: Belady, LRU and FIFO on the textbook reference string 
   CHECK(hits(trace, "lru", 3) == 4);
   CHECK(hits(trace, "fifo", 3) == 3);
   CHECK(replay(trace, "opt", {}, 3).evictions == 6 - 3);
+}
+
+TEST_CASE("known answers: SIEVE's hand keeps its place between evictions") {
+  // Capacity 4, references A B C D A E F A (the replay inserts, then evicts).
+  // sieve: A B C D; A hit (A visited). E: queue A B C D E, the hand starts at the oldest:
+  //        A visited -> cleared, B unvisited -> evicted; the hand stays at C.
+  //        F: queue A C D E F, the hand at C: C evicted; hand at D. A hit -> 2 hits.
+  //        (A hand that restarts at the oldest evicts the just-cleared A at F: 1 hit.)
+  // fifo:  E evicts A, F evicts B, A misses -> 1 hit.  lru: E evicts B, F evicts C -> 2.
+  const workload::BlockId A = 1, B = 2, C = 3, D = 4, E = 5, F = 6, G = 7;
+  const ReplayTrace first = trace_of({{A}, {B}, {C}, {D}, {A}, {E}, {F}, {A}});
+  CHECK(hits(first, "sieve", 4) == 2);
+  CHECK(hits(first, "fifo", 4) == 1);
+  CHECK(hits(first, "lru", 4) == 2);
+  // Capacity 4, A B C D A B E F C G A B.
+  //   A, B hit (visited). E: sweep clears A, B, evicts C; hand at D. F: evicts D; hand at E.
+  //   C misses: evicts E; hand at F. G: evicts F; hand at C. A, B hit -> 4 hits.
+  //   A hand restarting at the oldest evicts A at F and B at C: 2 hits.
+  const ReplayTrace second = trace_of({{A}, {B}, {C}, {D}, {A}, {B}, {E}, {F}, {C}, {G}, {A}, {B}});
+  CHECK(hits(second, "sieve", 4) == 4);
 }
 
 TEST_CASE("known answers: LFU with aging keeps a frequent block that LRU and FIFO drop") {
@@ -170,7 +191,10 @@ samples = 50
   REQUIRE(profile->categories.size() == 2);
   CHECK(profile->categories.at("api_1").lambda == 0.01);
 
-  for (const auto& [now, expected] : std::map<double, Slot>{{10.0, 0}, {0.5, 1}}) {
+  for (const auto& [at, slot] : std::map<double, Slot>{{10.0, 0}, {0.5, 1}}) {
+    // Plain copies: clang 14 cannot capture structured bindings in CAPTURE's lambda.
+    const double now = at;
+    const Slot expected = slot;
     CAPTURE(now);
     CacheState state;
     state.category_names = category_names({"chat", "api", "other"});
@@ -188,13 +212,55 @@ samples = 50
     // Slot 2's category has no model: priority 0, so it goes first whatever the time.
     CHECK(policy->victim() == 2);
     CHECK(policy->victim() == expected);
-    // A block accessed only once goes before any reused block.
-    state.blocks[3].id = 103;
-    state.blocks[3].accesses = 1;
-    state.blocks[3].last_access = now;
-    policy->insert(3);
-    CHECK(policy->victim() == 3);
   }
+}
+
+TEST_CASE("known answers: wa without the once-first rule follows its formula on a two-category trace") {
+  // Profile: chat_1 reused soon or never (lambda 1/s, p 0.9), api_1 reused late (lambda
+  // 0.01/s, p 0.5); look-ahead 5 s. Capacity 2 blocks, one-block requests:
+  //   t=0 api Y, t=1 chat X, t=10 chat Z: three blocks, one must go.
+  //     wa:  oldest of chat is X, idle 9 s: 0.9 (e^-9 - e^-14) = 1.1e-4;
+  //          oldest of api is Y, idle 10 s: 0.5 (e^-0.1 - e^-0.15) = 0.0221 -> X goes.
+  //     lru: Y (least recent) goes.
+  //   t=11 api Y: wa hit; lru miss (evicts X).
+  //   t=12 chat X: both miss. wa: chat Z idle 2 s 0.9 (e^-2 - e^-7) = 0.121, api Y idle
+  //     1 s 0.5 (e^-0.01 - e^-0.06) = 0.0241 -> Y goes.
+  // wa: 1 hit, lru: 0. With once_first=1 every block here was accessed once, so wa evicts
+  // in LRU order and its profile is never read: 0 hits.
+  kvsim::test::ScratchDir dir;
+  const std::string path = dir.write("wa.toml", R"(format = "kvsim-wa-profile"
+[category."chat_1"]
+lambda = 1.0
+p = 0.9
+[category."api_1"]
+lambda = 0.01
+p = 0.5
+)");
+  auto profile = std::make_shared<const WaProfile>(read_wa_profile(path));
+  const workload::BlockId X = 1, Y = 2, Z = 3;
+  const std::vector<std::tuple<double, std::uint16_t, workload::BlockId>> refs{
+      {0, 1, Y}, {1, 0, X}, {10, 0, Z}, {11, 1, Y}, {12, 0, X}};
+  std::vector<workload::Request> list;
+  for (const auto& [at, type, id] : refs) {
+    workload::Request r;
+    r.id = list.size();
+    r.arrival = at;
+    r.category = type;
+    r.blocks = {id};
+    r.input_tokens = 4;
+    list.push_back(r);
+  }
+  workload::VectorSource source(list, {"chat", "api"});
+  const ReplayTrace trace = load_replay_trace(source, 4);
+  const auto wa = [&](std::map<std::string, double, std::less<>> overrides) {
+    return replay(trace, "wa", resolve_params(find_policy("wa"), overrides, profile), 2).hit_blocks;
+  };
+  CHECK(wa({}) == 1);
+  CHECK(replay(trace, "lru", {}, 2).hit_blocks == 0);
+  CHECK(wa({{"once_first", 1.0}}) == 0);
+  // The default is the paper's policy: no once-first rule.
+  CHECK(resolve_params(find_policy("wa"), {}).at("once_first") == 0);
+  CHECK(resolve_params(find_policy("wa-online"), {}).at("once_first") == 0);
 }
 
 TEST_CASE("known answers: a malformed wa profile is an input error with its line") {

@@ -339,8 +339,6 @@ std::string number(const char* fmt, double value) {
   return buffer;
 }
 
-std::string json_number(double value) { return std::isfinite(value) ? number("%.17g", value) : std::string("null"); }
-
 const char* const kTurnLabels[5] = {"1", "2", "3-5", "6-10", ">10"};
 
 }  // namespace

@@ -4,7 +4,7 @@
 // (other columns are ignored) and rows such as "2023-11-16 18:15:46.6805900,374,44".
 // TIMESTAMP is a UTC date and time "YYYY-MM-DD HH:MM:SS[.fraction]" (up to 9 fractional
 // digits; the traces use 7), read as seconds after the first data row, exactly to the
-// nanosecond across midnights, months and years. The traces carry no hashes (every block
+// nanosecond across midnights, months and years; years 1970-2200 (64-bit nanoseconds). The traces carry no hashes (every block
 // unique) and no sessions: ids in file order from 0, each request its own session,
 // category "azure".
 #include <array>
@@ -17,6 +17,7 @@ namespace kvsim::workload {
 namespace {
 
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+constexpr std::int64_t kFirstYear = 1970, kLastYear = 2200;
 
 bool leap(std::int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
@@ -33,7 +34,7 @@ std::int64_t parse_datetime(std::string_view s, const std::string& file, long li
   std::size_t i = 0;
   auto fail = [&]() -> std::int64_t {
     throw InputError(file, line, "TIMESTAMP",
-                     "expected a date and time \"YYYY-MM-DD HH:MM:SS[.fraction]\", got \"" + std::string(s) + "\"");
+                     "expected a date and time \"YYYY-MM-DD HH:MM:SS[.fraction]\", got " + echo_cell(s));
   };
   auto digits = [&](std::size_t n, std::int64_t& out) {
     out = 0;
@@ -64,7 +65,13 @@ std::int64_t parse_datetime(std::string_view s, const std::string& file, long li
   }
   if (i != s.size()) return fail();
   static constexpr std::array<int, 12> month_days{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days[std::size_t(month - 1)] ||
+  // Nanoseconds since 1970 in 64 bits reach 2262; within 1970-2200 every difference of two
+  // times fits too (the reader subtracts the first row's time), so nothing can wrap.
+  if (year < kFirstYear || year > kLastYear)
+    throw InputError(file, line, "TIMESTAMP",
+                     "year " + std::to_string(year) + " is outside " + std::to_string(kFirstYear) + "-" +
+                         std::to_string(kLastYear) + " (times are kept to the nanosecond in 64 bits)");
+  if (month < 1 || month > 12 || day < 1 || day > month_days[std::size_t(month - 1)] ||
       (month == 2 && day == 29 && !leap(year)) || hour > 23 || minute > 59 || second > 59)
     return fail();
   const std::int64_t seconds = days_since_epoch(year, int(month), int(day)) * 86400 + hour * 3600 + minute * 60 + second;

@@ -106,6 +106,9 @@ void append_id_list(std::string& line, std::span<const BlockId> ids);
 // A CSV cell as a number or a (signed) integer; malformed is an InputError naming the column.
 double csv_number(std::string_view cell, const std::string& file, long line, std::string_view column);
 std::int64_t csv_integer(std::string_view cell, const std::string& file, long line, std::string_view column);
+// A cell quoted for an error message, cut after 60 bytes (with its length): a malformed
+// multi-megabyte cell must not make a multi-megabyte message.
+std::string echo_cell(std::string_view cell);
 // Shortest text that reads back as exactly the same double.
 std::string format_double(double value);
 // Identities of a request's blocks as a writer must spell them: the source's own, or (when

@@ -1,18 +1,18 @@
-// A small, strict parser for JSON-lines traces (Bailian, Mooncake, kvsim's own format).
+// Strict reading of one JSON-lines trace line (Bailian, Mooncake, kvsim's own format) on
+// top of simdjson (Debian libsimdjson-dev; its DOM parser picks the CPU's fastest kernels
+// at run time), with kvsim's error reporting: every error names the file, the line, the
+// field (key) it concerns and, for syntax errors, the column.
 //
-// Why not a JSON library: trace lines are flat objects of a few numbers, strings and one
-// array of integers, read millions of times; hash ids are unsigned 64-bit integers that must
-// stay exact (a double-based parser would round them). One JsonLine is reused for every line
-// of a file, so parsing allocates nothing in the steady state.
-//
-// Accepted: one object per line whose values are strings, numbers, true/false, null, or
-// arrays (of integers, of strings, or anything else, which is skipped); nested objects are
-// skipped. Unknown keys are ignored by the readers; a duplicate key is an error. Errors are
-// InputError(file, line, field, what was expected).
+// Hash ids are unsigned 64-bit integers and stay exact (simdjson keeps integers as
+// integers). One JsonLine is reused for every line of a file, so parsing allocates nothing
+// in the steady state. Accepted: one object per line whose values are strings, numbers,
+// true/false, null, arrays (of integers, of strings, or anything else, which is skipped)
+// or nested objects (skipped). Unknown keys are ignored by the readers; a duplicate key is
+// an error. Errors are InputError(file, line, field, what was expected).
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,8 +25,13 @@ class JsonLine {
  public:
   enum class Kind : std::uint8_t { null, boolean, number, string, array, object };
 
+  JsonLine();
+  ~JsonLine();
+  JsonLine(JsonLine&&) noexcept;
+  JsonLine& operator=(JsonLine&&) noexcept;
+
   // Parses text, which must hold exactly one JSON object. The accessors return views into
-  // text, so it must outlive them. file and line locate errors.
+  // this JsonLine (valid until the next parse). file and line locate errors.
   void parse(std::string_view text, const std::string& file, long line);
   // Same, but says false instead of throwing (format detection).
   bool try_parse(std::string_view text);
@@ -49,36 +54,35 @@ class JsonLine {
 
  private:
   enum class ArrayKind : std::uint8_t { empty, unsigned_integers, strings, other };
+  enum class NumberKind : std::uint8_t { unsigned_integer, signed_integer, floating };
   struct Field {
     std::string_view key;
     Kind kind = Kind::null;
     bool flag = false;       // boolean value
-    std::string_view text;   // number text, or string contents (unescaped)
+    NumberKind number_kind = NumberKind::floating;
+    std::uint64_t u = 0;     // number as parsed (one of u, i, d by number_kind)
+    std::int64_t i = 0;
+    double d = 0;
+    std::string_view text;   // string contents (unescaped)
     ArrayKind array_kind = ArrayKind::empty;
     std::uint32_t begin = 0, size = 0;  // slice of numbers_ or strings_
   };
+  struct Parser;  // simdjson's, kept out of this header
 
   const Field* find(std::string_view key) const;
   const Field& require(std::string_view key, Kind kind, const char* expected) const;
+  static std::string number_text(const Field& f);
+  // A line simdjson rejected: walks it again to name the key and column, then throws.
+  [[noreturn]] void locate_error(std::size_t length, int code) const;
+  [[noreturn]] void syntax(std::string_view key, long column, const std::string& message) const;
 
-  // Parsing state.
-  void skip_space();
-  [[noreturn]] void syntax(const std::string& message) const;
-  std::string_view parse_string();
-  std::string_view parse_number();
-  void parse_literal(std::string_view word);
-  void parse_array(Field& field);
-  void skip_value(int depth);
-
-  std::string_view text_;
-  std::size_t pos_ = 0;
+  std::unique_ptr<Parser> parser_;
+  std::vector<char> padded_;  // the line plus simdjson's padding
   const std::string* file_ = nullptr;
   long line_ = 0;
-  std::string_view current_key_;
   std::vector<Field> fields_;
   std::vector<std::uint64_t> numbers_;
   std::vector<std::string_view> strings_;
-  std::deque<std::string> unescaped_;  // deque: growing it keeps earlier views valid
 };
 
 }  // namespace kvsim::workload

@@ -26,7 +26,10 @@ struct TraceOptions {
   std::uint32_t block_size = 16;       // engine block size in tokens
   std::uint32_t trace_block_size = 0;  // the trace's block size; 0 = the format's default
   double speed = 1.0;                  // inter-arrival times are divided by this
-  double window_start = 0;             // s of trace time: requests before are skipped
+  // s of trace time: requests before are skipped. No lower bound by default: a trace's
+  // times may start below 0 (they are rebased like any others: the first kept request
+  // arrives at 0), and nothing is dropped unless a window asks for it.
+  double window_start = -std::numeric_limits<double>::infinity();
   double window_end = std::numeric_limits<double>::infinity();  // s of trace time: and after
   std::uint64_t limit = 0;             // at most this many requests (0 = all)
   bool skip_bad_lines = false;         // count malformed lines instead of failing

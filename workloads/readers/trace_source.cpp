@@ -12,11 +12,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <unordered_map>
 
 #include "sim/util/error.hpp"
 #include "workloads/readers/format.hpp"
+#include "workloads/readers/json_line.hpp"
 #include "workloads/readers/trace.hpp"
 
 namespace kvsim::workload {
@@ -29,32 +31,83 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-// Reads a file line by line, numbering lines from 1 and skipping blank ones.
+// Reads a file line by line, numbering lines from 1 and skipping blank ones, in large
+// chunks (a line is a view into the chunk, valid until the next call). A UTF-8 byte-order
+// mark at the very start of the file is skipped (editors on Windows add one). A line
+// longer than kMaxLineBytes is an error, so a file that is not a trace (/dev/zero, a
+// binary) fails after a bounded read instead of exhausting memory.
 class LineReader {
  public:
+  static constexpr std::size_t kMaxLineBytes = std::size_t{64} << 20;
+
   explicit LineReader(const std::string& path) : path_(path) {
-    // A large buffer: trace lines are long (hash lists) and files are read front to back.
-    in_.rdbuf()->pubsetbuf(buffer_.data(), std::streamsize(buffer_.size()));
-    in_.open(path, std::ios::binary);
-    if (!in_) throw InputError(path, 0, "", "cannot open the trace: " + std::string(std::strerror(errno)));
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+      throw InputError(path, 0, "", "cannot open the trace: it is a directory");
+    file_ = std::fopen(path.c_str(), "rb");
+    if (!file_) throw InputError(path, 0, "", "cannot open the trace: " + std::string(std::strerror(errno)));
   }
+  ~LineReader() {
+    if (file_) std::fclose(file_);
+  }
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
   // Next non-blank line (stripped of surrounding blanks and \r), or false at the end.
   bool next(std::string_view& line) {
-    while (std::getline(in_, text_)) {
-      ++number_;
-      line = strip_blanks(text_);
-      if (!line.empty()) return true;
+    while (true) {
+      const char* data = buffer_.data();
+      if (const void* nl = std::memchr(data + begin_, '\n', end_ - begin_)) {
+        const auto stop = static_cast<std::size_t>(static_cast<const char*>(nl) - data);
+        if (stop - begin_ > kMaxLineBytes) too_long();
+        line = take(stop, stop + 1);
+        if (!line.empty()) return true;
+        continue;
+      }
+      if (end_ - begin_ > kMaxLineBytes) too_long();
+      if (eof_) {
+        if (begin_ == end_) return false;
+        line = take(end_, end_);  // a last line without a newline
+        if (!line.empty()) return true;
+        continue;
+      }
+      fill();
     }
-    if (in_.bad()) throw InputError(path_, number_, "", "read error");
-    return false;
   }
   long number() const { return number_; }
 
  private:
+  std::string_view take(std::size_t stop, std::size_t resume) {
+    std::string_view text(buffer_.data() + begin_, stop - begin_);
+    begin_ = resume;
+    if (++number_ == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    return strip_blanks(text);
+  }
+  void fill() {
+    // Keep the partial line, move it to the front, and read behind it.
+    if (begin_ > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+    const std::size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
+    if (got == 0) {
+      if (std::ferror(file_)) throw InputError(path_, number_ + 1, "", "read error: " + std::string(std::strerror(errno)));
+      eof_ = true;
+    }
+    end_ += got;
+  }
+  [[noreturn]] void too_long() const {
+    throw InputError(path_, number_ + 1, "",
+                     "line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB; is this a trace file?");
+  }
+
   std::string path_;
-  std::vector<char> buffer_ = std::vector<char>(1 << 20);
-  std::ifstream in_;
-  std::string text_;
+  std::FILE* file_ = nullptr;
+  std::vector<char> buffer_ = std::vector<char>(std::size_t{4} << 20);
+  std::size_t begin_ = 0, end_ = 0;  // unread bytes of buffer_
+  bool eof_ = false;
   long number_ = 0;
 };
 
@@ -68,6 +121,9 @@ const TraceFormatInfo& find_format(const std::string& name, const std::string& p
 const TraceFormatInfo& detect_line(std::string_view line, const std::string& path, long number) {
   for (const auto& f : trace_formats())
     if (f.detect(line)) return f;
+  // A JSON object no format recognised may just be malformed: its own error (named key,
+  // column) says more than "cannot tell the format".
+  if (!line.empty() && line.front() == '{') JsonLine().parse(line, path, number);
   throw InputError(path, number, "format",
                    "cannot tell the trace format from this line; expected one of " + join_names(trace_format_names()) +
                        " (pass the format explicitly)");
@@ -94,6 +150,7 @@ class TraceSource final : public Source {
     block_size_ = options.block_size;
     parser_->trace_block_size = format_block == 0 ? 0 : (options.trace_block_size ? options.trace_block_size : format_block);
     for (const auto& name : parser_->initial_categories()) category_index(name, 0);
+    header_only_candidate_ = was_header;
     if (!was_header) {
       first_line_ = std::string(first);
       first_line_number_ = lines_.number();
@@ -115,6 +172,8 @@ class TraceSource final : public Source {
       ++emitted_;
       return convert(record);
     }
+    if (!done_ && read_any_ == 0 && header_only_candidate_)
+      std::cerr << "kvsim: warning: " << path_ << ": the trace has a header but no request (read as 0 requests)\n";
     done_ = true;
     return std::nullopt;
   }
@@ -158,6 +217,7 @@ class TraceSource final : public Source {
       } else {
         return false;
       }
+      ++read_any_;
       try {
         record = TraceRecord{};
         record.line = number;
@@ -247,7 +307,11 @@ class TraceSource final : public Source {
     q.think_time = r.think_time >= 0 ? r.think_time / options_.speed : -1.0;
     q.input_tokens = r.input_tokens;
     q.output_tokens = r.output_tokens;
-    q.blocks = map_trace_blocks(r.blocks, r.input_tokens, parser_->trace_block_size, block_size_);
+    // Same block sizes: the identities are the trace's own, moved rather than copied.
+    if (r.blocks.empty() || parser_->trace_block_size == block_size_)
+      q.blocks = std::move(r.blocks);
+    else
+      q.blocks = map_trace_blocks(r.blocks, r.input_tokens, parser_->trace_block_size, block_size_);
     return q;
   }
 
@@ -266,6 +330,8 @@ class TraceSource final : public Source {
   bool have_origin_ = false;
   double origin_ = 0.0;
   bool done_ = false;
+  bool header_only_candidate_ = false;  // the first line was a header (warn if nothing follows)
+  std::uint64_t read_any_ = 0;          // data lines read, good or bad
   std::uint64_t emitted_ = 0, bad_lines_ = 0, failed_ = 0, next_id_ = 0;
 
   std::vector<TraceRecord> sorted_;
@@ -386,7 +452,7 @@ double csv_number(std::string_view cell, const std::string& file, long line, std
   double v = 0;
   const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
   if (cell.empty() || ec != std::errc() || end != cell.data() + cell.size() || !std::isfinite(v))
-    throw InputError(file, line, std::string(column), "expected a number, got \"" + std::string(cell) + "\"");
+    throw InputError(file, line, std::string(column), "expected a number, got " + echo_cell(cell));
   return v;
 }
 
@@ -394,8 +460,14 @@ std::int64_t csv_integer(std::string_view cell, const std::string& file, long li
   std::int64_t v = 0;
   const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
   if (cell.empty() || ec != std::errc() || end != cell.data() + cell.size())
-    throw InputError(file, line, std::string(column), "expected an integer, got \"" + std::string(cell) + "\"");
+    throw InputError(file, line, std::string(column), "expected an integer, got " + echo_cell(cell));
   return v;
+}
+
+std::string echo_cell(std::string_view cell) {
+  constexpr std::size_t kShown = 60;
+  if (cell.size() <= kShown) return "\"" + std::string(cell) + "\"";
+  return "\"" + std::string(cell.substr(0, kShown)) + "...\" (" + std::to_string(cell.size()) + " bytes)";
 }
 
 std::string format_double(double value) {

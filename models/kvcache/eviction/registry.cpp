@@ -16,7 +16,9 @@ Factory make_lru, make_fifo, make_lfu, make_sieve, make_s3fifo, make_arc, make_g
 namespace {
 
 const ParamSpec kLookahead{"lookahead", 5.0, "s", "window D of the reuse probability compared at eviction"};
-const ParamSpec kOnceFirst{"once_first", 1.0, "", "1: blocks accessed once are evicted before reused ones; 0: by category"};
+// Off by default: the reference implementation has no such rule (its first list holds
+// never-allocated blocks, which a cache has no counterpart of); kept as an experiment.
+const ParamSpec kOnceFirst{"once_first", 0.0, "", "1: blocks accessed once are evicted before reused ones; 0: by category"};
 
 }  // namespace
 

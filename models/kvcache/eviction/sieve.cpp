@@ -5,6 +5,10 @@
 // and evicts the first unvisited block; it stays where it stopped for the next eviction
 // and wraps to the oldest block at the new end. New blocks enter at the new end unvisited;
 // a block coming back from a pin (accesses > 1) enters visited, since it was just used.
+// The hand's position is the policy's whole memory of where the sweep stopped: the block
+// after the victim (towards newer ones), so the next eviction does not re-examine blocks
+// whose bits the previous sweep just cleared. Without it SIEVE degenerates to FIFO with
+// second chances given over and over to the same old blocks.
 // No parameters. Amortised O(1).
 #include "models/kvcache/eviction/slot_list.hpp"
 
@@ -36,7 +40,9 @@ class Sieve final : public Policy {
       h = links_.links[h].next;
       if (h == kNoSlot) h = list_.front();
     }
-    erase(h);
+    // The sweep resumes after the victim next time (kNoSlot: wrap to the oldest).
+    hand_ = links_.links[h].next;
+    list_.remove(links_, h);
     return h;
   }
 

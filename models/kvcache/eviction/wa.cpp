@@ -4,11 +4,12 @@
 // exponential reuse-time model of wa_profile.hpp fitted offline by
 // `kvsim trace profile TRACE --until T -o wa.toml`; eviction compares the oldest block of
 // each category by its probability of reuse within the look-ahead window and evicts the
-// least likely, after blocks never reused (wa_core.hpp). Within a request, tail blocks are
+// least likely (wa_core.hpp). Within a request, tail blocks are
 // released before head blocks because the cache touches a request's blocks tail to head.
 // Categories absent from the profile, or without lambda, have priority 0.
 // Parameters: lookahead (s, default 5), the window D of the reuse probability;
-// once_first (default 1): blocks accessed once are evicted before reused ones; the
+// once_first (default 0; 1 is an experiment, not the paper's policy): blocks accessed
+// once are evicted before reused ones; the
 // profile (PolicyParams::profile, `--wa-profile`), whose categories are matched by name.
 #include "models/kvcache/eviction/wa_core.hpp"
 

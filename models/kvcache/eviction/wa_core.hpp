@@ -1,14 +1,14 @@
 // Eviction machinery shared by the workload-aware policies `wa` (fitted offline from a
 // profile) and `wa-online` (fitted during the run); see wa.cpp for the policy itself.
 //
-// Blocks accessed once since they became resident sit in one LRU list and are evicted
-// first (they have never shown a reuse), unless once_first is off: then they join their
-// category's list like reused blocks. Caveat measured with `kvsim cache`: with once_first
-// every fresh block goes before any reused one, so reused blocks that are never touched
-// again are only evicted when no fresh block is left, and can squat the cache. Reused blocks sit in one LRU list per category
-// (the category of the request that last touched them). To evict, only the oldest block of
-// each category list is compared, by its probability of being reused within the look-ahead
-// window D given its idle time d = now - last access:
+// Every candidate sits in one LRU list per category (the category of the request that
+// last touched it), as in the authors' vLLM implementation. The opt-in once_first rule
+// (off by default) keeps blocks accessed once in a list of their own, evicted before any
+// other: it came from a misreading of that implementation (its first list holds blocks
+// never *allocated*, which a cache has no counterpart of); measured with `kvsim cache` it
+// ignores the profile and lets reused blocks never touched again squat the cache.
+// To evict, only the oldest block of each category list is compared, by its probability
+// of being reused within the look-ahead window D given its idle time d = now - last access:
 //   priority = p_w * (exp(-lambda_w * d) - exp(-lambda_w * (d + D)))
 // The lowest priority is evicted; a category without a model (lambda = 0 or p = 0) has
 // priority 0. Ties go to the block idle longest, then to the lower category index.

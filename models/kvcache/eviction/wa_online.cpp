@@ -10,7 +10,7 @@
 // priority is 0, as for a category missing from the profile of `wa`.
 // It sees only reuses of blocks still resident, so it underestimates p for categories
 // whose blocks the cache evicts before their reuse.
-// Parameters: lookahead (s, default 5), once_first (default 1, as wa), half_life (s,
+// Parameters: lookahead (s, default 5), once_first (default 0, as wa), half_life (s,
 // default 600), min_samples (default 10).
 #include <cmath>
 #include <limits>

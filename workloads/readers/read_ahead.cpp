@@ -1,0 +1,118 @@
+// Read-ahead source (see read_ahead.hpp): one producer thread, a bounded queue of batches.
+#include "workloads/readers/read_ahead.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace kvsim::workload {
+
+namespace {
+
+class ReadAhead final : public Source {
+ public:
+  explicit ReadAhead(std::unique_ptr<Source> inner)
+      : inner_(std::move(inner)), expected_(inner_->expected_count()), categories_(inner_->categories()) {
+    known_categories_ = categories_.size();
+    producer_ = std::thread([this] { produce(); });
+  }
+  ~ReadAhead() override {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    producer_.join();
+  }
+
+  std::optional<Request> next() override {
+    while (position_ == current_.requests.size()) {
+      if (current_.last) {
+        if (current_.error) std::rethrow_exception(std::exchange(current_.error, nullptr));
+        return std::nullopt;
+      }
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return !queue_.empty(); });
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      changed_.notify_all();
+      position_ = 0;
+      for (auto& name : current_.new_categories) categories_.push_back(std::move(name));
+      if (current_.last) finished_ = true;
+    }
+    return std::move(current_.requests[position_++]);
+  }
+
+  std::uint64_t expected_count() const override { return expected_; }
+  const std::vector<std::string>& categories() const override { return categories_; }
+  std::vector<std::pair<std::string, std::uint64_t>> report() const override {
+    return finished_ ? inner_->report() : std::vector<std::pair<std::string, std::uint64_t>>{};
+  }
+
+ private:
+  struct Batch {
+    std::vector<Request> requests;
+    std::vector<std::string> new_categories;  // names the inner source added for this batch
+    std::exception_ptr error;                 // the inner source failed after these requests
+    bool last = false;
+  };
+  static constexpr std::size_t kBatch = 512;  // requests per hand-over (amortises the locking)
+  static constexpr std::size_t kQueued = 4;   // batches read ahead at most (bounded memory)
+
+  void produce() {
+    bool more = true;
+    while (more) {
+      Batch batch;
+      batch.requests.reserve(kBatch);
+      try {
+        while (batch.requests.size() < kBatch) {
+          auto r = inner_->next();
+          if (!r) {
+            more = false;
+            break;
+          }
+          batch.requests.push_back(std::move(*r));
+        }
+      } catch (...) {
+        batch.error = std::current_exception();
+        more = false;
+      }
+      batch.last = !more;
+      const auto& names = inner_->categories();  // only this thread touches inner_ now
+      for (std::size_t i = known_categories_; i < names.size(); ++i) batch.new_categories.push_back(names[i]);
+      known_categories_ = names.size();
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stop_ || queue_.size() < kQueued; });
+      if (stop_) return;
+      queue_.push_back(std::move(batch));
+      lock.unlock();
+      changed_.notify_all();
+    }
+  }
+
+  std::unique_ptr<Source> inner_;
+  std::uint64_t expected_ = 0;
+  std::vector<std::string> categories_;  // consumer side
+  std::size_t known_categories_ = 0;     // producer side
+  Batch current_;
+  std::size_t position_ = 0;
+  bool finished_ = false;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> queue_;
+  bool stop_ = false;
+  std::thread producer_;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> read_ahead(std::unique_ptr<Source> inner) {
+  return std::make_unique<ReadAhead>(std::move(inner));
+}
+
+}  // namespace kvsim::workload
