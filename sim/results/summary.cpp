@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sim/results/records.hpp"
+#include "sim/util/text.hpp"
 
 namespace kvsim::results {
 
@@ -64,10 +65,6 @@ std::string format(const char* fmt, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, fmt, value);
   return buffer;
-}
-
-std::string json_number(double value) {
-  return std::isfinite(value) ? format("%.17g", value) : std::string("null");
 }
 
 std::string json_percentiles(const Percentiles& p) {
