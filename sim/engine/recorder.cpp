@@ -39,13 +39,17 @@ void Recorder::released(const workload::Request& request, double now, int instan
 
 void Recorder::flush(bool all) {
   if (!sink_) return;
-  std::size_t n = 0;
-  while (n < records_.size() && (all || records_[n].status != results::RequestStatus::unfinished)) ++n;
+  // final_prefix_ only moves forward between flushes, so finding the final rows at the front
+  // costs O(1) amortized per request.
+  while (final_prefix_ < records_.size() && records_[final_prefix_].status != results::RequestStatus::unfinished)
+    ++final_prefix_;
+  const std::size_t n = all ? records_.size() : final_prefix_;
   if (n == 0 || (!all && n < kChunkRows)) return;
   std::vector<results::RequestRecord> chunk(records_.begin(), records_.begin() + long(n));
   for (const auto& r : chunk) slot_of_.erase(r.id);
   records_.erase(records_.begin(), records_.begin() + long(n));
   first_ += n;
+  final_prefix_ = 0;
   sink_(chunk);
 }
 

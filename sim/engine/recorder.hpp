@@ -52,6 +52,7 @@ class Recorder {
   Sink sink_;
   std::deque<results::RequestRecord> records_;            // release order, from row first_
   std::uint64_t first_ = 0;                                 // release index of records_.front()
+  std::size_t final_prefix_ = 0;  // records_[0, final_prefix_) are known to be final
   std::unordered_map<std::uint64_t, std::uint64_t> slot_of_;  // request id → release index
   std::uint64_t done_ = 0;
 };
