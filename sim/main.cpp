@@ -3,6 +3,8 @@
 #include <iomanip>
 #include <iostream>
 #include <string>
+
+#include "sim/util/interrupt.hpp"
 #include <vector>
 
 #include "sim/cli/command.hpp"
@@ -76,6 +78,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     return command->run({args, joined_command_line(argc, argv)});
+  } catch (const Interrupted& e) {
+    std::cerr << "kvsim: " << e.what() << "\n";
+    return e.exit_status();
   } catch (const InputError& e) {
     std::cerr << "kvsim: error: " << e.what() << "\n";
     return 2;

@@ -9,6 +9,7 @@
 #include "sim/config/scenario.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/results/records.hpp"
+#include "sim/util/interrupt.hpp"
 #include "sim/version.hpp"
 
 namespace kvsim::cli {
@@ -51,6 +52,7 @@ int run_command(const CommandContext& context) {
   if (!files.empty()) load.config_path = files[0];
   if (quiet && verbose) args.fail("--quiet and --verbose exclude each other");
 
+  install_interrupt_handlers();
   const auto wall_start = std::chrono::steady_clock::now();
   config::Scenario scenario = config::load_scenario(load);
   if (print_config) {

@@ -8,6 +8,7 @@
 #include <xbt/log.h>
 
 #include "sim/engine/kv_tiers.hpp"
+#include "sim/util/interrupt.hpp"
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(kvsim_injector, kvsim_engine, "request release, closed loop and routing");
 
@@ -97,6 +98,7 @@ void Injector::run() {
   pending_ = source_->next();
   double last_arrival = 0;
   while (true) {
+    throw_if_interrupted("the simulation stopped while releasing requests");
     const double from_source = pending_ ? pending_->arrival : kInf;
     const double from_ready = ready_.empty() ? kInf : ready_.top().time;
     const double t = std::min(from_source, from_ready);

@@ -8,6 +8,7 @@
 
 #include "sim/engine/injector.hpp"
 #include "sim/engine/kv_tiers.hpp"
+#include "sim/util/interrupt.hpp"
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(kvsim_instance, kvsim_engine, "instance drivers: plans, waits, steps");
 
@@ -78,6 +79,7 @@ void drive_instance(RunState& run, Instance& instance) {
   double now = 0;  // exact time of this instance
   double at = 0;
   while (now <= limit) {
+    throw_if_interrupted("the simulation stopped at " + std::to_string(now) + " s of simulated time");
     if (engine.idle()) {
       if (!injector.more_coming() && run.transfers->idle(owner)) break;
       const Woken woken = wait_event(run, instance, limit, at);

@@ -18,6 +18,7 @@
 #include "sim/engine/instance_driver.hpp"
 #include "sim/engine/kv_tiers.hpp"
 #include "sim/engine/run_state.hpp"
+#include "sim/util/interrupt.hpp"
 
 XBT_LOG_NEW_CATEGORY(kvsim, "kvsim");
 XBT_LOG_NEW_SUBCATEGORY(kvsim_engine, kvsim, "kvsim simulation engine");
@@ -191,6 +192,7 @@ RunOutput Simulation::run() {
   argv.push_back(nullptr);
   int argc = int(args.size());
   sg4::Engine simgrid(&argc, argv.data());
+  install_interrupt_handlers();  // replaces the SIGINT handler SimGrid just installed
 
   RunState run(scenario_, options_.request_sink);
   run.platform = build_platform(scenario_);

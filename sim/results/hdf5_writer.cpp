@@ -27,6 +27,7 @@
 #include "sim/results/records.hpp"
 #include "sim/results/schema.hpp"
 #include "sim/util/error.hpp"
+#include "sim/util/interrupt.hpp"
 
 namespace kvsim::results {
 
@@ -420,6 +421,7 @@ struct ResultsFile::Impl {
     }
   }
   void abandon() {
+    set_interrupt_cleanup_path("");
     requests = Hid();
     file = Hid();
     std::error_code ignored;
@@ -440,6 +442,7 @@ ResultsFile::ResultsFile(const std::string& path) : impl_(std::make_unique<Impl>
       fail("cannot create file" + (reason.empty() ? std::string() : ": " + reason));
     }
     impl_->created = true;
+    set_interrupt_cleanup_path(impl_->temp_path);
     impl_->requests = create_table(impl_->file, "requests", requests_table(), nullptr, 0, {.extensible = true});
   });
 }
@@ -460,6 +463,10 @@ void ResultsFile::commit(const RunMetadata& metadata, const RunTables& tables, c
     impl_->requests = Hid();
     finish_file(impl_->file, metadata, tables, summary);
   });
+  if (interrupt_requested()) {
+    impl_->abandon();
+    throw_if_interrupted("the results file " + impl_->path + " was not written");
+  }
   std::error_code ec;
   std::filesystem::rename(impl_->temp_path, impl_->path, ec);
   if (ec) {
@@ -467,6 +474,7 @@ void ResultsFile::commit(const RunMetadata& metadata, const RunTables& tables, c
     throw impl_->error("cannot rename " + impl_->temp_path + " to the output path: " + ec.message());
   }
   impl_->created = false;
+  set_interrupt_cleanup_path("");
 }
 
 void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunTables& tables,

@@ -172,3 +172,23 @@ TEST_CASE("engine: a second simulation in one process fails with a clear error")
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("engine: occupancy samples grow with activity, not with simulated time") {
+  // Two requests a year apart: the sampler records changes only and skips the idle year
+  // (it used to record every tier every 10 s: 3 million rows for this run).
+  auto scenario = test::tiny_scenario();
+  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 512, 4, contents(1, 32)),
+                                       test::make_request(1, 3.15e7, 512, 4, contents(100, 32))});
+  REQUIRE(out.requests[1].status == results::RequestStatus::completed);
+  CHECK(out.tier_samples.size() <= 6);
+  CHECK(out.tier_samples.front().time == 0.0);
+}
+
+TEST_CASE("engine: an event 1e14 s away is waited for without deep recursion") {
+  // Waits longer than one timer slice (1e9 s) used to recurse once per slice: 1e5 frames.
+  auto scenario = test::tiny_scenario();
+  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 64, 2, contents(1, 4)),
+                                       test::make_request(1, 1e14, 64, 2, contents(9, 4))});
+  REQUIRE(out.requests[1].status == results::RequestStatus::completed);
+  CHECK(out.requests[1].arrival == 1e14);
+}
