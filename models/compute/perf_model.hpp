@@ -31,6 +31,10 @@ struct ModelCard {
   // norms are ignored (under 0.01% of the weights).
   double total_params() const;
   double weight_bytes() const { return total_params() * dtype_bytes; }
+  // Peak activation memory per GPU of one forward pass over `tokens` tokens of which
+  // `sampled` produce logits, at tensor-parallel degree tp: what vLLM's memory profiling
+  // run measures as the torch peak increase (see model_card.cpp).
+  double peak_activation_bytes(int tp, std::uint64_t tokens, std::uint64_t sampled) const;
   // K and V of one token over all layers.
   double kv_bytes_per_token() const { return 2.0 * layers * kv_heads * head_dim * dtype_bytes; }
 };

@@ -279,8 +279,6 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   scenario.hbm_utilization = inst.number("hbm_utilization", 0.9,
                                          "fraction of each GPU's HBM the engine may use (weights + activations + KV)",
                                          {0, 1, true});
-  scenario.activation_reserve = inst.quantity("activation_reserve", Dimension::bytes, 1073741824.0,
-                                              "HBM per GPU kept for activations and workspace");
   const std::int64_t kv_blocks = inst.integer("kv_blocks", 0, "KV blocks per instance (0 = derive from HBM)", 0,
                                               std::numeric_limits<std::uint32_t>::max());
   engine.max_num_seqs = std::uint32_t(inst.integer("max_num_seqs", 256, "sequences per step", 1, 1 << 20));
@@ -290,6 +288,15 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   engine.prefix_caching = inst.flag("prefix_caching", true, "reuse cached prefix blocks across requests");
   engine.multi_step = inst.flag("multi_step", true,
                                 "advance runs of identical decode steps as one event (same results, faster)");
+  engine.max_model_len = std::uint32_t(std::min<std::int64_t>(scenario.model.max_context, UINT32_MAX));
+  // Default: the peak activation of a full step (max_num_batched_tokens tokens, max_num_seqs of
+  // them sampling), which vLLM's memory profiling measures before sizing its KV cache.
+  scenario.activation_reserve = inst.quantity(
+      "activation_reserve", Dimension::bytes,
+      std::ceil(scenario.model.peak_activation_bytes(scenario.tp, engine.max_num_batched_tokens,
+                                                     std::min(engine.max_num_seqs, engine.max_num_batched_tokens))),
+      "HBM per GPU kept for activations (default: peak activation of a max_num_batched_tokens step, as vLLM's "
+      "memory profiling measures it)", Range::non_negative());
 
   // Placement: instance i uses GPUs [i*tp, (i+1)*tp), never across nodes.
   if (scenario.node.gpus % scenario.tp != 0)

@@ -220,8 +220,8 @@ void release(Cluster& cluster, workload::Request request, double now) {
     instance.engine->enqueue(std::move(request));
     Cluster::interrupt(instance, now);
   } else {
-    XBT_INFO("request %llu rejected: %u+%u tokens can never fit instance %d", (unsigned long long)record.id,
-             record.input_tokens, record.output_tokens, instance.index);
+    XBT_INFO("request %llu rejected by instance %d: %s", (unsigned long long)record.id, instance.index,
+             instance.engine->rejection_reason(request).c_str());
     ++cluster.done;
     // A rejected parent releases its children at their own times.
     if (auto children = cluster.held.find(record.id); children != cluster.held.end()) {
