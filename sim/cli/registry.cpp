@@ -17,6 +17,10 @@ extern const char* const kCacheHelp;
 int cache_command(const CommandContext&);
 extern const char* const kTraceProfileHelp;
 int trace_profile_command(const CommandContext&);
+extern const char* const kCalibrateFitHelp;
+int calibrate_fit_command(const CommandContext&);
+extern const char* const kCalibratePredictHelp;
+int calibrate_predict_command(const CommandContext&);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> registry{
@@ -38,6 +42,12 @@ const std::vector<Command>& commands() {
        "fit the per-category reuse model of the wa eviction policy", kTraceProfileHelp, trace_profile_command},
       {"cache", "TRACE --policy P,... --capacity C,... [options]",
        "timing-free cache replay: hit ratios per eviction policy and capacity", kCacheHelp, cache_command},
+      {"calibrate fit", "TABLE... --gpu GPU [-o CARD.toml]",
+       "fit the step-time model's knobs to measured kernel times; writes a calibration card", kCalibrateFitHelp,
+       calibrate_fit_command},
+      {"calibrate predict", "TABLE -o OUT.csv [--calibration CARD]",
+       "predict every row of a measured-operator table (for tools/validate_compute)", kCalibratePredictHelp,
+       calibrate_predict_command},
   };
   return registry;
 }

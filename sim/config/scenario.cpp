@@ -65,6 +65,7 @@ compute::GpuCard read_gpu(Section s) {
   gpu.pcie_bandwidth = s.quantity("pcie_bandwidth", Dimension::bandwidth, 0, "PCIe x16 bandwidth per direction",
                                   Range::positive());
   gpu.tdp = s.quantity("tdp", Dimension::power, 700, "thermal design power", Range::positive());
+  gpu.calibration = s.text("calibration", "", "default calibration card of the step-time model");
   s.finish();
   return gpu;
 }
@@ -107,23 +108,64 @@ compute::ModelCard read_model(Section s) {
   return m;
 }
 
-compute::RooflineParams read_compute(Section s) {
-  compute::RooflineParams p;
-  static const std::vector<std::string> models{"roofline"};
-  s.choice("model", "roofline", models, "step-time model");
+// The analytical model's knobs, each defaulting to `base` (a calibration card's values or
+// the built-in fallback). Used for the [compute] section and for calibration cards.
+compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalParams p) {
+  const Range fraction{0, 1, true};
   p.flops_efficiency = s.number("flops_efficiency", p.flops_efficiency,
-                                "achieved fraction of peak FLOP/s in linear layers", {0, 1, true});
-  p.attention_efficiency = s.number("attention_efficiency", p.attention_efficiency,
-                                    "achieved fraction of peak FLOP/s in attention kernels", {0, 1, true});
-  p.hbm_efficiency = s.number("hbm_efficiency", p.hbm_efficiency, "achieved fraction of HBM bandwidth", {0, 1, true});
+                                "GEMMs: achieved fraction of the GPU's peak FLOP/s", fraction);
+  p.hbm_efficiency = s.number("hbm_efficiency", p.hbm_efficiency,
+                              "GEMMs: achieved fraction of HBM bandwidth when streaming weights", fraction);
+  p.roofline_sharpness = s.number("roofline_sharpness", p.roofline_sharpness,
+                                  "exponent p of the smooth roofline (a^p + b^p)^(1/p); 64 = hard max",
+                                  Range::between(1, 64));
+  p.gemm_floor = s.quantity("gemm_floor", Dimension::time, p.gemm_floor, "least time of one GEMM kernel");
+  p.elementwise_efficiency = s.number("elementwise_efficiency", p.elementwise_efficiency,
+                                      "norms, RoPE, activation, residual adds, KV write: fraction of HBM bandwidth",
+                                      fraction);
+  p.elementwise_floor = s.quantity("elementwise_floor", Dimension::time, p.elementwise_floor,
+                                   "least time of one elementwise kernel");
+  p.attention_prefill_efficiency = s.number("attention_prefill_efficiency", p.attention_prefill_efficiency,
+                                            "prefill attention: achieved fraction of peak FLOP/s", fraction);
+  p.attention_prefill_floor = s.quantity("attention_prefill_floor", Dimension::time, p.attention_prefill_floor,
+                                         "least time of one prefill attention call (one per layer)");
+  p.attention_decode_efficiency = s.number("attention_decode_efficiency", p.attention_decode_efficiency,
+                                           "decode attention: achieved fraction of HBM bandwidth reading KV", fraction);
+  p.attention_decode_floor = s.quantity("attention_decode_floor", Dimension::time, p.attention_decode_floor,
+                                        "least time of one decode attention call (one per layer)");
   p.nvlink_efficiency = s.number("nvlink_efficiency", p.nvlink_efficiency,
-                                 "achieved fraction of NVLink bandwidth in all-reduce", {0, 1, true});
+                                 "all-reduce bus bandwidth as a fraction of the GPU's NVLink bandwidth", fraction);
   p.allreduce_latency = s.quantity("allreduce_latency", Dimension::time, p.allreduce_latency,
-                                   "fixed cost of one tensor-parallel all-reduce");
+                                   "per-call floor of one tensor-parallel all-reduce");
   p.step_overhead = s.quantity("step_overhead", Dimension::time, p.step_overhead,
-                               "CPU time per engine step (scheduling, sampling, launch)");
-  s.finish();
+                               "CPU time per engine step (scheduling, input preparation, sampling, outputs)");
+  p.overhead_per_seq = s.quantity("overhead_per_seq", Dimension::time, p.overhead_per_seq,
+                                  "CPU time per sequence in the step");
+  p.overhead_per_token = s.quantity("overhead_per_token", Dimension::time, p.overhead_per_token,
+                                    "CPU time per token computed in the step");
   return p;
+}
+
+compute::ComputeSpec read_compute(Section s, CardStore& cards, const compute::GpuCard& gpu, const std::string& base_dir) {
+  compute::ComputeSpec spec;
+  spec.model = s.choice("model", "analytical", compute::step_time_model_names(),
+                        "step-time model: analytical (calibrated rooflines) or profile (measured tables)");
+  spec.calibration = s.text("calibration", gpu.calibration,
+                            "calibration card of the analytical knobs (name or path; default: the GPU card's)");
+  compute::AnalyticalParams base;
+  if (!spec.calibration.empty()) {
+    const toml::table* card = load_card(cards, "calibration", s, "calibration", spec.calibration, base_dir);
+    auto card_context = std::make_shared<ReadContext>();
+    Section c(card, "", card_context);
+    c.text("name", "", "calibration name");
+    c.text("gpu", "", "GPU card it was fitted for");
+    c.text("source", "", "provenance of the fitted values");
+    base = read_analytical_knobs(c, base);
+    c.finish();
+  }
+  spec.params = read_analytical_knobs(s, base);
+  s.finish();
+  return spec;
 }
 
 // The eviction policy of one tier: `eviction`, its numeric `eviction_params` and, for the
@@ -269,7 +311,7 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   scenario.model = read_model(model.layered("spec", model_card));
   model.finish();
 
-  scenario.compute = read_compute(root.table("compute"));
+  scenario.compute = read_compute(root.table("compute"), cards, scenario.gpu, scenario.base_dir);
 
   Section inst = root.table("instances");
   scenario.instances = int(inst.integer("count", 8, "serving instances", 1, 1 << 20));

@@ -452,7 +452,7 @@ RunOutput simulate(config::Scenario& scenario, const RunOptions& options) {
     cluster.link_stats.push_back({link->get_name()});
   }
   for (auto* disk : cluster.platform.ssds) cluster.disk_stats.push_back({disk->get_host()->get_name() + ":" + disk->get_name()});
-  auto perf = compute::make_roofline(scenario.model, scenario.gpu, scenario.tp, scenario.compute);
+  auto perf = compute::make_step_time_model(scenario.model, scenario.gpu, scenario.tp, scenario.compute);
   Progress progress(options.progress, scenario.workload->expected_count());
   cluster.router = scheduling::routing::make_router(scenario.router);
   cluster.progress = &progress;
