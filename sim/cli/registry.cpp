@@ -17,6 +17,8 @@ extern const char* const kCacheHelp;
 int cache_command(const CommandContext&);
 extern const char* const kTraceProfileHelp;
 int trace_profile_command(const CommandContext&);
+extern const char* const kStepHelp;
+int step_command(const CommandContext&);
 extern const char* const kCalibrateFitHelp;
 int calibrate_fit_command(const CommandContext&);
 extern const char* const kCalibratePredictHelp;
@@ -42,6 +44,8 @@ const std::vector<Command>& commands() {
        "fit the per-category reuse model of the wa eviction policy", kTraceProfileHelp, trace_profile_command},
       {"cache", "TRACE --policy P,... --capacity C,... [options]",
        "timing-free cache replay: hit ratios per eviction policy and capacity", kCacheHelp, cache_command},
+      {"step", "[CONFIG.toml] --prefill N[+C][xK]... --decode K@C... [--json]",
+       "predicted time of one engine step of a batch, per operator", kStepHelp, step_command},
       {"calibrate fit", "TABLE... --gpu GPU [-o CARD.toml]",
        "fit the step-time model's knobs to measured kernel times; writes a calibration card", kCalibrateFitHelp,
        calibrate_fit_command},
