@@ -12,6 +12,8 @@
 
 #include "models/compute/calibration/fit.hpp"
 #include "models/compute/calibration/operator_table.hpp"
+#include "models/compute/calibration/vidur_import.hpp"
+#include "sim/util/text.hpp"
 #include "sim/cli/command.hpp"
 #include "sim/config/scenario.hpp"
 #include "sim/util/error.hpp"
@@ -52,6 +54,22 @@ Options:
   -o, --output PATH    CSV to write ("-" = stdout)
   --calibration CARD   calibration card (name or path) for every row
   --set KEY=VALUE      scenario override applied when resolving each GPU's knobs
+  -h, --help           this help
+)";
+
+extern const char* const kCalibrateImportHelp;
+const char* const kCalibrateImportHelp = R"(Usage: kvsim calibrate import VIDUR.csv... --gpu GPU [--model NAME] -o OUT.csv
+
+Converts Vidur profiling CSVs (compute/<gpu>/<model>.mlp.csv, attention.csv,
+network/<node>/all_reduce.csv; the kind is read from the header) into kvsim's
+measured-operator schema (models/compute/calibration/README.md): medians in microseconds,
+every row split = train. All-reduces spanning nodes are skipped and counted on stderr.
+The result feeds `kvsim calibrate fit` and `kvsim calibrate predict`.
+
+Options:
+  --gpu GPU            GPU card name the profiles were measured on (e.g. a100-80gb)
+  --model NAME         model name written in the rows (informational)
+  -o, --output PATH    CSV to write ("-" = stdout)
   -h, --help           this help
 )";
 
@@ -190,6 +208,31 @@ int calibrate_predict_command(const CommandContext& context) {
     const compute::KernelTimes kernels(it->second.gpu, it->second.compute.params);
     const double predicted = compute::kernel_time(kernels, row.shape);
     out << compute::format_operator_row(row, &predicted) << "\n";
+  }
+  if (*output == "-") std::cout << out.str();
+  else write_atomically(*output, out.str());
+  return 0;
+}
+
+int calibrate_import_command(const CommandContext& context) {
+  Args args("calibrate import", context.args);
+  const auto gpu = args.value("--gpu");
+  const auto model = args.value("--model");
+  const auto output = args.value("--output", "-o");
+  const auto files = args.positionals();
+  if (files.empty()) args.fail("expected at least one Vidur CSV");
+  if (!gpu || gpu->empty()) args.fail("--gpu GPU is required");
+  if (!output) args.fail("-o OUT.csv is required");
+  std::ostringstream out;
+  out << "# kvsim measured-operator table imported by kvsim calibrate import from:";
+  for (const auto& f : files) out << " " << std::filesystem::path(f).filename().string();
+  out << "\n" << compute::kOperatorTableHeader << "\n";
+  for (const auto& file : files) {
+    const auto imported = compute::import_vidur_csv(read_text_file(file, "VIDUR.csv"), file, *gpu, model.value_or(""));
+    for (const auto& row : imported.rows) out << compute::format_operator_row(row) << "\n";
+    std::cerr << file << ": " << imported.kind << ", " << imported.rows.size() << " rows"
+              << (imported.skipped ? ", " + std::to_string(imported.skipped) + " cross-node all-reduces skipped" : "")
+              << "\n";
   }
   if (*output == "-") std::cout << out.str();
   else write_atomically(*output, out.str());

@@ -21,6 +21,8 @@ extern const char* const kStepHelp;
 int step_command(const CommandContext&);
 extern const char* const kCalibrateFitHelp;
 int calibrate_fit_command(const CommandContext&);
+extern const char* const kCalibrateImportHelp;
+int calibrate_import_command(const CommandContext&);
 extern const char* const kCalibratePredictHelp;
 int calibrate_predict_command(const CommandContext&);
 
@@ -49,6 +51,9 @@ const std::vector<Command>& commands() {
       {"calibrate fit", "TABLE... --gpu GPU [-o CARD.toml]",
        "fit the step-time model's knobs to measured kernel times; writes a calibration card", kCalibrateFitHelp,
        calibrate_fit_command},
+      {"calibrate import", "VIDUR.csv... --gpu GPU -o OUT.csv",
+       "convert Vidur profiling CSVs into kvsim's measured-operator schema", kCalibrateImportHelp,
+       calibrate_import_command},
       {"calibrate predict", "TABLE -o OUT.csv [--calibration CARD]",
        "predict every row of a measured-operator table (for tools/validate_compute)", kCalibratePredictHelp,
        calibrate_predict_command},

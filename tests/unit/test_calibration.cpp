@@ -3,11 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "models/compute/calibration/fit.hpp"
 #include "models/compute/calibration/least_squares.hpp"
 #include "models/compute/calibration/operator_table.hpp"
+#include "models/compute/calibration/vidur_import.hpp"
 #include "sim/util/error.hpp"
 
 using namespace kvsim::compute;
@@ -112,4 +115,72 @@ TEST_CASE("operator table: rows parse, and a bad row names its line and column")
   } catch (const kvsim::InputError& e) {
     CHECK(e.field() == "time_us");
   }
+}
+
+namespace {
+std::string golden(const std::string& name) { return std::string(KVSIM_SOURCE_DIR) + "/tests/golden/" + name; }
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+// import → kvsim CSV text → parse: the same rows.
+std::vector<MeasuredKernel> round_trip(const std::vector<MeasuredKernel>& rows) {
+  std::string text = std::string(kOperatorTableHeader) + "\n";
+  for (const auto& r : rows) text += format_operator_row(r) + "\n";
+  return parse_operator_table(text, "round-trip");
+}
+}  // namespace
+
+TEST_CASE("vidur import: an mlp.csv slice becomes kvsim rows with Vidur's medians, and round-trips") {
+  const auto imported = import_vidur_csv(slurp(golden("vidur_mlp_sample.csv")), "mlp", "a100-80gb", "Llama-2-7b");
+  CHECK(imported.kind == "mlp");
+  REQUIRE(imported.rows.size() == 4 * 8);  // 4 rows x 8 operators
+  // First fixture row: Llama-2-7b (4096 hidden, 32 heads, 11008 MLP), 128 tokens at TP 1;
+  // attn_pre_proj median 0.0745 ms, input_layernorm 0.005 ms (read off the fixture).
+  const auto& qkv = imported.rows[0];
+  CHECK(qkv.shape.op == Operator::qkv_proj);
+  CHECK(qkv.shape.hidden == 4096);
+  CHECK(qkv.shape.head_dim == 128);
+  CHECK(qkv.shape.intermediate == 11008);
+  CHECK(qkv.shape.tokens == 128);
+  CHECK(qkv.shape.tp == 1);
+  CHECK(qkv.time == doctest::Approx(74.5e-6).epsilon(1e-9));
+  CHECK(imported.rows[4].shape.op == Operator::rms_norm);
+  CHECK(imported.rows[4].time == doctest::Approx(5e-6).epsilon(1e-9));
+  const auto back = round_trip(imported.rows);
+  REQUIRE(back.size() == imported.rows.size());
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    CHECK(back[i].shape.op == imported.rows[i].shape.op);
+    CHECK(back[i].shape.tokens == imported.rows[i].shape.tokens);
+    CHECK(back[i].shape.tp == imported.rows[i].shape.tp);
+    CHECK(back[i].time == doctest::Approx(imported.rows[i].time).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("vidur import: attention and all-reduce slices, cross-node all-reduces counted and not imported") {
+  const auto att = import_vidur_csv(slurp(golden("vidur_attention_sample.csv")), "att", "a100-80gb", "");
+  REQUIRE(att.rows.size() == 4);
+  // Decode, batch 1 after 32 tokens: 0.015 ms; prefill chunk of 64 after 32 cached: 0.015 ms.
+  CHECK(att.rows[0].shape.op == Operator::attn_decode);
+  CHECK(att.rows[0].shape.seqs == 1);
+  CHECK(att.rows[0].shape.context == 32);
+  CHECK(att.rows[3].shape.op == Operator::attn_prefill);
+  CHECK(att.rows[3].shape.tokens == 64);
+  CHECK(att.rows[3].shape.context == 32);
+  CHECK(att.rows[3].time == doctest::Approx(15e-6).epsilon(1e-9));
+  CHECK(round_trip(att.rows).size() == 4);
+  const auto ar = import_vidur_csv(slurp(golden("vidur_all_reduce_sample.csv")), "ar", "a100-80gb", "");
+  REQUIRE(ar.rows.size() == 3);
+  CHECK(ar.rows[1].shape.bytes == 10240);
+  CHECK(ar.rows[1].time == doctest::Approx(46e-6).epsilon(1e-9));
+  // The same header with a row spanning two nodes (devices_per_node 1 of 2 workers).
+  const std::string cross = slurp(golden("vidur_all_reduce_sample.csv")).substr(
+                                0, slurp(golden("vidur_all_reduce_sample.csv")).find('\n') + 1) +
+                            "0,0.1,0.1,0.1,0.1,0,0,2,2048,all_reduce,1,8\n";
+  const auto skipped = import_vidur_csv(cross, "ar2", "a100-80gb", "");
+  CHECK(skipped.rows.empty());
+  CHECK(skipped.skipped == 1);
+  CHECK_THROWS_AS(import_vidur_csv("a,b\n1,2\n", "bad", "a100-80gb", ""), kvsim::InputError);
 }

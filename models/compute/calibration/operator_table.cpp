@@ -64,7 +64,8 @@ std::vector<MeasuredKernel> parse_operator_table(const std::string& text, const 
     sh.heads = int(number(f[4], source, line, "heads", geometry));
     sh.kv_heads = int(number(f[5], source, line, "kv_heads", geometry));
     sh.head_dim = int(number(f[6], source, line, "head_dim", geometry));
-    sh.intermediate = int(number(f[7], source, line, "intermediate", geometry));
+    const bool mlp = sh.op == Operator::up_proj || sh.op == Operator::down_proj || sh.op == Operator::act;
+    sh.intermediate = int(number(f[7], source, line, "intermediate", mlp));
     sh.vocab = int(number(f[8], source, line, "vocab", false));
     sh.tp = int(number(f[9], source, line, "tp", true));
     sh.tokens = number(f[10], source, line, "tokens", false);
