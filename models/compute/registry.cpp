@@ -6,6 +6,8 @@
 namespace kvsim::compute {
 
 
+std::unique_ptr<PerfModel> make_profile(const ModelCard& model, const GpuCard& gpu, int tp, const ComputeSpec& spec);
+
 namespace {
 std::unique_ptr<PerfModel> analytical(const ModelCard& model, const GpuCard& gpu, int tp, const ComputeSpec& spec) {
   return make_analytical(model, gpu, tp, spec.params);
@@ -15,6 +17,8 @@ std::unique_ptr<PerfModel> analytical(const ModelCard& model, const GpuCard& gpu
 const std::vector<StepTimeModelInfo>& step_time_models() {
   static const std::vector<StepTimeModelInfo> registry{
       {"analytical", "per-operator smooth rooflines with kernel floors, calibrated per GPU (analytical.cpp)", analytical},
+      {"profile", "measured per-operator tables (compute.profile_tables), interpolated, summed like analytical (profile.cpp)",
+       make_profile},
   };
   return registry;
 }

@@ -164,6 +164,22 @@ compute::ComputeSpec read_compute(Section s, CardStore& cards, const compute::Gp
     c.finish();
   }
   spec.params = read_analytical_knobs(s, base);
+  // Profile tables: a path or an array of paths, relative to the config's directory.
+  const toml::node* tables = s.raw("profile_tables");
+  auto add_table = [&](const toml::node& node) {
+    const auto* path = node.as_string();
+    if (!path) s.fail("profile_tables", "expected a path or an array of paths to measured-operator CSV files");
+    std::filesystem::path p(path->get());
+    if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+    spec.profile_tables.push_back(p.string());
+  };
+  if (tables) {
+    if (const auto* list = tables->as_array()) for (const auto& node : *list) add_table(node);
+    else add_table(*tables);
+  }
+  if (spec.model == "profile" && spec.profile_tables.empty())
+    s.fail("model", "\"profile\" needs compute.profile_tables (CSV files in kvsim's measured-operator schema; "
+                    "`kvsim calibrate import` converts Vidur profiles)");
   s.finish();
   return spec;
 }
