@@ -149,7 +149,7 @@ compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalP
 compute::ComputeSpec read_compute(Section s, CardStore& cards, const compute::GpuCard& gpu, const std::string& base_dir) {
   compute::ComputeSpec spec;
   spec.model = s.choice("model", "analytical", compute::step_time_model_names(),
-                        "step-time model: analytical (calibrated rooflines) or profile (measured tables)");
+                        "step-time model: analytical (calibrated rooflines) or profile (measured per-operator tables named by compute.profile_tables, a path or an array of paths)");
   spec.calibration = s.text("calibration", gpu.calibration,
                             "calibration card of the analytical knobs (name or path; default: the GPU card's)");
   compute::AnalyticalParams base;
