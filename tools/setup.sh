@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libsimgrid-dev libboost-graph-dev libtomlplusplus-dev libhdf5-dev doctest-dev libsimdjson-dev
-  python3 python3-h5py python3-pandas hdf5-tools
+  python3 python3-h5py python3-numpy python3-pandas hdf5-tools
 )
 
 missing=()

@@ -32,4 +32,19 @@ double ModelCard::total_params() const {
   return linear_params() + lm_head_params() + embedding;
 }
 
+// vLLM sizes its KV cache after a profiling forward pass over a dummy batch of
+// max_num_batched_tokens tokens (max_num_seqs sequences), and subtracts that run's peak
+// memory increase from gpu_memory_utilization x total memory, with the weights. Layers run one
+// after the other and free their intermediates, so the peak is inside one layer's MLP, where
+// the residual stream and the normed input (hidden wide each), the fused gate+up output
+// (2 x intermediate / tp) and the activation's output (intermediate / tp) are alive at once,
+// all in the model's dtype. The sampler then holds float32 logits and probabilities
+// (2 x 4 B x vocab, gathered whole on every GPU) for each sampled position. Attention's Q/K/V
+// (at most hidden + 2 kv widths / tp) is smaller than the MLP's and never alive with it.
+double ModelCard::peak_activation_bytes(int tp, std::uint64_t tokens, std::uint64_t sampled) const {
+  const double mlp_peak = double(tokens) * (2.0 * hidden + 3.0 * double(intermediate) / tp) * dtype_bytes;
+  const double sampler = double(sampled) * 2.0 * 4.0 * vocab;
+  return mlp_peak + sampler;
+}
+
 }  // namespace kvsim::compute

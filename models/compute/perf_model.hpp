@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace kvsim::compute {
 
@@ -31,6 +33,10 @@ struct ModelCard {
   // norms are ignored (under 0.01% of the weights).
   double total_params() const;
   double weight_bytes() const { return total_params() * dtype_bytes; }
+  // Peak activation memory per GPU of one forward pass over `tokens` tokens of which
+  // `sampled` produce logits, at tensor-parallel degree tp: what vLLM's memory profiling
+  // run measures as the torch peak increase (see model_card.cpp).
+  double peak_activation_bytes(int tp, std::uint64_t tokens, std::uint64_t sampled) const;
   // K and V of one token over all layers.
   double kv_bytes_per_token() const { return 2.0 * layers * kv_heads * head_dim * dtype_bytes; }
 };
@@ -45,17 +51,24 @@ struct GpuCard {
   int pcie_generation = 0;
   double pcie_bandwidth = 0;    // bytes/s per direction, x16 nominal
   double tdp = 0;               // watts
+  std::string calibration;      // default calibration card of the step-time model ("" = none)
 };
 
-// Aggregate description of one step's batch. Every quantity the roofline needs is a sum
-// over sequences, so a batch is described in O(1) space and a decode step of a fixed batch
-// is advanced by adding constants (see advance_decode).
+// Aggregate description of one step's batch. Every quantity the step-time models need is a
+// sum over sequences, so a batch is described in O(1) space and a decode step of a fixed
+// batch is advanced by adding constants (see advance_decode). Sums of whole token counts are
+// integers held exactly in doubles (below 2^53), so the prefill part is the total minus the
+// decode part without rounding.
 struct BatchShape {
   std::uint32_t num_seqs = 0;          // sequences in the step
   std::uint32_t num_logits = 0;        // sequences that sample a token this step
   std::uint64_t new_tokens = 0;        // tokens computed (prefill chunk tokens + 1 per decode)
   double attention_pairs = 0;          // Σ (query, key) pairs: chunk c after context p → c·p + c(c+1)/2
   double context_tokens = 0;           // Σ tokens whose KV is read: p + c per sequence
+  // Sequences computing one token run the decode attention kernel (as in vLLM, whose
+  // FlashAttention backend treats one-token queries as decodes); their part of the sums:
+  std::uint32_t decode_seqs = 0;
+  double decode_context = 0;           // Σ (p + 1) over decode sequences (= their pairs)
 
   // Adds a sequence computing `chunk` new tokens after `prior_context` cached/computed ones.
   // samples_token: whether this step produces an output token for it (decode, or the last
@@ -63,11 +76,23 @@ struct BatchShape {
   void add(std::uint64_t prior_context, std::uint64_t chunk, bool samples_token);
   // The same batch one decode step later: every sequence's context grew by one token.
   void advance_decode();
+
+  std::uint32_t prefill_seqs() const { return num_seqs - decode_seqs; }
+  double prefill_tokens() const { return double(new_tokens) - double(decode_seqs); }
+  double prefill_pairs() const { return attention_pairs - decode_context; }
+  double prefill_context() const { return context_tokens - decode_context; }
 };
 
+// Seconds per operator family over one step (all layers, one GPU of the instance).
 struct StepBreakdown {
-  double linear = 0, attention = 0, kv_write = 0, allreduce = 0, lm_head = 0, overhead = 0;
-  double total() const { return linear + attention + kv_write + allreduce + lm_head + overhead; }
+  double linear = 0;       // QKV, output, MLP GEMMs
+  double elementwise = 0;  // RMSNorm x2, RoPE, activation, residual adds x2
+  double attention = 0;    // prefill and decode attention kernels
+  double kv_write = 0;     // writing the new tokens' K and V into the paged cache
+  double allreduce = 0;    // tensor-parallel all-reduces (2 per layer)
+  double lm_head = 0;      // logits of the sampling positions
+  double overhead = 0;     // CPU: scheduling, input preparation, sampling, output processing
+  double total() const { return linear + elementwise + attention + kv_write + allreduce + lm_head + overhead; }
 };
 
 class PerfModel {
@@ -78,17 +103,51 @@ class PerfModel {
   double step_time(const BatchShape& batch) const { return batch.num_seqs == 0 ? 0.0 : breakdown(batch).total(); }
 };
 
-// Knobs of the roofline model ([compute] in a scenario).
-struct RooflineParams {
-  double flops_efficiency = 0.6;      // achieved fraction of peak FLOP/s on GEMMs
-  double attention_efficiency = 0.5;  // achieved fraction of peak FLOP/s in attention kernels
-  double hbm_efficiency = 0.8;        // achieved fraction of HBM bandwidth
-  double nvlink_efficiency = 0.7;     // achieved fraction of NVLink bandwidth in all-reduce
-  double allreduce_latency = 5e-6;    // seconds per all-reduce call (launch + sync)
-  double step_overhead = 2e-3;        // seconds of CPU/scheduling work per step
+// Knobs of the analytical model ([compute] in a scenario), each with a physical meaning and
+// unit. The defaults below are only the fallback for a GPU card without a calibration card;
+// the shipped cards (models/compute/calibration/*.toml) carry fitted values and provenance.
+struct AnalyticalParams {
+  double flops_efficiency = 0.75;            // GEMMs: achieved fraction of peak FLOP/s
+  double hbm_efficiency = 0.8;               // GEMMs: achieved fraction of HBM bandwidth (weights)
+  double roofline_sharpness = 4.0;           // p of the smooth roofline (p → ∞: hard max), 1..64
+  double gemm_floor = 6e-6;                  // s, least time of one GEMM kernel
+  double elementwise_efficiency = 0.6;       // norms, RoPE, activation, adds, KV write: fraction of HBM bw
+  double elementwise_floor = 4e-6;           // s, least time of one elementwise kernel
+  double attention_prefill_efficiency = 0.25;  // prefill attention: achieved fraction of peak FLOP/s
+  double attention_prefill_floor = 15e-6;    // s per prefill attention call (one per layer)
+  double attention_decode_efficiency = 0.5;  // decode attention: achieved fraction of HBM bandwidth
+  double attention_decode_floor = 15e-6;     // s per decode attention call (one per layer)
+  double nvlink_efficiency = 0.6;            // all-reduce bus bandwidth as a fraction of NVLink's
+  double allreduce_latency = 25e-6;          // s, per-call floor of an all-reduce
+  double step_overhead = 1e-3;               // s of CPU work per step
+  double overhead_per_seq = 40e-6;           // s of CPU work per sequence in the step
+  double overhead_per_token = 0.0;           // s of CPU work per token computed
 };
 
-std::unique_ptr<PerfModel> make_roofline(const ModelCard& model, const GpuCard& gpu, int tp,
-                                         const RooflineParams& params);
+// The [compute] section: which step-time model, its calibration and knobs.
+struct ComputeSpec {
+  std::string model = "analytical";  // a name of step_time_models()
+  std::string calibration;           // calibration card the knobs came from ("" = built-in defaults)
+  AnalyticalParams params;           // analytical knobs (also the profile model's fallback shape)
+  std::vector<std::string> profile_tables;  // CSV files in kvsim's operator schema (profile model)
+};
+// Scenario still names the section's type by its first model.
+using RooflineParams = ComputeSpec;
+
+// One registered step-time model: name, help text and factory (the family's registry is
+// models/compute/registry.cpp).
+struct StepTimeModelInfo {
+  std::string_view name;
+  std::string_view help;
+  std::unique_ptr<PerfModel> (*make)(const ModelCard& model, const GpuCard& gpu, int tp, const ComputeSpec& spec);
+};
+const std::vector<StepTimeModelInfo>& step_time_models();
+std::vector<std::string> step_time_model_names();
+
+// The scenario's step-time model (throws std::invalid_argument on an unknown name or bad knobs).
+std::unique_ptr<PerfModel> make_step_time_model(const ModelCard& model, const GpuCard& gpu, int tp,
+                                                const ComputeSpec& spec);
+std::unique_ptr<PerfModel> make_analytical(const ModelCard& model, const GpuCard& gpu, int tp,
+                                           const AnalyticalParams& params);
 
 }  // namespace kvsim::compute

@@ -13,34 +13,26 @@ ServingEngine::ServingEngine(const EngineParams& params, const compute::PerfMode
   if (params.block_size == 0) throw std::invalid_argument("block_size must be positive");
 }
 
-bool ServingEngine::can_ever_fit(const workload::Request& request, std::string* why) const {
+std::string ServingEngine::rejection_reason(const workload::Request& request) const {
+  if (request.input_tokens == 0 || request.output_tokens == 0) return "an empty prompt or output";
+  const std::uint64_t total = std::uint64_t{request.input_tokens} + request.output_tokens;
+  // vLLM's OpenAI server refuses a request whose prompt plus max_tokens exceeds the model's
+  // max_model_len ("This model's maximum context length is N tokens...") at arrival.
+  if (params_.max_model_len > 0 && total > params_.max_model_len)
+    return "prompt + output = " + std::to_string(total) + " tokens exceed the model's max_context of " +
+           std::to_string(params_.max_model_len);
   // The last sampled token's KV is never computed, hence the -1.
-  const std::uint64_t peak_tokens = std::uint64_t{request.input_tokens} + request.output_tokens - 1;
+  const std::uint64_t peak_tokens = total - 1;
+  if (blocks_for(peak_tokens) > params_.num_blocks)
+    return std::to_string(peak_tokens) + " tokens need " + std::to_string(blocks_for(peak_tokens)) +
+           " KV blocks; the pool has " + std::to_string(params_.num_blocks);
   // Without chunked prefill a prompt is computed in one step, and a request preempted after
   // generating g tokens must recompute input + g of them in one step, up to peak_tokens; a
   // larger one would wait forever (vLLM likewise requires max_num_batched_tokens >=
   // max_model_len when chunked prefill is off).
-  const bool fits_budget = params_.chunked_prefill || peak_tokens <= params_.max_num_batched_tokens;
-  const auto tokens = [&] {
-    return std::to_string(request.input_tokens) + "+" + std::to_string(request.output_tokens) + " tokens";
-  };
-  if (request.input_tokens == 0 || request.output_tokens == 0) {
-    if (why) *why = "empty prompt or no output (" + tokens() + ")";
-    return false;
-  }
-  if (blocks_for(peak_tokens) > params_.num_blocks) {
-    if (why)
-      *why = tokens() + " need " + std::to_string(blocks_for(peak_tokens)) + " KV blocks; the instance has " +
-             std::to_string(params_.num_blocks);
-    return false;
-  }
-  if (!fits_budget) {
-    if (why)
-      *why = tokens() + " exceed max_num_batched_tokens=" + std::to_string(params_.max_num_batched_tokens) +
-             " without chunked prefill";
-    return false;
-  }
-  return true;
+  if (!params_.chunked_prefill && peak_tokens > params_.max_num_batched_tokens)
+    return std::to_string(peak_tokens) + " tokens exceed max_num_batched_tokens without chunked prefill";
+  return {};
 }
 
 std::uint16_t ServingEngine::category_of(const Sequence& s) {

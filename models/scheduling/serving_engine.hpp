@@ -38,6 +38,7 @@ struct EngineParams {
   std::uint32_t num_blocks = 0;               // KV blocks in HBM
   std::uint32_t max_num_seqs = 256;           // sequences per step
   std::uint32_t max_num_batched_tokens = 8192;  // tokens per step
+  std::uint32_t max_model_len = 0;            // prompt + output limit in tokens (0 = none)
   bool chunked_prefill = true;                // split long prefills across steps
   bool prefix_caching = true;                 // reuse cached prefix blocks
   bool multi_step = true;                     // plan several identical decode steps at once
@@ -71,9 +72,10 @@ class ServingEngine {
 
   ServingEngine(const EngineParams& params, const compute::PerfModel& perf);
 
-  // Whether the request's prompt plus output can ever be held by this instance's KV pool
-  // (and computed within its token budget); when not, *why (if given) says which limit.
-  bool can_ever_fit(const workload::Request& request, std::string* why = nullptr) const;
+  // Whether the request's prompt plus output can ever be held by this instance's KV pool.
+  bool can_ever_fit(const workload::Request& request) const { return rejection_reason(request).empty(); }
+  // Why the request can never be served here ("" when it can).
+  std::string rejection_reason(const workload::Request& request) const;
   void enqueue(workload::Request request);
 
   // Lower KV tiers (none by default). The backend must outlive the engine.

@@ -17,6 +17,14 @@ extern const char* const kCacheHelp;
 int cache_command(const CommandContext&);
 extern const char* const kTraceProfileHelp;
 int trace_profile_command(const CommandContext&);
+extern const char* const kStepHelp;
+int step_command(const CommandContext&);
+extern const char* const kCalibrateFitHelp;
+int calibrate_fit_command(const CommandContext&);
+extern const char* const kCalibrateImportHelp;
+int calibrate_import_command(const CommandContext&);
+extern const char* const kCalibratePredictHelp;
+int calibrate_predict_command(const CommandContext&);
 
 Command trace_group(const std::vector<Command>& registered);
 
@@ -42,6 +50,17 @@ const std::vector<Command>& commands() {
        "fit the per-category reuse model of the wa eviction policy", kTraceProfileHelp, trace_profile_command},
       {"cache", "TRACE --policy P,... --capacity C,... [options]",
        "timing-free cache replay: hit ratios per eviction policy and capacity", kCacheHelp, cache_command},
+      {"step", "[CONFIG.toml] --prefill N[+C][xK]... --decode K@C... [--json]",
+       "predicted time of one engine step of a batch, per operator", kStepHelp, step_command},
+      {"calibrate fit", "TABLE... --gpu GPU [-o CARD.toml]",
+       "fit the step-time model's knobs to measured kernel times; writes a calibration card", kCalibrateFitHelp,
+       calibrate_fit_command},
+      {"calibrate import", "VIDUR.csv... --gpu GPU -o OUT.csv",
+       "convert Vidur profiling CSVs into kvsim's measured-operator schema", kCalibrateImportHelp,
+       calibrate_import_command},
+      {"calibrate predict", "TABLE -o OUT.csv [--calibration CARD]",
+       "predict every row of a measured-operator table (for tools/validate_compute)", kCalibratePredictHelp,
+       calibrate_predict_command},
     };
     r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
     return r;

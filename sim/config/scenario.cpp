@@ -65,6 +65,7 @@ compute::GpuCard read_gpu(Section s) {
   gpu.pcie_bandwidth = s.quantity("pcie_bandwidth", Dimension::bandwidth, 0, "PCIe x16 bandwidth per direction",
                                   Range::positive());
   gpu.tdp = s.quantity("tdp", Dimension::power, 700, "thermal design power", Range::positive());
+  gpu.calibration = s.text("calibration", "", "default calibration card of the step-time model");
   s.finish();
   return gpu;
 }
@@ -107,23 +108,80 @@ compute::ModelCard read_model(Section s) {
   return m;
 }
 
-compute::RooflineParams read_compute(Section s) {
-  compute::RooflineParams p;
-  static const std::vector<std::string> models{"roofline"};
-  s.choice("model", "roofline", models, "step-time model");
+// The analytical model's knobs, each defaulting to `base` (a calibration card's values or
+// the built-in fallback). Used for the [compute] section and for calibration cards.
+compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalParams p) {
+  const Range fraction{0, 1, true};
   p.flops_efficiency = s.number("flops_efficiency", p.flops_efficiency,
-                                "achieved fraction of peak FLOP/s in linear layers", {0, 1, true});
-  p.attention_efficiency = s.number("attention_efficiency", p.attention_efficiency,
-                                    "achieved fraction of peak FLOP/s in attention kernels", {0, 1, true});
-  p.hbm_efficiency = s.number("hbm_efficiency", p.hbm_efficiency, "achieved fraction of HBM bandwidth", {0, 1, true});
+                                "GEMMs: achieved fraction of the GPU's peak FLOP/s", fraction);
+  p.hbm_efficiency = s.number("hbm_efficiency", p.hbm_efficiency,
+                              "GEMMs: achieved fraction of HBM bandwidth when streaming weights", fraction);
+  p.roofline_sharpness = s.number("roofline_sharpness", p.roofline_sharpness,
+                                  "exponent p of the smooth roofline (a^p + b^p)^(1/p); 64 = hard max",
+                                  Range::between(1, 64));
+  p.gemm_floor = s.quantity("gemm_floor", Dimension::time, p.gemm_floor, "least time of one GEMM kernel");
+  p.elementwise_efficiency = s.number("elementwise_efficiency", p.elementwise_efficiency,
+                                      "norms, RoPE, activation, residual adds, KV write: fraction of HBM bandwidth",
+                                      fraction);
+  p.elementwise_floor = s.quantity("elementwise_floor", Dimension::time, p.elementwise_floor,
+                                   "least time of one elementwise kernel");
+  p.attention_prefill_efficiency = s.number("attention_prefill_efficiency", p.attention_prefill_efficiency,
+                                            "prefill attention: achieved fraction of peak FLOP/s", fraction);
+  p.attention_prefill_floor = s.quantity("attention_prefill_floor", Dimension::time, p.attention_prefill_floor,
+                                         "least time of one prefill attention call (one per layer)");
+  p.attention_decode_efficiency = s.number("attention_decode_efficiency", p.attention_decode_efficiency,
+                                           "decode attention: achieved fraction of HBM bandwidth reading KV", fraction);
+  p.attention_decode_floor = s.quantity("attention_decode_floor", Dimension::time, p.attention_decode_floor,
+                                        "least time of one decode attention call (one per layer)");
   p.nvlink_efficiency = s.number("nvlink_efficiency", p.nvlink_efficiency,
-                                 "achieved fraction of NVLink bandwidth in all-reduce", {0, 1, true});
+                                 "all-reduce bus bandwidth as a fraction of the GPU's NVLink bandwidth", fraction);
   p.allreduce_latency = s.quantity("allreduce_latency", Dimension::time, p.allreduce_latency,
-                                   "fixed cost of one tensor-parallel all-reduce");
+                                   "per-call floor of one tensor-parallel all-reduce");
   p.step_overhead = s.quantity("step_overhead", Dimension::time, p.step_overhead,
-                               "CPU time per engine step (scheduling, sampling, launch)");
-  s.finish();
+                               "CPU time per engine step (scheduling, input preparation, sampling, outputs)");
+  p.overhead_per_seq = s.quantity("overhead_per_seq", Dimension::time, p.overhead_per_seq,
+                                  "CPU time per sequence in the step");
+  p.overhead_per_token = s.quantity("overhead_per_token", Dimension::time, p.overhead_per_token,
+                                    "CPU time per token computed in the step");
   return p;
+}
+
+compute::ComputeSpec read_compute(Section s, CardStore& cards, const compute::GpuCard& gpu, const std::string& base_dir) {
+  compute::ComputeSpec spec;
+  spec.model = s.choice("model", "analytical", compute::step_time_model_names(),
+                        "step-time model: analytical (calibrated rooflines) or profile (measured per-operator tables named by compute.profile_tables, a path or an array of paths)");
+  spec.calibration = s.text("calibration", gpu.calibration,
+                            "calibration card of the analytical knobs (name or path; default: the GPU card's)");
+  compute::AnalyticalParams base;
+  if (!spec.calibration.empty()) {
+    const toml::table* card = load_card(cards, "calibration", s, "calibration", spec.calibration, base_dir);
+    auto card_context = std::make_shared<ReadContext>();
+    Section c(card, "", card_context);
+    c.text("name", "", "calibration name");
+    c.text("gpu", "", "GPU card it was fitted for");
+    c.text("source", "", "provenance of the fitted values");
+    base = read_analytical_knobs(c, base);
+    c.finish();
+  }
+  spec.params = read_analytical_knobs(s, base);
+  // Profile tables: a path or an array of paths, relative to the config's directory.
+  const toml::node* tables = s.raw("profile_tables");
+  auto add_table = [&](const toml::node& node) {
+    const auto* path = node.as_string();
+    if (!path) s.fail("profile_tables", "expected a path or an array of paths to measured-operator CSV files");
+    std::filesystem::path p(path->get());
+    if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+    spec.profile_tables.push_back(p.string());
+  };
+  if (tables) {
+    if (const auto* list = tables->as_array()) for (const auto& node : *list) add_table(node);
+    else add_table(*tables);
+  }
+  if (spec.model == "profile" && spec.profile_tables.empty())
+    s.fail("model", "\"profile\" needs compute.profile_tables (CSV files in kvsim's measured-operator schema; "
+                    "`kvsim calibrate import` converts Vidur profiles)");
+  s.finish();
+  return spec;
 }
 
 // The eviction policy of one tier: `eviction`, its numeric `eviction_params` and, for the
@@ -269,7 +327,7 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   scenario.model = read_model(model.layered("spec", model_card));
   model.finish();
 
-  scenario.compute = read_compute(root.table("compute"));
+  scenario.compute = read_compute(root.table("compute"), cards, scenario.gpu, scenario.base_dir);
 
   Section inst = root.table("instances");
   scenario.instances = int(inst.integer("count", 8, "serving instances", 1, 1 << 20));
@@ -279,8 +337,6 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   scenario.hbm_utilization = inst.number("hbm_utilization", 0.9,
                                          "fraction of each GPU's HBM the engine may use (weights + activations + KV)",
                                          {0, 1, true});
-  scenario.activation_reserve = inst.quantity("activation_reserve", Dimension::bytes, 1073741824.0,
-                                              "HBM per GPU kept for activations and workspace");
   const std::int64_t kv_blocks = inst.integer("kv_blocks", 0, "KV blocks per instance (0 = derive from HBM)", 0,
                                               std::numeric_limits<std::uint32_t>::max());
   engine.max_num_seqs = std::uint32_t(inst.integer("max_num_seqs", 256, "sequences per step", 1, 1 << 20));
@@ -290,6 +346,15 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   engine.prefix_caching = inst.flag("prefix_caching", true, "reuse cached prefix blocks across requests");
   engine.multi_step = inst.flag("multi_step", true,
                                 "advance runs of identical decode steps as one event (same results, faster)");
+  engine.max_model_len = std::uint32_t(std::min<std::int64_t>(scenario.model.max_context, UINT32_MAX));
+  // Default: the peak activation of a full step (max_num_batched_tokens tokens, max_num_seqs of
+  // them sampling), which vLLM's memory profiling measures before sizing its KV cache.
+  scenario.activation_reserve = inst.quantity(
+      "activation_reserve", Dimension::bytes,
+      std::ceil(scenario.model.peak_activation_bytes(scenario.tp, engine.max_num_batched_tokens,
+                                                     std::min(engine.max_num_seqs, engine.max_num_batched_tokens))),
+      "HBM per GPU kept for activations (default: peak activation of a max_num_batched_tokens step, as vLLM's "
+      "memory profiling measures it)", Range::non_negative());
 
   // Placement: instance i uses GPUs [i*tp, (i+1)*tp), never across nodes.
   if (scenario.node.gpus % scenario.tp != 0)

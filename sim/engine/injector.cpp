@@ -75,8 +75,7 @@ void Injector::release_children_at_own_time(std::uint64_t parent, double now) {
 void Injector::release(workload::Request request, double now) {
   const std::size_t target = run_.router->route(request, run_.views, now);
   Instance& instance = *run_.instances[target];
-  std::string reason;
-  if (!instance.engine->can_ever_fit(request, &reason)) {
+  if (const std::string reason = instance.engine->rejection_reason(request); !reason.empty()) {
     run_.recorder.rejected(request, now, instance.index, reason);
     if (closed_loop_) {
       open_.erase(request.id);

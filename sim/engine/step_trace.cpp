@@ -11,7 +11,7 @@ StepTrace::StepTrace(const std::string& path) : path_(path), file_(std::fopen(pa
   if (!file_) throw InputError(path, 0, "--trace-steps", std::string("cannot write: ") + std::strerror(errno));
   std::fputs(
       "instance,start,end,num_seqs,num_logits,new_tokens,context_tokens,attention_pairs,"
-      "linear,attention,kv_write,allreduce,lm_head,overhead\n",
+      "linear,elementwise,attention,kv_write,allreduce,lm_head,overhead\n",
       file_);
 }
 
@@ -21,9 +21,10 @@ StepTrace::~StepTrace() {
 
 void StepTrace::step(int instance, double start, double end, const compute::BatchShape& shape,
                      const compute::StepBreakdown& b) {
-  std::fprintf(file_, "%d,%.17g,%.17g,%u,%u,%llu,%.17g,%.17g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", instance, start, end,
-               shape.num_seqs, shape.num_logits, (unsigned long long)shape.new_tokens, shape.context_tokens,
-               shape.attention_pairs, b.linear, b.attention, b.kv_write, b.allreduce, b.lm_head, b.overhead);
+  std::fprintf(file_, "%d,%.17g,%.17g,%u,%u,%llu,%.17g,%.17g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", instance, start,
+               end, shape.num_seqs, shape.num_logits, (unsigned long long)shape.new_tokens, shape.context_tokens,
+               shape.attention_pairs, b.linear, b.elementwise, b.attention, b.kv_write, b.allreduce, b.lm_head,
+               b.overhead);
 }
 
 void StepTrace::close() {

@@ -163,7 +163,7 @@ struct SeqShape {
   bool samples;
 };
 inline double step_time(const config::Scenario& s, std::initializer_list<SeqShape> seqs) {
-  auto perf = compute::make_roofline(s.model, s.gpu, s.tp, s.compute);
+  auto perf = compute::make_step_time_model(s.model, s.gpu, s.tp, s.compute);
   compute::BatchShape shape;
   for (const auto& q : seqs) shape.add(q.prior, q.chunk, q.samples);
   return perf->step_time(shape);

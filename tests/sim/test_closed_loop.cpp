@@ -46,7 +46,7 @@ TEST_CASE("closed loop: without a known think time the trace gap minus the paren
   const auto& child = out.requests[31];
   // Alone, the parent takes its prefill plus 399 decode steps: more than the 1 s gap, so
   // the derived think time is 0 and the child follows its parent's completion at once.
-  auto perf = compute::make_roofline(scenario.model, scenario.gpu, scenario.tp, scenario.compute);
+  auto perf = compute::make_step_time_model(scenario.model, scenario.gpu, scenario.tp, scenario.compute);
   scheduling::ServingEngine engine(scenario.engine, *perf);
   const double solo = engine.solo_latency(test::make_request(0, 0.0, 1024, 400, {}));
   REQUIRE(solo > 1.0);

@@ -1,0 +1,169 @@
+// Analytical step-time model (`compute.model = "analytical"`, the default): the time of one
+// engine step as a sum of per-operator rooflines, after Williams, Waterman & Patterson,
+// "Roofline: an insightful visual performance model for multicore architectures" (CACM
+// 2009), applied to transformer inference as in LLM-Viewer (Yuan et al., 2024), with the
+// per-operator decomposition of a step used by Vidur (Agrawal et al., MLSys 2024), and the
+// terms that measured kernels show a plain roofline misses: per-kernel floors, the
+// elementwise operators, a smooth ridge, separate prefill/decode attention and a CPU time
+// that grows with the batch. docs/accuracy.md reports how well it matches real GPUs.
+//
+// Kernels (operators.cpp; peak = GpuCard::flops, bw = HBM bandwidth, e_* the [compute] knobs)
+//   GEMM out[N x k]·W[k x n]   gemm_floor + smooth(2·N·k·n / (peak·flops_efficiency),
+//                                               (k·n + N·(k+n))·dtype / (bw·hbm_efficiency))
+//   smooth(a, b) = (a^p + b^p)^(1/p), p = roofline_sharpness: the hard max for p → ∞, and
+//                  above it near the ridge, where real GEMMs are neither compute- nor
+//                  memory-bound (measured: 64–512 tokens).
+//   elementwise moving B bytes   elementwise_floor + B / (bw·elementwise_efficiency)
+//   attention call               floor + smooth(4·pairs·heads·head_dim/tp / (peak·e_prefill),
+//                                              KV bytes / (bw·attention_decode_efficiency)),
+//                                with the prefill or decode floor and efficiency
+//   all-reduce of M bytes        allreduce_latency + 2(tp−1)/tp · M / (nvlink·nvlink_efficiency)
+//                                (ring all-reduce, Patarasuk & Yuan, JPDC 2009)
+//   CPU                          step_overhead + overhead_per_seq·seqs + overhead_per_token·tokens
+//
+// One step over a batch of N new tokens (N_p of them prefill), S sequences (S_d decodes),
+// num_logits sampling positions, on tensor-parallel degree tp (heads, KV heads and MLP
+// columns split evenly; every width below is per GPU), with L layers:
+//   linear     L · [gemm(N, h, (H+2·KV)·d) + gemm(N, H·d, h) + gemm(N, h, 2·I) + gemm(N, I, h)]
+//   elementwise L · [2 RMSNorm (5·N·h) + RoPE (4·N·(H+KV)·d) + act (5.5·N·I) + 2 adds (3·N·h)]·dtype
+//              (passes over each tensor as measured, see operators.cpp)
+//   kv_write   L · elementwise(2 · N · 2·KV·d · dtype)             (read K,V; write the cache)
+//   attention  L · [prefill call if S_p > 0 + decode call if S_d > 0], pairs and KV bytes from
+//              BatchShape (chunk c after p tokens: c·p + c(c+1)/2 pairs, p + c tokens read)
+//   allreduce  2·L all-reduces of N·h·dtype bytes when tp > 1 (Megatron-LM TP, Shoeybi et
+//              al., 2019: after the attention output and after the MLP down projection)
+//   lm_head    gemm(num_logits, h, V)
+//   overhead   cpu(S, N)
+// Every term is a closed form in BatchShape's sums, so a step costs O(1) whatever the batch,
+// and a decode step advanced by BatchShape::advance_decode is computed exactly as a fresh one.
+//
+// Left out on purpose: overlap between kernels (each runs alone, as kineto measures them),
+// the logits all-gather under TP, sampling kernels (in the CPU term, as measured), MoE.
+// An empty batch costs nothing (all fields 0), matching PerfModel::step_time.
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "models/compute/operators.hpp"
+#include "models/compute/perf_model.hpp"
+
+namespace kvsim::compute {
+
+void BatchShape::add(std::uint64_t prior_context, std::uint64_t chunk, bool samples_token) {
+  num_seqs += 1u;
+  num_logits += samples_token ? 1u : 0u;
+  new_tokens += chunk;
+  const double p = double(prior_context);
+  const double c = double(chunk);
+  attention_pairs += c * p + c * (c + 1.0) / 2.0;
+  context_tokens += p + c;
+  if (chunk == 1) {
+    decode_seqs += 1u;
+    decode_context += p + 1.0;
+  }
+}
+
+// Valid only for an all-decode batch (new_tokens == num_seqs, one token per sequence): then
+// each sequence's prior context grows by exactly one token per step, which adds one
+// (query, key) pair and one KV token read per sequence. A batch with prefill chunks would
+// need the chunk sizes, which the aggregate shape no longer holds.
+void BatchShape::advance_decode() {
+  attention_pairs += double(num_seqs);
+  context_tokens += double(num_seqs);
+  decode_context += double(decode_seqs);
+}
+
+namespace {
+
+class Analytical final : public PerfModel {
+ public:
+  Analytical(const ModelCard& model, const GpuCard& gpu, int tp, const AnalyticalParams& params)
+      : kernels_(gpu, params),
+        tp_(tp),
+        layers_(double(model.layers)),
+        hidden_(double(model.hidden)),
+        dtype_(double(model.dtype_bytes)),
+        q_width_(double(model.heads) * model.head_dim / tp),
+        kv_width_(double(model.kv_heads) * model.head_dim / tp),
+        inner_(double(model.intermediate) / tp),
+        up_width_((model.gated_mlp ? 2.0 : 1.0) * double(model.intermediate) / tp),
+        vocab_(double(model.vocab) / tp),
+        gated_(model.gated_mlp) {}
+
+  StepBreakdown breakdown(const BatchShape& batch) const override {
+    StepBreakdown out;
+    if (batch.num_seqs == 0) return out;
+    const double n = double(batch.new_tokens);
+    const auto& k = kernels_;
+
+    out.linear = layers_ * (k.gemm(n, hidden_, q_width_ + 2.0 * kv_width_, dtype_) + k.gemm(n, q_width_, hidden_, dtype_) +
+                            k.gemm(n, hidden_, up_width_, dtype_) + k.gemm(n, inner_, hidden_, dtype_));
+    out.elementwise = layers_ * layer_elementwise(k, n, hidden_, q_width_ + kv_width_, inner_, gated_, dtype_);
+    out.kv_write = layers_ * k.elementwise(2.0 * n * 2.0 * kv_width_ * dtype_);
+
+    double attention = 0.0;
+    if (batch.prefill_seqs() > 0) {
+      const double bytes = (batch.prefill_context() * 2.0 * kv_width_ + 2.0 * batch.prefill_tokens() * q_width_) * dtype_;
+      attention += k.attention_prefill(4.0 * batch.prefill_pairs() * q_width_, bytes);
+    }
+    if (batch.decode_seqs > 0)
+      attention += k.attention_decode(4.0 * batch.decode_context * q_width_, batch.decode_context * 2.0 * kv_width_ * dtype_);
+    out.attention = layers_ * attention;
+
+    if (tp_ > 1) out.allreduce = 2.0 * layers_ * k.all_reduce(n * hidden_ * dtype_, tp_);
+    out.lm_head = k.gemm(double(batch.num_logits), hidden_, vocab_, dtype_);
+    out.overhead = k.cpu(double(batch.num_seqs), n);
+    return out;
+  }
+
+ private:
+  KernelTimes kernels_;
+  int tp_;
+  double layers_, hidden_, dtype_;
+  // Per-GPU widths (already divided by tp).
+  double q_width_, kv_width_, inner_, up_width_, vocab_;
+  bool gated_;
+};
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument("analytical step-time model: " + message);
+}
+
+bool fraction(double x) { return x > 0.0 && x <= 1.0; }
+
+}  // namespace
+
+std::unique_ptr<PerfModel> make_analytical(const ModelCard& model, const GpuCard& gpu, int tp,
+                                           const AnalyticalParams& params) {
+  const std::string who = "model '" + model.name + "'";
+  require(tp >= 1, "tensor-parallel degree must be at least 1, got " + std::to_string(tp));
+  require(model.layers > 0 && model.hidden > 0 && model.heads > 0 && model.kv_heads > 0 &&
+              model.head_dim > 0 && model.intermediate > 0 && model.vocab > 0 &&
+              model.dtype_bytes > 0,
+          who + " needs positive layers, hidden, heads, kv_heads, head_dim, intermediate, "
+                "vocab and dtype_bytes");
+  // Heads and KV heads are split across GPUs whole; engines reject uneven splits as well.
+  require(model.heads % tp == 0, who + " has " + std::to_string(model.heads) +
+                                     " attention heads, not divisible by tensor-parallel "
+                                     "degree " + std::to_string(tp));
+  require(model.kv_heads % tp == 0, who + " has " + std::to_string(model.kv_heads) +
+                                        " KV heads, not divisible by tensor-parallel degree " +
+                                        std::to_string(tp));
+  require(gpu.flops > 0.0 && gpu.hbm_bandwidth > 0.0,
+          "GPU '" + gpu.name + "' needs positive flops and hbm_bandwidth");
+  require(tp == 1 || gpu.nvlink_bandwidth > 0.0,
+          "GPU '" + gpu.name + "' has no NVLink bandwidth, needed for tensor parallelism");
+  const auto& p = params;
+  require(fraction(p.flops_efficiency) && fraction(p.hbm_efficiency) && fraction(p.elementwise_efficiency) &&
+              fraction(p.attention_prefill_efficiency) && fraction(p.attention_decode_efficiency) &&
+              fraction(p.nvlink_efficiency),
+          "efficiencies must be in (0, 1]");
+  require(p.roofline_sharpness >= 1.0, "roofline_sharpness must be at least 1");
+  require(p.gemm_floor >= 0.0 && p.elementwise_floor >= 0.0 && p.attention_prefill_floor >= 0.0 &&
+              p.attention_decode_floor >= 0.0 && p.allreduce_latency >= 0.0 && p.step_overhead >= 0.0 &&
+              p.overhead_per_seq >= 0.0 && p.overhead_per_token >= 0.0,
+          "floors, latencies and overheads must not be negative");
+  return std::make_unique<Analytical>(model, gpu, tp, params);
+}
+
+}  // namespace kvsim::compute

@@ -1,0 +1,116 @@
+// The kernel formulas of the analytical model (see analytical.cpp for the model as a whole).
+#include "models/compute/operators.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kvsim::compute {
+
+const std::vector<std::string_view>& operator_names() {
+  static const std::vector<std::string_view> names{"qkv_proj", "o_proj",       "up_proj",     "down_proj", "rms_norm",
+                                                   "rope",     "act",          "add",         "attn_prefill",
+                                                   "attn_decode", "kv_write", "all_reduce", "cpu"};
+  return names;
+}
+
+bool parse_operator(std::string_view name, Operator& out) {
+  const auto& names = operator_names();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) {
+      out = Operator(i);
+      return true;
+    }
+  return false;
+}
+
+double smooth_max(double a, double b, double p) {
+  const double m = std::max(a, b);
+  if (p >= 64.0 || m <= 0.0) return m;
+  const double lo = std::min(a, b) / m;
+  return m * std::pow(1.0 + std::pow(lo, p), 1.0 / p);
+}
+
+KernelTimes::KernelTimes(const GpuCard& gpu, const AnalyticalParams& params)
+    : p_(params),
+      gemm_flops_(gpu.flops * params.flops_efficiency),
+      gemm_bytes_(gpu.hbm_bandwidth * params.hbm_efficiency),
+      elementwise_bytes_(gpu.hbm_bandwidth * params.elementwise_efficiency),
+      prefill_flops_(gpu.flops * params.attention_prefill_efficiency),
+      attention_bytes_(gpu.hbm_bandwidth * params.attention_decode_efficiency),
+      nvlink_bytes_(gpu.nvlink_bandwidth * params.nvlink_efficiency) {}
+
+double KernelTimes::gemm(double tokens, double k, double n, double dtype_bytes) const {
+  const double compute = 2.0 * tokens * k * n / gemm_flops_;
+  const double memory = (k * n + tokens * (k + n)) * dtype_bytes / gemm_bytes_;
+  return p_.gemm_floor + smooth_max(compute, memory, p_.roofline_sharpness);
+}
+
+double KernelTimes::elementwise(double bytes) const { return p_.elementwise_floor + bytes / elementwise_bytes_; }
+
+double KernelTimes::attention_prefill(double flops, double bytes) const {
+  return p_.attention_prefill_floor + smooth_max(flops / prefill_flops_, bytes / attention_bytes_, p_.roofline_sharpness);
+}
+
+double KernelTimes::attention_decode(double flops, double bytes) const {
+  // Decode attention is memory-bound; its FLOP run at the prefill kernels' rate.
+  return p_.attention_decode_floor + smooth_max(flops / prefill_flops_, bytes / attention_bytes_, p_.roofline_sharpness);
+}
+
+double KernelTimes::all_reduce(double bytes, int tp) const {
+  if (tp <= 1) return 0.0;
+  const double ring = 2.0 * (tp - 1) / tp;
+  return p_.allreduce_latency + ring * bytes / nvlink_bytes_;
+}
+
+double KernelTimes::cpu(double seqs, double tokens) const {
+  return p_.step_overhead + p_.overhead_per_seq * seqs + p_.overhead_per_token * tokens;
+}
+
+// HBM traffic of the elementwise kernels in passes over their tensor (one pass = the tensor's
+// size once), as the profiled kernels move them: a residual add reads two tensors and writes
+// one (3); the others were read off the measured tables (Vidur's PyTorch kernels on A100 and
+// H100, >= 1024 tokens, where floors no longer matter), as the time x bandwidth x 0.88 (the add's
+// achieved fraction) over one pass: RMSNorm 5 (statistics in float32, a second read to scale),
+// RoPE 4 (over Q and K, with its cos/sin tables), SiLU-and-multiply 5.5 (per output element).
+constexpr double kNormPasses = 5.0, kRopePasses = 4.0, kActPasses = 5.5, kAddPasses = 3.0;
+
+double kernel_time(const KernelTimes& k, const OperatorShape& s) {
+  const double tp = s.tp, dt = s.dtype_bytes, n = s.tokens;
+  const double q_width = double(s.heads) * s.head_dim / tp;
+  const double kv_width = double(s.kv_heads) * s.head_dim / tp;
+  const double inner = double(s.intermediate) / tp;
+  switch (s.op) {
+    case Operator::qkv_proj: return k.gemm(n, s.hidden, q_width + 2.0 * kv_width, dt);
+    case Operator::o_proj: return k.gemm(n, q_width, s.hidden, dt);
+    case Operator::up_proj: return k.gemm(n, s.hidden, (s.gated_mlp ? 2.0 : 1.0) * inner, dt);
+    case Operator::down_proj: return k.gemm(n, inner, s.hidden, dt);
+    case Operator::rms_norm: return k.elementwise(kNormPasses * n * s.hidden * dt);
+    case Operator::rope: return k.elementwise(kRopePasses * n * (q_width + kv_width) * dt);
+    case Operator::act: return k.elementwise((s.gated_mlp ? kActPasses : 2.0) * n * inner * dt);
+    case Operator::add: return k.elementwise(kAddPasses * n * s.hidden * dt);
+    case Operator::kv_write: return k.elementwise(2.0 * n * 2.0 * kv_width * dt);
+    case Operator::attn_prefill: {
+      // seqs sequences, each a chunk of `tokens` after `context` cached tokens (causal mask).
+      const double c = n, p = s.context;
+      const double pairs = s.seqs * (c * p + c * (c + 1.0) / 2.0);
+      const double bytes = s.seqs * ((p + c) * 2.0 * kv_width + 2.0 * c * q_width) * dt;
+      return k.attention_prefill(4.0 * pairs * q_width, bytes);
+    }
+    case Operator::attn_decode: {
+      // seqs sequences of one query token each after `context` tokens.
+      const double pairs = s.seqs * (s.context + 1.0);
+      return k.attention_decode(4.0 * pairs * q_width, pairs * 2.0 * kv_width * dt);
+    }
+    case Operator::all_reduce: return k.all_reduce(s.bytes, s.tp);
+    case Operator::cpu: return k.cpu(s.seqs, n);
+  }
+  return 0.0;
+}
+
+double layer_elementwise(const KernelTimes& k, double n, double hidden, double qkv_width, double inner, bool gated_mlp,
+                         double dt) {
+  return 2.0 * k.elementwise(kNormPasses * n * hidden * dt) + k.elementwise(kRopePasses * n * qkv_width * dt) +
+         k.elementwise((gated_mlp ? kActPasses : 2.0) * n * inner * dt) + 2.0 * k.elementwise(kAddPasses * n * hidden * dt);
+}
+
+}  // namespace kvsim::compute

@@ -1,0 +1,291 @@
+// Known-answer tests of the analytical step-time model (models/compute/analytical.cpp and
+// operators.cpp) and of the parameter counts of ModelCard (models/compute/model_card.cpp). Every expected value is
+// derived by hand in the comments from the published architecture of Llama-3.1-8B/70B (Hugging
+// Face config.json) and the NVIDIA H100 SXM datasheet; the cards are built here, not read
+// from the TOML files, so these tests pin the arithmetic and nothing else.
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include "models/compute/operators.hpp"
+#include "models/compute/perf_model.hpp"
+
+using kvsim::compute::BatchShape;
+using kvsim::compute::GpuCard;
+using kvsim::compute::make_analytical;
+using kvsim::compute::make_step_time_model;
+using kvsim::compute::smooth_max;
+using kvsim::compute::ModelCard;
+using kvsim::compute::AnalyticalParams;
+using kvsim::compute::ComputeSpec;
+using kvsim::compute::KernelTimes;
+using kvsim::compute::StepBreakdown;
+
+namespace {
+
+ModelCard llama_8b() {
+  ModelCard m;
+  m.name = "llama-3.1-8b";
+  m.layers = 32;
+  m.hidden = 4096;
+  m.heads = 32;
+  m.kv_heads = 8;
+  m.head_dim = 128;
+  m.intermediate = 14336;
+  m.vocab = 128256;
+  m.dtype_bytes = 2;
+  m.gated_mlp = true;
+  m.tied_embeddings = false;
+  m.max_context = 131072;
+  return m;
+}
+
+ModelCard llama_70b() {
+  ModelCard m = llama_8b();
+  m.name = "llama-3.1-70b";
+  m.layers = 80;
+  m.hidden = 8192;
+  m.heads = 64;
+  m.kv_heads = 8;
+  m.intermediate = 28672;
+  return m;
+}
+
+GpuCard h100() {
+  GpuCard g;
+  g.name = "h100-sxm";
+  g.flops = 989e12;           // dense BF16
+  g.hbm_bytes = 80e9;
+  g.hbm_bandwidth = 3.35e12;
+  g.nvlink_bandwidth = 450e9;  // per direction
+  g.pcie_generation = 5;
+  g.pcie_bandwidth = 64e9;
+  g.tdp = 700;
+  return g;
+}
+
+// Llama-3.1-8B, per layer:
+//   Q  4096 × (32·128)  = 16,777,216     K, V  4096 × (8·128) = 4,194,304 each
+//   O  (32·128) × 4096  = 16,777,216     → attention 41,943,040
+//   MLP (SwiGLU) 3 × 4096 × 14336        = 176,160,768
+//   layer 218,103,808; × 32 layers       = 6,979,321,856 linear parameters
+//   LM head 4096 × 128256                = 525,336,576 (embedding table the same, untied)
+//   total 6,979,321,856 + 2 × 525,336,576 = 8,029,995,008 ≈ 8.03e9
+//   KV per token 2 (K,V) × 32 layers × 8 heads × 128 × 2 B = 131,072 B
+constexpr double p8_linear = 6'979'321'856.0;
+constexpr double p8_lm_head = 525'336'576.0;
+constexpr double kv8 = 131'072.0;
+
+// Llama-3.1-70B, per layer:
+//   Q  8192 × (64·128)  = 67,108,864     K, V  8192 × (8·128) = 8,388,608 each
+//   O  (64·128) × 8192  = 67,108,864     → attention 150,994,944
+//   MLP 3 × 8192 × 28672                 = 704,643,072
+//   layer 855,638,016; × 80 layers       = 68,451,041,280 linear parameters
+//   LM head 8192 × 128256                = 1,050,673,152 (embedding the same, untied)
+//   total 68,451,041,280 + 2 × 1,050,673,152 = 70,552,387,584 ≈ 70.55e9
+//   KV per token 2 × 80 × 8 × 128 × 2 B  = 327,680 B
+constexpr double p70_linear = 68'451'041'280.0;
+constexpr double p70_lm_head = 1'050'673'152.0;
+constexpr double kv70 = 327'680.0;
+
+}  // namespace
+
+TEST_CASE("analytical - parameter and byte counts of llama-3.1-8b and llama-3.1-70b") {
+  const ModelCard m8 = llama_8b();
+  CHECK(m8.linear_params() == doctest::Approx(p8_linear).epsilon(1e-9));
+  CHECK(m8.lm_head_params() == doctest::Approx(p8_lm_head).epsilon(1e-9));
+  CHECK(m8.total_params() == doctest::Approx(8'029'995'008.0).epsilon(1e-9));
+  CHECK(m8.weight_bytes() == doctest::Approx(16'059'990'016.0).epsilon(1e-9));  // × 2 B
+  CHECK(m8.kv_bytes_per_token() == doctest::Approx(kv8).epsilon(1e-9));
+
+  const ModelCard m70 = llama_70b();
+  CHECK(m70.linear_params() == doctest::Approx(p70_linear).epsilon(1e-9));
+  CHECK(m70.lm_head_params() == doctest::Approx(p70_lm_head).epsilon(1e-9));
+  CHECK(m70.total_params() == doctest::Approx(70'552'387'584.0).epsilon(1e-9));
+  CHECK(m70.weight_bytes() == doctest::Approx(141'104'775'168.0).epsilon(1e-9));
+  CHECK(m70.kv_bytes_per_token() == doctest::Approx(kv70).epsilon(1e-9));
+}
+
+TEST_CASE("analytical - classic MLP and tied embeddings change the parameter count") {
+  // A toy card: 3 layers, hidden 8, 2 heads × 4, 1 KV head, intermediate 32, vocab 100.
+  //   Q 8×8 = 64, K = V = 8×4 = 32, O 8×8 = 64 → attention 192 per layer
+  //   classic MLP 2 × 8 × 32 = 512 → 704 per layer, × 3 = 2,112
+  //   gated MLP   3 × 8 × 32 = 768 → 960 per layer, × 3 = 2,880
+  //   LM head 8 × 100 = 800; embedding 800 unless tied
+  ModelCard m;
+  m.layers = 3;
+  m.hidden = 8;
+  m.heads = 2;
+  m.kv_heads = 1;
+  m.head_dim = 4;
+  m.intermediate = 32;
+  m.vocab = 100;
+  m.gated_mlp = false;
+  m.tied_embeddings = true;
+  CHECK(m.linear_params() == doctest::Approx(2112.0).epsilon(1e-9));
+  CHECK(m.total_params() == doctest::Approx(2112.0 + 800.0).epsilon(1e-9));
+  m.tied_embeddings = false;
+  CHECK(m.total_params() == doctest::Approx(2112.0 + 1600.0).epsilon(1e-9));
+  m.gated_mlp = true;
+  CHECK(m.linear_params() == doctest::Approx(2880.0).epsilon(1e-9));
+  // heads·head_dim (8) differs from hidden (16) here: Q and O are hidden × 8, K and V
+  // hidden × 4: 128 + 2·64 + 128 = 384; gated MLP 3 × 16 × 32 = 1536; (384 + 1536) × 3.
+  m.hidden = 16;
+  CHECK(m.linear_params() == doctest::Approx(5760.0).epsilon(1e-9));
+}
+
+TEST_CASE("analytical - BatchShape sums a mixed batch") {
+  BatchShape b;
+  b.add(100, 50, false);  // prefill chunk: 50·100 + 50·51/2 = 5,000 + 1,275 = 6,275 pairs
+  b.add(7, 1, true);      // decode: 1·7 + 1 = 8 pairs
+  b.add(0, 3, true);      // last chunk of a short prompt: 0 + 3·4/2 = 6 pairs
+  CHECK(b.num_seqs == 3u);
+  CHECK(b.num_logits == 2u);
+  CHECK(b.new_tokens == 54u);
+  CHECK(b.attention_pairs == doctest::Approx(6275.0 + 8.0 + 6.0).epsilon(1e-9));
+  CHECK(b.context_tokens == doctest::Approx(150.0 + 8.0 + 3.0).epsilon(1e-9));
+}
+
+
+namespace {
+// A round GPU for hand arithmetic: 1e15 FLOP/s, 1e12 B/s HBM, 1e11 B/s NVLink.
+GpuCard round_gpu() {
+  GpuCard g;
+  g.name = "round";
+  g.flops = 1e15;
+  g.hbm_bandwidth = 1e12;
+  g.nvlink_bandwidth = 1e11;
+  return g;
+}
+// Every efficiency 1 (rates are the datasheet's), a hard roofline, explicit floors.
+AnalyticalParams round_params() {
+  AnalyticalParams p;
+  p.flops_efficiency = p.hbm_efficiency = p.elementwise_efficiency = 1.0;
+  p.attention_prefill_efficiency = p.attention_decode_efficiency = p.nvlink_efficiency = 1.0;
+  p.roofline_sharpness = 64;
+  p.gemm_floor = 5e-6;
+  p.elementwise_floor = 2e-6;
+  p.attention_prefill_floor = 10e-6;
+  p.attention_decode_floor = 8e-6;
+  p.allreduce_latency = 20e-6;
+  p.step_overhead = 1e-3;
+  p.overhead_per_seq = 40e-6;
+  p.overhead_per_token = 0;
+  return p;
+}
+}  // namespace
+
+TEST_CASE("analytical - the smooth roofline: p-norm of the two terms, the hard max in the limit") {
+  CHECK(smooth_max(3.0, 4.0, 2.0) == doctest::Approx(5.0).epsilon(1e-12));  // sqrt(9 + 16)
+  CHECK(smooth_max(3.0, 4.0, 1.0) == doctest::Approx(7.0).epsilon(1e-12));  // the sum
+  CHECK(smooth_max(3.0, 4.0, 64.0) == 4.0);                                 // hard max
+  // Converges to the max: (1 + 0.75^p)^(1/p) − 1 → 0; at p = 40 the excess is 0.75^40/40 ≈ 2.5e-7.
+  CHECK(smooth_max(3.0, 4.0, 40.0) == doctest::Approx(4.0).epsilon(1e-6));
+  CHECK(smooth_max(3.0, 4.0, 8.0) > 4.0);
+  CHECK(smooth_max(0.0, 0.0, 4.0) == 0.0);
+}
+
+TEST_CASE("analytical - a GEMM's floor binds for one token and is negligible for large ones") {
+  const KernelTimes k(round_gpu(), round_params());
+  // 1 token x 1024 x 1024: compute 2·1·1024·1024 / 1e15 = 2.1e-9 s; memory
+  // (1024·1024 + 1·2048)·2 B / 1e12 = 2.10125e-6 s; + floor 5e-6 → 7.10125e-6 s.
+  CHECK(k.gemm(1, 1024, 1024, 2) == doctest::Approx(7.10125e-6).epsilon(1e-9));
+  // 8192³: compute 2·8192³ / 1e15 = 1.099511627776e-3 s dominates memory 4.0265e-4 s;
+  // the floor adds 5e-6 (0.45 %).
+  CHECK(k.gemm(8192, 8192, 8192, 2) == doctest::Approx(1.099511627776e-3 + 5e-6).epsilon(1e-9));
+}
+
+TEST_CASE("analytical - elementwise, attention, all-reduce and CPU kernels by hand") {
+  const KernelTimes k(round_gpu(), round_params());
+  CHECK(k.elementwise(1e6) == doctest::Approx(2e-6 + 1e-6).epsilon(1e-12));
+  // Prefill: 1e12 FLOP at 1e15 → 1e-3 s vs 1e6 B at 1e12 → 1e-6 s, + floor 10 µs.
+  CHECK(k.attention_prefill(1e12, 1e6) == doctest::Approx(1e-3 + 10e-6).epsilon(1e-12));
+  // Decode: memory-bound, 1e8 B / 1e12 = 1e-4 s, + floor 8 µs.
+  CHECK(k.attention_decode(1e9, 1e8) == doctest::Approx(1e-4 + 8e-6).epsilon(1e-12));
+  // Ring all-reduce at tp 4: 2·3/4 · 1e6 B / 1e11 B/s = 1.5e-5 s, + 20 µs; nothing at tp 1.
+  CHECK(k.all_reduce(1e6, 4) == doctest::Approx(35e-6).epsilon(1e-12));
+  CHECK(k.all_reduce(1e6, 1) == 0.0);
+  CHECK(k.cpu(8, 8) == doctest::Approx(1e-3 + 8 * 40e-6).epsilon(1e-12));
+}
+
+TEST_CASE("analytical - one step of llama-3.1-8b at tp 2 summed by hand from its kernels") {
+  const AnalyticalParams params = round_params();
+  const KernelTimes k(round_gpu(), params);
+  const auto model = make_analytical(llama_8b(), round_gpu(), 2, params);
+  BatchShape b;
+  b.add(0, 100, true);   // prefill of 100 tokens: 100·101/2 = 5,050 pairs, 100 KV tokens read
+  b.add(300, 1, true);   // decode at 300: 301 pairs and tokens
+  const auto out = model->breakdown(b);
+  // Per GPU at tp 2: Q/O width 32·128/2 = 2048, KV width 8·128/2 = 512, MLP 14336/2 = 7168.
+  const double n = 101;
+  const double linear = 32 * (k.gemm(n, 4096, 2048 + 2 * 512, 2) + k.gemm(n, 2048, 4096, 2) +
+                              k.gemm(n, 4096, 2 * 7168, 2) + k.gemm(n, 7168, 4096, 2));
+  CHECK(out.linear == doctest::Approx(linear).epsilon(1e-12));
+  // Elementwise passes (operators.cpp): 2 norms of 5, RoPE 4 over Q+K, SiLU·mul 5.5, 2 adds of 3.
+  const double elementwise = 32 * (2 * k.elementwise(5 * n * 4096 * 2) + k.elementwise(4 * n * 2560 * 2) +
+                                   k.elementwise(5.5 * n * 7168 * 2) + 2 * k.elementwise(3 * n * 4096 * 2));
+  CHECK(out.elementwise == doctest::Approx(elementwise).epsilon(1e-12));
+  // Two attention calls per layer: prefill (5,050 pairs, 100 KV tokens + Q/O of 100 tokens) and decode.
+  const double attention = 32 * (k.attention_prefill(4 * 5050 * 2048, (100 * 2 * 512 + 2 * 100 * 2048) * 2) +
+                                 k.attention_decode(4 * 301 * 2048, 301 * 2 * 512 * 2));
+  CHECK(out.attention == doctest::Approx(attention).epsilon(1e-12));
+  CHECK(out.kv_write == doctest::Approx(32 * k.elementwise(2 * n * 2 * 512 * 2)).epsilon(1e-12));
+  CHECK(out.allreduce == doctest::Approx(2 * 32 * k.all_reduce(n * 4096 * 2, 2)).epsilon(1e-12));
+  CHECK(out.lm_head == doctest::Approx(k.gemm(2, 4096, 128256 / 2.0, 2)).epsilon(1e-12));
+  CHECK(out.overhead == doctest::Approx(1e-3 + 2 * 40e-6).epsilon(1e-12));
+  CHECK(model->step_time(b) == out.total());
+}
+
+TEST_CASE("analytical - decode attention floors: once per layer per kind, whatever the batch") {
+  const auto model = make_analytical(llama_8b(), round_gpu(), 1, round_params());
+  BatchShape one, many;
+  one.add(0, 1, true);                              // 1 pair: the floor is the whole call
+  for (int i = 0; i < 64; ++i) many.add(0, 1, true);
+  // One decode call per layer: 32 floors of 8 µs, plus 1 pair's KV (2·8·128·2 B) at 1e12 B/s.
+  CHECK(model->breakdown(one).attention == doctest::Approx(32 * (8e-6 + 4096 / 1e12)).epsilon(1e-9));
+  CHECK(model->breakdown(many).attention == doctest::Approx(32 * (8e-6 + 64 * 4096 / 1e12)).epsilon(1e-9));
+}
+
+TEST_CASE("analytical - BatchShape keeps decode sequences apart and advances them exactly") {
+  BatchShape b;
+  b.add(100, 50, false);  // prefill chunk: 50·100 + 50·51/2 = 6,275 pairs
+  b.add(7, 1, true);      // decode: 8 pairs
+  b.add(0, 3, true);      // short last chunk: 6 pairs
+  CHECK(b.decode_seqs == 1u);
+  CHECK(b.decode_context == 8.0);
+  CHECK(b.prefill_seqs() == 2u);
+  CHECK(b.prefill_tokens() == 53.0);
+  CHECK(b.prefill_pairs() == 6281.0);
+  CHECK(b.prefill_context() == 153.0);
+  // A decode batch advanced k steps is the same shape, bit for bit, as one built k tokens later.
+  const auto model = make_analytical(llama_70b(), h100(), 4, AnalyticalParams{});
+  BatchShape advanced;
+  for (std::uint64_t c : {17u, 900u, 4000u}) advanced.add(c, 1, true);
+  for (int j = 0; j < 25; ++j) advanced.advance_decode();
+  BatchShape fresh;
+  for (std::uint64_t c : {17u, 900u, 4000u}) fresh.add(c + 25, 1, true);
+  CHECK(advanced.decode_context == fresh.decode_context);
+  CHECK(model->step_time(advanced) == model->step_time(fresh));
+}
+
+TEST_CASE("analytical - invalid knobs and unknown model names are refused") {
+  AnalyticalParams p;
+  p.flops_efficiency = 1.5;
+  CHECK_THROWS_AS(make_analytical(llama_8b(), h100(), 1, p), std::invalid_argument);
+  p = AnalyticalParams{};
+  p.gemm_floor = -1e-6;
+  CHECK_THROWS_AS(make_analytical(llama_8b(), h100(), 1, p), std::invalid_argument);
+  CHECK_THROWS_AS(make_analytical(llama_70b(), h100(), 3, AnalyticalParams{}), std::invalid_argument);
+  ComputeSpec spec;
+  spec.model = "rooflin";
+  CHECK_THROWS_WITH_AS(make_step_time_model(llama_8b(), h100(), 1, spec),
+                       doctest::Contains("known: analytical"), std::invalid_argument);
+  spec.model = "analytical";
+  CHECK(make_step_time_model(llama_8b(), h100(), 1, spec) != nullptr);
+}
+
+TEST_CASE("analytical - an empty batch costs nothing") {
+  const auto model = make_analytical(llama_8b(), h100(), 1, AnalyticalParams{});
+  CHECK(model->step_time(BatchShape{}) == 0.0);
+  CHECK(model->breakdown(BatchShape{}).total() == 0.0);
+}
