@@ -1,6 +1,8 @@
 // Step-time models: how long one engine step (one forward pass over a batch) takes.
 #pragma once
 
+#include "sim/util/registry.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -141,7 +143,7 @@ struct StepTimeModelInfo {
   std::string_view help;
   std::unique_ptr<PerfModel> (*make)(const ModelCard& model, const GpuCard& gpu, int tp, const ComputeSpec& spec);
 };
-const std::vector<StepTimeModelInfo>& step_time_models();
+const Registry<StepTimeModelInfo>& step_time_models();
 std::vector<std::string> step_time_model_names();
 
 // The scenario's step-time model (throws std::invalid_argument on an unknown name or bad knobs).

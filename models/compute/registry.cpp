@@ -14,28 +14,20 @@ std::unique_ptr<PerfModel> analytical(const ModelCard& model, const GpuCard& gpu
 }
 }  // namespace
 
-const std::vector<StepTimeModelInfo>& step_time_models() {
-  static const std::vector<StepTimeModelInfo> registry{
+const Registry<StepTimeModelInfo>& step_time_models() {
+  static const Registry<StepTimeModelInfo> registry{"step-time model", {
       {"analytical", "per-operator smooth rooflines with kernel floors, calibrated per GPU (analytical.cpp)", analytical},
       {"profile", "measured per-operator tables (compute.profile_tables), interpolated, summed like analytical (profile.cpp)",
        make_profile},
-  };
+  }};
   return registry;
 }
 
-std::vector<std::string> step_time_model_names() {
-  std::vector<std::string> names;
-  for (const auto& m : step_time_models()) names.emplace_back(m.name);
-  return names;
-}
+std::vector<std::string> step_time_model_names() { return step_time_models().names(); }
 
 std::unique_ptr<PerfModel> make_step_time_model(const ModelCard& model, const GpuCard& gpu, int tp,
                                                 const ComputeSpec& spec) {
-  for (const auto& m : step_time_models())
-    if (m.name == spec.model) return m.make(model, gpu, tp, spec);
-  std::string known;
-  for (const auto& name : step_time_model_names()) known += (known.empty() ? "" : ", ") + name;
-  throw std::invalid_argument("unknown step-time model \"" + spec.model + "\"; known: " + known);
+  return step_time_models().at(spec.model, "scenario", "compute.model").make(model, gpu, tp, spec);
 }
 
 }  // namespace kvsim::compute

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "models/compute/perf_model.hpp"
 #include "models/kvcache/eviction/policy.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/cli/command.hpp"
@@ -34,6 +35,8 @@ int list_command(const CommandContext& context) {
       std::cout << "  " << f << (std::find(writers.begin(), writers.end(), f) != writers.end() ? "  (read, write)" : "  (read)")
                 << "\n";
   }
+  if (section("compute"))
+    for (const auto& m : compute::step_time_models()) std::cout << "  " << m.name << "  " << m.help << "\n";
   if (section("generators"))
     for (const auto& g : workload::workload_generators()) std::cout << "  " << g.name << "  " << g.summary << "\n";
   for (const auto& [title, kind] : {std::pair{"gpus", "gpu"}, {"nodes", "node"}, {"models", "llm"}})
@@ -43,7 +46,7 @@ int list_command(const CommandContext& context) {
   if (!any)
     throw InputError("command line", 0, "list",
                      "unknown family \"" + family +
-                         "\"; families: routers, policies, formats, generators, gpus, nodes, models");
+                         "\"; families: routers, policies, compute, formats, generators, gpus, nodes, models");
   return 0;
 }
 

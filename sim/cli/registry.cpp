@@ -32,8 +32,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> registry = [] {
     std::vector<Command> r{
       {"run", "[CONFIG.toml] [options]", "simulate a scenario (no CONFIG: the embedded default)", kRunHelp, run_command},
-      {"list", "[FAMILY]", "list registered variants (routers, policies, formats, generators, gpus, nodes, models)",
-       "Usage: kvsim list [routers|policies|formats|generators|gpus|nodes|models]\n", list_command},
+      {"list", "[FAMILY]", "list registered variants (routers, policies, compute, formats, generators, gpus, nodes, models)",
+       "Usage: kvsim list [routers|policies|compute|formats|generators|gpus|nodes|models]\n", list_command},
       {"describe", "NAME", "parameters of a scenario section or family member (e.g. scenario, workload.chat)",
        "Usage: kvsim describe NAME\n  NAME: scenario, a scenario section (instances, workload, ...), "
        "routing.<router>, eviction.<policy>, workload.<generator>, gpu.<card>, node.<card>, llm.<card>,\n"

@@ -9,6 +9,7 @@
 
 #include "models/compute/operators.hpp"
 #include "models/compute/perf_model.hpp"
+#include "sim/util/error.hpp"
 
 using kvsim::compute::BatchShape;
 using kvsim::compute::GpuCard;
@@ -279,7 +280,8 @@ TEST_CASE("analytical - invalid knobs and unknown model names are refused") {
   ComputeSpec spec;
   spec.model = "rooflin";
   CHECK_THROWS_WITH_AS(make_step_time_model(llama_8b(), h100(), 1, spec),
-                       doctest::Contains("known: analytical"), std::invalid_argument);
+                       doctest::Contains("compute.model: unknown step-time model \"rooflin\" (valid: analytical, profile)"),
+                       kvsim::InputError);
   spec.model = "analytical";
   CHECK(make_step_time_model(llama_8b(), h100(), 1, spec) != nullptr);
 }

@@ -22,6 +22,8 @@
 //     a prefix (shared by more requests) is the most recently used.
 #pragma once
 
+#include "sim/util/registry.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -114,7 +116,7 @@ struct PolicyInfo {
   std::unique_ptr<Policy> (*make)(const CacheState& state, const PolicyParams& params);
 };
 
-std::span<const PolicyInfo> policies();
+const Registry<PolicyInfo>& policies();
 std::vector<std::string> policy_names();
 // The registered policy, or an InputError listing the valid names.
 const PolicyInfo& find_policy(std::string_view name);

@@ -22,8 +22,8 @@ const ParamSpec kOnceFirst{"once_first", 0.0, "", "1: blocks accessed once are e
 
 }  // namespace
 
-std::span<const PolicyInfo> policies() {
-  static const std::vector<PolicyInfo> registry{
+const Registry<PolicyInfo>& policies() {
+  static const Registry<PolicyInfo> registry{"eviction policy", {
       {"lru", "least recently used", {}, false, false, make_lru},
       {"fifo", "first in, first out (hits do not reorder)", {}, false, false, make_fifo},
       {"lfu", "least frequently used with dynamic aging (LFU-DA)", {}, false, false, make_lfu},
@@ -40,26 +40,13 @@ std::span<const PolicyInfo> policies() {
         {"min_samples", 10.0, "", "weighted reuse samples before a category's model is used"}},
        false, false, make_wa_online},
       {"opt", "Belady's optimal (needs the future: trace replay only)", {}, true, false, make_opt},
-  };
+  }};
   return registry;
 }
 
-std::vector<std::string> policy_names() {
-  std::vector<std::string> names;
-  for (const auto& p : policies()) names.emplace_back(p.name);
-  return names;
-}
+std::vector<std::string> policy_names() { return policies().names(); }
 
-const PolicyInfo& find_policy(std::string_view name) {
-  for (const auto& p : policies())
-    if (p.name == name) return p;
-  const auto names = policy_names();
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  std::string message = "unknown eviction policy \"" + std::string(name) + "\" (policies: " + list + ")";
-  if (auto near = config::closest_match(name, names); !near.empty()) message += "; did you mean \"" + near + "\"?";
-  throw InputError("eviction policy", 0, "policy", message);
-}
+const PolicyInfo& find_policy(std::string_view name) { return policies().at(name, "eviction policy", "policy"); }
 
 double PolicyParams::at(std::string_view name) const {
   const auto it = values.find(name);

@@ -8,26 +8,18 @@ namespace kvsim::scheduling::routing {
 std::unique_ptr<Router> make_round_robin();
 std::unique_ptr<Router> make_least_loaded();
 
-const std::vector<RouterEntry>& routers() {
-  static const std::vector<RouterEntry> entries{
+const Registry<RouterEntry>& routers() {
+  static const Registry<RouterEntry> entries{"router", {
       {"round_robin", "cycles through instances in index order, ignoring their load", make_round_robin},
       {"least_loaded", "the instance with the fewest outstanding tokens (prompt tokens to compute plus output tokens to generate); ties go to the lowest index", make_least_loaded},
-  };
+  }};
   return entries;
 }
 
-std::vector<std::string> router_names() {
-  std::vector<std::string> names;
-  for (const auto& e : routers()) names.push_back(e.name);
-  return names;
-}
+std::vector<std::string> router_names() { return routers().names(); }
 
 std::unique_ptr<Router> make_router(const std::string& name) {
-  for (const auto& e : routers())
-    if (e.name == name) return e.make();
-  std::string valid;
-  for (const auto& e : routers()) valid += (valid.empty() ? "" : ", ") + e.name;
-  throw std::invalid_argument("unknown router \"" + name + "\"; valid routers: " + valid);
+  return routers().at(name, "scenario", "routing.policy").make();
 }
 
 }  // namespace kvsim::scheduling::routing

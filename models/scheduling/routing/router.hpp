@@ -2,6 +2,8 @@
 // request and each instance's engine state at the current time), never SimGrid.
 #pragma once
 
+#include "sim/util/registry.hpp"
+
 #include <functional>
 #include <memory>
 #include <span>
@@ -28,7 +30,7 @@ struct RouterEntry {
 };
 
 // Every registered router, in registry order.
-const std::vector<RouterEntry>& routers();
+const Registry<RouterEntry>& routers();
 std::vector<std::string> router_names();
 // The router of that name; throws std::invalid_argument listing valid names otherwise.
 std::unique_ptr<Router> make_router(const std::string& name);
