@@ -1,5 +1,7 @@
 #include "sim/config/scenario.hpp"
 
+#include "models/kvcache/admission/admission.hpp"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -224,14 +226,15 @@ KvTiersSpec read_kvcache(Section s, const NodeSpec& node, const std::string& bas
                                     "achieved fraction of nominal PCIe and NIC bandwidth for KV transfers", {0, 1, true});
   kv.sample_interval = s.quantity("sample_interval", Dimension::time, 10.0, "period of tier occupancy samples",
                                   Range::positive());
-  static const std::vector<std::string> admissions{"demotion", "completion", "never"};
+  static const std::vector<std::string> admissions = kvcache::admission::admission_rules().names();
   static const std::vector<std::string> placements{"inclusive", "exclusive"};
   const auto common = [&](Section& t, TierSpec& spec, const char* what, double default_capacity) {
     spec.capacity = t.quantity("capacity", Dimension::bytes, default_capacity,
                                std::string("capacity of each ") + what + " (0 = no such tier)");
     spec.admission = t.choice("admission", "demotion", admissions,
-                              "what enters: blocks evicted from the tier above (demotion), every finished "
-                              "request's prompt blocks (completion, write-through), or nothing");
+                              "what enters: blocks evicted from the tier above (demotion), the same on their "
+                              "second eviction (second_touch), every finished request's prompt blocks (completion, "
+                              "write-through), or nothing (never); models/kvcache/admission/");
     spec.exclusive = t.choice("placement", "inclusive", placements,
                               "exclusive: a block loaded into HBM leaves this tier") == "exclusive";
     spec.eviction = read_eviction(t, base_dir);

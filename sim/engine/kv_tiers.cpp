@@ -20,13 +20,6 @@ int kind_of(const std::string& name) {
   throw std::logic_error("unknown tier kind " + name);
 }
 
-Admission admission_of(const std::string& rule) {
-  if (rule == "demotion") return Admission::demotion;
-  if (rule == "completion") return Admission::completion;
-  if (rule == "never") return Admission::never;
-  throw std::logic_error("unknown admission rule " + rule);
-}
-
 }  // namespace
 
 LowerTiers::LowerTiers(RunState& run) {
@@ -38,8 +31,9 @@ LowerTiers::LowerTiers(RunState& run) {
       if (kind_of(tier.kind) != kind) continue;
       const auto capacity = std::uint64_t(tier.capacity / run.block_bytes);
       const auto add = [&](int location, const std::string& scope) {
-        stores_.push_back({std::make_unique<kvcache::TierStore>(tier.kind, capacity, tier.eviction), TierKind(kind),
-                           location, scope});
+        stores_.push_back({std::make_unique<kvcache::TierStore>(tier.kind, capacity, tier.eviction),
+                           kvcache::admission::make_admission(tier.admission, capacity), TierKind(kind), location,
+                           scope});
         return int(stores_.size() - 1);
       };
       if (tier.scope == "instance") {
@@ -64,7 +58,6 @@ KvTiers::KvTiers(RunState& run, Instance& instance) : run_(run), instance_(insta
     auto& level = levels_[std::size_t(kind_of(tier.kind))];
     level.store = serving[std::size_t(kind_of(tier.kind))];
     level.spec = &tier;
-    level.admission = admission_of(tier.admission);
   }
   const auto node = std::size_t(instance.node);
   levels_[0].host = run.platform.cpus[node];
@@ -195,8 +188,9 @@ void KvTiers::load_finished(std::uint64_t request_id) {
 void KvTiers::admit(int kind, std::span<const kvcache::EvictedBlock> blocks, int from, bool write_through) {
   if (kind < 0 || blocks.empty()) return;
   const auto& level = levels_[std::size_t(kind)];
-  const bool accepts = level.admission == (write_through ? Admission::completion : Admission::demotion);
-  if (!accepts) return;
+  auto& rule = run_.lower_tiers->admission(level.store);
+  const auto offer = write_through ? kvcache::admission::Offer::write_through : kvcache::admission::Offer::demotion;
+  if (!rule.takes(offer)) return;
   const double now = sg4::Engine::get_clock();
   auto& tier = store(kind);
   std::vector<kvcache::EvictedBlock> evicted;
@@ -206,6 +200,7 @@ void KvTiers::admit(int kind, std::span<const kvcache::EvictedBlock> blocks, int
       tier.touch(block.id, now, block.category);
       continue;
     }
+    if (!rule.admit(block, offer, now)) continue;
     auto dropped = tier.insert(block, now);
     evicted.insert(evicted.end(), dropped.begin(), dropped.end());
     ++written;

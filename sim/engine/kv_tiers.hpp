@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/kvcache/admission/admission.hpp"
 #include "models/kvcache/backend.hpp"
 #include "models/kvcache/tier_store.hpp"
 #include "sim/engine/run_state.hpp"
@@ -29,8 +30,6 @@ enum class TierKind : int { dram = 0, ssd = 1, remote = 2 };
 inline constexpr int kTierKinds = 3;
 inline constexpr const char* kTierNames[kTierKinds] = {"dram", "ssd", "remote"};
 
-enum class Admission { demotion, completion, never };
-
 class LowerTiers {
  public:
   // Creates the stores of every configured tier for the run's instances.
@@ -38,12 +37,14 @@ class LowerTiers {
 
   struct Store {
     std::unique_ptr<kvcache::TierStore> store;
+    std::unique_ptr<kvcache::admission::AdmissionRule> admission;  // shared by the instances it serves
     TierKind kind;
     int location;       // node index, instance index (dram per instance) or 0 (remote)
     std::string scope;  // "node", "instance" or "cluster"
   };
   const std::vector<Store>& stores() const { return stores_; }
   kvcache::TierStore& store(int index) { return *stores_[std::size_t(index)].store; }
+  kvcache::admission::AdmissionRule& admission(int index) { return *stores_[std::size_t(index)].admission; }
   // Index into stores() of the store of each kind serving instance, -1 where absent.
   std::array<int, kTierKinds> serving(int instance) const { return serving_[std::size_t(instance)]; }
 
@@ -74,7 +75,6 @@ class KvTiers final : public kvcache::KvBackend {
   struct Level {
     int store = -1;  // index into LowerTiers::stores(), -1 when the tier is absent
     const config::TierSpec* spec = nullptr;
-    Admission admission = Admission::demotion;
     simgrid::s4u::Host* host = nullptr;  // where its bytes live (remote: per block, see server_for)
   };
   // Writes blocks into tier `kind` if its admission rule takes them (write_through: a

@@ -192,3 +192,33 @@ TEST_CASE("engine: an event 1e14 s away is waited for without deep recursion") {
   REQUIRE(out.requests[1].status == results::RequestStatus::completed);
   CHECK(out.requests[1].arrival == 1e14);
 }
+
+TEST_CASE("engine: a DRAM tier with second_touch admission keeps only blocks evicted twice") {
+  // HBM of 42 blocks; every request needs 41 or 42, so each evicts all cached blocks of the
+  // one before. P (40 prompt blocks) is evicted by Q (remembered only), used again as P2 (a
+  // DRAM miss), evicted again by R (admitted this time), and P3 finds it in DRAM.
+  auto scenario = test::tiny_scenario({"instances.kv_blocks=42", "kvcache.dram.capacity=1GiB",
+                                       "kvcache.dram.admission=second_touch", "kvcache.transfer_efficiency=1",
+                                       "kvcache.load_vs_recompute=load"});
+  const auto p = contents(1, 40);
+  auto with_tail = [&](std::uint64_t tail) {
+    auto c = p;
+    c.push_back(tail);
+    return c;
+  };
+  std::vector<workload::Request> r{
+      test::make_request(0, 0.0, 40 * 16, 2, p),                    // P: 41 blocks with its output
+      test::make_request(1, 10.0, 41 * 16, 2, contents(1000, 41)),  // Q: 42 blocks, evicts P (1st time)
+      test::make_request(2, 20.0, 41 * 16, 2, with_tail(7)),        // P2: misses HBM and DRAM
+      test::make_request(3, 30.0, 41 * 16, 2, contents(2000, 41)),  // R: evicts P (2nd time)
+      test::make_request(4, 40.0, 41 * 16, 2, with_tail(8)),        // P3: P's blocks from DRAM
+  };
+  auto out = test::run_with(scenario, r);
+  for (const auto& q : out.requests) REQUIRE(q.status == results::RequestStatus::completed);
+  CHECK(out.requests[2].cached_tokens == 0);
+  CHECK(out.requests[4].dram_tokens == 40 * 16);
+  const auto& dram = out.tiers[1];
+  REQUIRE(std::string(dram.tier) == "dram");
+  // Admitted: P's 40 blocks at their second eviction (by R); Q's and P2's tail only once.
+  CHECK(dram.written_blocks == 40u);
+}
