@@ -44,6 +44,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <vector>
+
 #include "models/compute/operators.hpp"
 #include "models/compute/perf_model.hpp"
 
@@ -96,10 +98,11 @@ class Analytical final : public PerfModel {
     const double n = double(batch.new_tokens);
     const auto& k = kernels_;
 
-    out.linear = layers_ * (k.gemm(n, hidden_, q_width_ + 2.0 * kv_width_, dtype_) + k.gemm(n, q_width_, hidden_, dtype_) +
-                            k.gemm(n, hidden_, up_width_, dtype_) + k.gemm(n, inner_, hidden_, dtype_));
-    out.elementwise = layers_ * layer_elementwise(k, n, hidden_, q_width_ + kv_width_, inner_, gated_, dtype_);
-    out.kv_write = layers_ * k.elementwise(2.0 * n * 2.0 * kv_width_ * dtype_);
+    const TokenTerms& t = token_terms(batch.new_tokens);
+    out.linear = t.linear;
+    out.elementwise = t.elementwise;
+    out.kv_write = t.kv_write;
+    out.allreduce = t.allreduce;
 
     double attention = 0.0;
     if (batch.prefill_seqs() > 0) {
@@ -110,13 +113,54 @@ class Analytical final : public PerfModel {
       attention += k.attention_decode(4.0 * batch.decode_context * q_width_, batch.decode_context * 2.0 * kv_width_ * dtype_);
     out.attention = layers_ * attention;
 
-    if (tp_ > 1) out.allreduce = 2.0 * layers_ * k.all_reduce(n * hidden_ * dtype_, tp_);
-    out.lm_head = k.gemm(double(batch.num_logits), hidden_, vocab_, dtype_);
+    out.lm_head = lm_head(batch.num_logits);
     out.overhead = k.cpu(double(batch.num_seqs), n);
     return out;
   }
 
  private:
+  // The terms that depend only on the step's token count. They are memoised per count: a
+  // smooth roofline costs two pow() calls per kernel, and a run asks for the same few
+  // thousand counts millions of times (every step of a multi-step plan has the same one).
+  // The memo returns the very values the formulas give, so results do not change. A model
+  // serves one simulation, on one thread.
+  struct TokenTerms {
+    double linear = 0, elementwise = 0, kv_write = 0, allreduce = 0;
+    bool known = false;
+  };
+  static constexpr std::uint64_t kMemoLimit = 1u << 20;  // counts beyond are computed each time
+
+  TokenTerms compute_token_terms(double n) const {
+    const auto& k = kernels_;
+    TokenTerms t;
+    t.linear = layers_ * (k.gemm(n, hidden_, q_width_ + 2.0 * kv_width_, dtype_) + k.gemm(n, q_width_, hidden_, dtype_) +
+                          k.gemm(n, hidden_, up_width_, dtype_) + k.gemm(n, inner_, hidden_, dtype_));
+    t.elementwise = layers_ * layer_elementwise(k, n, hidden_, q_width_ + kv_width_, inner_, gated_, dtype_);
+    t.kv_write = layers_ * k.elementwise(2.0 * n * 2.0 * kv_width_ * dtype_);
+    if (tp_ > 1) t.allreduce = 2.0 * layers_ * k.all_reduce(n * hidden_ * dtype_, tp_);
+    t.known = true;
+    return t;
+  }
+  const TokenTerms& token_terms(std::uint64_t tokens) const {
+    if (tokens >= kMemoLimit) {
+      scratch_ = compute_token_terms(double(tokens));
+      return scratch_;
+    }
+    if (tokens >= by_tokens_.size()) by_tokens_.resize(std::size_t(tokens) + 1);
+    TokenTerms& t = by_tokens_[std::size_t(tokens)];
+    if (!t.known) t = compute_token_terms(double(tokens));
+    return t;
+  }
+  double lm_head(std::uint32_t logits) const {
+    if (logits >= lm_head_by_logits_.size()) lm_head_by_logits_.resize(std::size_t(logits) + 1, -1.0);
+    double& v = lm_head_by_logits_[logits];
+    if (v < 0) v = kernels_.gemm(double(logits), hidden_, vocab_, dtype_);
+    return v;
+  }
+
+  mutable std::vector<TokenTerms> by_tokens_;
+  mutable std::vector<double> lm_head_by_logits_;
+  mutable TokenTerms scratch_;
   KernelTimes kernels_;
   int tp_;
   double layers_, hidden_, dtype_;
