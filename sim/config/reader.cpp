@@ -1,6 +1,7 @@
 #include "sim/config/reader.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <cstdio>
@@ -180,34 +181,100 @@ double Section::number(std::string_view key, double default_value, std::string_v
   return value;
 }
 
+namespace {
+
+// 2^63 and 2^64 as doubles (exact): a double converts to int64 / uint64 without undefined
+// behaviour only when it lies below these.
+constexpr double kTwoTo63 = 9223372036854775808.0;
+constexpr double kTwoTo64 = 18446744073709551616.0;
+
+// The whole number a TOML integer, float or count string ("10k", "1e30") stands for, as a
+// double; nullopt when the node is none of these. Throws invalid_argument for a string that
+// is not a count.
+std::optional<double> count_value(const toml::node& node) {
+  if (auto i = node.value_exact<std::int64_t>()) return static_cast<double>(*i);
+  if (auto d = node.value_exact<double>()) return *d;
+  if (auto s = node.value_exact<std::string>()) return parse_quantity(*s, Dimension::dimensionless);
+  return std::nullopt;
+}
+
+bool digits_only(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string integer_bounds(std::int64_t min, std::int64_t max) {
+  return max == std::numeric_limits<std::int64_t>::max() ? ">= " + std::to_string(min)
+                                                         : "between " + std::to_string(min) + " and " + std::to_string(max);
+}
+
+}  // namespace
+
 std::int64_t Section::integer(std::string_view key, std::int64_t default_value, std::string_view help,
                               std::int64_t min, std::int64_t max) {
   const toml::node* node = raw(key);
   std::int64_t value = default_value;
   if (node) {
-    if (auto i = node->value_exact<std::int64_t>())
+    if (auto i = node->value_exact<std::int64_t>()) {
       value = *i;
-    else if (auto d = node->value_exact<double>(); d && std::floor(*d) == *d && std::fabs(*d) < 9e15)
-      value = static_cast<std::int64_t>(*d);
-    else if (auto s = node->value_exact<std::string>()) {
-      // Counts may be written "10k" or "1M".
+    } else {
+      // Floats and count strings ("10k", "1e30") go through a double, which is range-checked
+      // before the conversion: casting an out-of-range double is undefined behaviour.
+      std::optional<double> v;
       try {
-        const double v = parse_quantity(*s, Dimension::dimensionless);
-        if (std::floor(v) != v) throw std::invalid_argument("not a whole number");
-        value = static_cast<std::int64_t>(v);
+        v = count_value(*node);
       } catch (const std::invalid_argument&) {
-        fail_at(node, key, "expected an integer such as 4096 or \"10k\", got \"" + *s + "\"");
+        fail_at(node, key, "expected an integer such as 4096 or \"10k\", got \"" + *node->value_exact<std::string>() + "\"");
       }
-    } else
-      fail_at(node, key, "expected an integer, got " + describe_type(*node));
-    if (value < min || value > max) {
-      std::string bounds = max == std::numeric_limits<std::int64_t>::max()
-                               ? ">= " + std::to_string(min)
-                               : "between " + std::to_string(min) + " and " + std::to_string(max);
-      fail_at(node, key, "expected an integer " + bounds + ", got " + std::to_string(value));
+      if (!v) fail_at(node, key, "expected an integer, got " + describe_type(*node));
+      if (std::floor(*v) != *v)
+        fail_at(node, key, "expected a whole number " + integer_bounds(min, max) + ", got " + render_number(*v));
+      if (!(*v >= static_cast<double>(min) && *v <= static_cast<double>(max) && *v < kTwoTo63))
+        fail_at(node, key, "expected an integer " + integer_bounds(min, max) + ", got " + render_number(*v));
+      value = static_cast<std::int64_t>(*v);
     }
+    if (value < min || value > max)
+      fail_at(node, key, "expected an integer " + integer_bounds(min, max) + ", got " + std::to_string(value));
   }
   record(key, toml::value<std::int64_t>(value), "integer", std::to_string(default_value), "", help);
+  return value;
+}
+
+std::uint64_t Section::unsigned_integer(std::string_view key, std::uint64_t default_value, std::string_view help) {
+  const toml::node* node = raw(key);
+  std::uint64_t value = default_value;
+  if (node) {
+    const auto* text = node->as_string();
+    std::uint64_t parsed = 0;
+    if (auto i = node->value_exact<std::int64_t>()) {
+      if (*i < 0) fail_at(node, key, "expected an integer between 0 and 2^64-1, got " + std::to_string(*i));
+      value = static_cast<std::uint64_t>(*i);
+    } else if (text && digits_only(text->get()) &&
+               std::from_chars(text->get().data(), text->get().data() + text->get().size(), parsed).ec ==
+                   std::errc()) {
+      // Digits only: TOML integers stop at 2^63-1, so larger values come as strings
+      // (--set and --seed produce one) and are read exactly, not through a double.
+      value = parsed;
+    } else {
+      std::optional<double> v;
+      try {
+        v = count_value(*node);
+      } catch (const std::invalid_argument&) {
+        fail_at(node, key, "expected an integer between 0 and 2^64-1 such as 42, got \"" + text->get() + "\"");
+      }
+      if (!v) fail_at(node, key, "expected an integer, got " + describe_type(*node));
+      if (!(*v >= 0 && *v < kTwoTo64 && std::floor(*v) == *v))
+        fail_at(node, key, "expected an integer between 0 and 2^64-1 (18446744073709551615), got " +
+                               (text ? "\"" + text->get() + "\"" : render_number(*v)));
+      value = static_cast<std::uint64_t>(*v);
+    }
+  }
+  // TOML integers are signed 64-bit: a value above 2^63-1 is recorded as its decimal
+  // string, which this accessor reads back exactly.
+  if (value <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    record(key, toml::value<std::int64_t>(static_cast<std::int64_t>(value)), "integer", std::to_string(default_value),
+           "", help);
+  else
+    record(key, toml::value<std::string>(std::to_string(value)), "integer", std::to_string(default_value), "", help);
   return value;
 }
 

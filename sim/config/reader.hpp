@@ -67,6 +67,9 @@ class Section {
   std::int64_t integer(std::string_view key, std::int64_t default_value, std::string_view help,
                        std::int64_t min = std::numeric_limits<std::int64_t>::min(),
                        std::int64_t max = std::numeric_limits<std::int64_t>::max());
+  // A non-negative integer over the whole uint64 range (seeds). TOML integers stop at
+  // 2^63-1, so larger values are accepted as decimal strings ("18446744073709551615").
+  std::uint64_t unsigned_integer(std::string_view key, std::uint64_t default_value, std::string_view help);
   bool flag(std::string_view key, bool default_value, std::string_view help);
   std::string text(std::string_view key, std::string_view default_value, std::string_view help);
   // A string that must be one of choices; a wrong one lists the valid ones.

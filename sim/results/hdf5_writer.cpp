@@ -20,12 +20,14 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <hdf5.h>
 
 #include "sim/results/records.hpp"
 #include "sim/util/error.hpp"
+#include "sim/util/output_file.hpp"
 
 namespace kvsim::results {
 
@@ -401,40 +403,77 @@ std::string describe_errno(int error) {
   return "";
 }
 
+// Writes all of data to fd; false with errno set on failure (a full disk: ENOSPC, EFBIG).
+bool write_all(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 // Sets created once the temporary file exists, so the caller knows whether to remove it.
+//
+// HDF5 builds the whole file in memory (the core driver without a backing store) and only
+// the finished image is written to disk, here, with plain write(2). HDF5 itself never
+// touches the disk: when a disk is full, a file HDF5 was writing cannot be closed (its
+// flush keeps failing), stays open in the library, and makes it loop at exit ("infinite
+// loop closing library") after leaving an empty file behind. The price is holding the
+// compressed file in memory twice, less than the tables it is made from.
 void write_file(const std::string& temp_path, const RunMetadata& metadata, const RunTables& tables,
                 const Summary& summary, bool& created) {
+  std::vector<char> image;
+  {
+    const Hid access(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file access property list");
+    check(H5Pset_fapl_core(access, std::size_t{1} << 20, false), "cannot select the in-memory driver");
+    Hid file(H5Fcreate(temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access), "cannot create the file in memory");
+
+    write_table(file, "requests", request_columns(), tables.requests);
+    write_table(file, "tiers", tier_columns(), tables.tiers, {.compress = false});
+    write_table(file, "links", link_columns(), tables.links);
+    {
+      const Hid group(H5Gcreate2(file, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "cannot create group /timeseries");
+      write_table(group, "tier_occupancy", tier_sample_columns(), tables.tier_samples);
+    }
+    write_table(file, "summary", summary_columns(), std::span<const Summary>(&summary, 1),
+                {.compress = false});
+
+    write_scalar_attribute(file, "schema_version", std::int32_t{schema_version});
+    write_string_attribute(file, "kvsim_version", metadata.kvsim_version);
+    write_string_attribute(file, "git_revision", metadata.git_revision);
+    write_string_attribute(file, "simgrid_version", metadata.simgrid_version);
+    write_string_attribute(file, "command_line", metadata.command_line);
+    write_string_attribute(file, "workload_report", metadata.workload_report);
+    write_string_attribute(file, "config", metadata.config_toml);
+    write_scalar_attribute(file, "seed", metadata.seed);
+    write_scalar_attribute(file, "wall_time", metadata.wall_time);
+
+    check(H5Fflush(file, H5F_SCOPE_GLOBAL), "cannot finish the file in memory");
+    const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+    if (size < 0) fail("cannot get the file image");
+    image.resize(static_cast<std::size_t>(size));
+    if (H5Fget_file_image(file, image.data(), image.size()) != size) fail("cannot get the file image");
+    check(file.close(), "cannot close the file in memory");
+  }
+
+  // Created exclusively, so a name that something else holds is never written or removed.
   errno = 0;
-  Hid file(H5Fcreate(temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-  if (file.get() < 0) {
+  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
     const std::string reason = describe_errno(errno);
     fail("cannot create file" + (reason.empty() ? std::string() : ": " + reason));
   }
   created = true;
-
-  write_table(file, "requests", request_columns(), tables.requests);
-  write_table(file, "tiers", tier_columns(), tables.tiers, {.compress = false});
-  write_table(file, "links", link_columns(), tables.links);
-  {
-    const Hid group(H5Gcreate2(file, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                    "cannot create group /timeseries");
-    write_table(group, "tier_occupancy", tier_sample_columns(), tables.tier_samples);
-  }
-  write_table(file, "summary", summary_columns(), std::span<const Summary>(&summary, 1),
-              {.compress = false});
-
-  write_scalar_attribute(file, "schema_version", std::int32_t{schema_version});
-  write_string_attribute(file, "kvsim_version", metadata.kvsim_version);
-  write_string_attribute(file, "git_revision", metadata.git_revision);
-  write_string_attribute(file, "simgrid_version", metadata.simgrid_version);
-  write_string_attribute(file, "command_line", metadata.command_line);
-  write_string_attribute(file, "workload_report", metadata.workload_report);
-  write_string_attribute(file, "config", metadata.config_toml);
-  write_scalar_attribute(file, "seed", metadata.seed);
-  write_scalar_attribute(file, "wall_time", metadata.wall_time);
-
-  // Closing writes the superblock and metadata cache, so a full disk shows up here.
-  check(file.close(), "cannot finish writing the file");
+  const bool written = write_all(fd, image.data(), image.size());
+  const int write_errno = errno;
+  if (::close(fd) != 0 && written) fail(std::string("cannot write the file: ") + std::strerror(errno));
+  if (!written) fail(std::string("cannot write the file: ") + std::strerror(write_errno));
 }
 
 }  // namespace
@@ -460,8 +499,8 @@ void create_parent_directories(const std::string& path) {
 void check_output_path(const std::string& path) {
   namespace fs = std::filesystem;
   create_parent_directories(path);
+  check_regular_output(path, "output");
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw output_error(path, "is a directory, expected a file name");
   // Probe with the temporary name the writer will use, so a location that would fail at the
   // end of the run fails before it.
   const std::string probe = temp_path_for(path);
@@ -477,6 +516,8 @@ void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunT
   namespace fs = std::filesystem;
   const auto error = [&](const std::string& message) { return output_error(path, message); };
   create_parent_directories(path);
+  // A device or FIFO would be replaced by the rename; a directory makes the rename fail.
+  if (std::error_code ec; !fs::is_directory(path, ec)) check_regular_output(path, "output");
 
   const std::string temp_path = temp_path_for(path);
   // If creating the temporary file failed, something else may own that name (e.g. a

@@ -2,6 +2,7 @@
 // generators and the analysis output, so each exists once.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,7 +15,10 @@ std::string_view strip_blanks(std::string_view s);
 std::vector<std::string_view> split_csv(std::string_view line);
 // text as a JSON string literal, quotes included (", \ and control characters escaped).
 std::string json_quote(std::string_view text);
-// The whole file; an InputError(path, 0, field, cannot_open) when it cannot be opened.
+// Files read whole (configs, cards, specs) are refused above this size.
+inline constexpr std::size_t kMaxTextFileBytes = std::size_t{64} << 20;
+// The whole file; an InputError(path, 0, field, cannot_open) when it cannot be opened, and
+// an InputError naming the path when it is a directory, unreadable or above kMaxTextFileBytes.
 std::string read_text_file(const std::string& path, const std::string& field,
                            const std::string& cannot_open = "cannot open file");
 

@@ -376,3 +376,48 @@ TEST_CASE("reader: closest_match picks the nearest candidate within a small dist
   CHECK(closest_match("zzzzz", keys).empty());
   CHECK(closest_match("count", {}).empty());
 }
+
+// Issue 10, item 4: counts beyond int64 were converted from double with undefined behaviour
+// (the message then showed -9223372036854775808).
+TEST_CASE("reader: integers far out of range are refused naming the key and the given value") {
+  Doc doc("a = \"1e30\"\nb = 1e30\nc = -1e30\nd = \"18446744073709551615\"\ne = 9.3e18\nf = \"2.5\"\n", "big.toml");
+  Section root = doc.root();
+  const InputError a = input_error([&] { root.integer("a", 0, "a", 0, 4294967295); });
+  CHECK(a.line() == 1);
+  CHECK(a.field() == "a");
+  CHECK(contains(a.what(), "big.toml:1: a: expected an integer between 0 and 4294967295, got 1e+30"));
+  const InputError b = input_error([&] { root.integer("b", 0, "b"); });
+  CHECK(contains(b.what(), "big.toml:2: b: expected an integer >= -9223372036854775808, got 1e+30"));
+  const InputError c = input_error([&] { root.integer("c", 0, "c", 0); });
+  CHECK(contains(c.what(), "big.toml:3: c: expected an integer >= 0, got -1e+30"));
+  const InputError d = input_error([&] { root.integer("d", 0, "d", 0); });
+  CHECK(contains(d.what(), "big.toml:4: d: expected an integer >= 0, got 1.84467440737096e+19"));
+  CHECK_FALSE(contains(d.what(), "-9223372036854775808"));
+  // Just above 2^63: not representable, refused rather than wrapped.
+  const InputError e = input_error([&] { root.integer("e", 0, "e", 0); });
+  CHECK(contains(e.what(), "big.toml:5: e: expected an integer >= 0, got 9.3e+18"));
+  const InputError f = input_error([&] { root.integer("f", 0, "f", 0, 10); });
+  CHECK(contains(f.what(), "big.toml:6: f: expected a whole number between 0 and 10, got 2.5"));
+}
+
+TEST_CASE("reader: unsigned integers cover the whole uint64 range exactly") {
+  Doc doc("max = \"18446744073709551615\"\nsmall = 42\nk = \"10k\"\nover = \"18446744073709551616\"\n"
+          "neg = -1\nhuge = 1e20\nword = \"many\"\n",
+          "seed.toml");
+  Section root = doc.root();
+  CHECK(root.unsigned_integer("max", 1, "m") == 18446744073709551615ULL);
+  CHECK(root.unsigned_integer("small", 1, "s") == 42);
+  CHECK(root.unsigned_integer("k", 1, "k") == 10000);
+  CHECK(root.unsigned_integer("absent", 7, "a") == 7);
+  // Above 2^63-1 the resolved config keeps the exact decimal string, readable again.
+  CHECK(doc.context->resolved["max"].value_exact<std::string>() == "18446744073709551615");
+  CHECK(doc.context->resolved["small"].value_exact<std::int64_t>() == 42);
+  for (const char* key : {"over", "neg", "huge", "word"}) {
+    CAPTURE(key);
+    const InputError error = input_error([&] { root.unsigned_integer(key, 1, "x"); });
+    CHECK(error.file() == "seed.toml");
+    CHECK(error.field() == key);
+    CHECK(contains(error.what(), "expected an integer"));
+    CHECK(contains(error.what(), "2^64-1"));
+  }
+}
