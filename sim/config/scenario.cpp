@@ -377,7 +377,7 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   output.finish();
 
   root.finish();
-  scenario.resolved_toml = to_toml_text(context->resolved);
+  scenario.resolved_toml = to_toml_text(*context);
   return scenario;
 }
 

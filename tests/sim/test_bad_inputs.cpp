@@ -299,6 +299,8 @@ TEST_CASE("bad inputs: the catalogue has at least 60 rows and every known bug is
   for (const auto& rows : {configs(), options(), traces()})
     for (const auto& row : rows) CHECK(row.owner_item == 0);
   total += known_bugs().size();
+  MESSAGE("catalogue: ", configs().size(), " configs, ", options().size(), " options, ", traces().size(),
+          " traces, ", known_bugs().size(), " known bugs owned elsewhere; ", total, " rows");
   CHECK(total >= 60);
   for (const auto& row : known_bugs()) CHECK(row.owner_item != 0);
 }

@@ -421,3 +421,77 @@ TEST_CASE("reader: unsigned integers cover the whole uint64 range exactly") {
     CHECK(contains(error.what(), "2^64-1"));
   }
 }
+
+// Issue 9, section 3: a name that starts or contains what was typed is the likelier meaning.
+TEST_CASE("reader: closest_match prefers prefix and substring matches over edit distance") {
+  const std::vector<std::string> gpus{"h100-sxm", "h200", "a100-80gb"};
+  CHECK(closest_match("h100", gpus) == "h100-sxm");  // h200 is one edit away
+  CHECK(closest_match("H100", gpus) == "h100-sxm");
+  CHECK(closest_match("a100", gpus) == "a100-80gb");
+  CHECK(closest_match("h200", gpus) == "h200");
+  CHECK(closest_match("80gb", gpus) == "a100-80gb");
+  const std::vector<std::string> models{"llama-3.1-8b", "llama-3.1-70b", "llama-2-70b"};
+  CHECK(closest_match("llama-3.1-8b-instruct", models) == "llama-3.1-8b");
+  CHECK(closest_match("llama-3.1", models) == "llama-3.1-8b");  // the shorter of two prefixes
+}
+
+TEST_CASE("reader: a bare size or bandwidth far below any real one asks for the unit") {
+  Doc doc("[kvcache.dram]\ncapacity = 256\nzero = 0\nbytes = \"256B\"\nbw = 100\nflops = 989\nbig = 1048576\n", "u.toml");
+  Section root = doc.root();
+  Section dram = root.table("kvcache").table("dram");
+  const InputError capacity = input_error([&] { dram.quantity("capacity", Dimension::bytes, 0, "c"); });
+  CHECK(capacity.line() == 2);
+  CHECK(contains(capacity.what(), "u.toml:2: kvcache.dram.capacity: a number without a unit is in B"));
+  CHECK(contains(capacity.what(), "write the unit, e.g. \"256GiB\""));
+  const InputError bw = input_error([&] { dram.quantity("bw", Dimension::bandwidth, 0, "b"); });
+  CHECK(contains(bw.what(), "u.toml:5: kvcache.dram.bw:"));
+  CHECK(contains(bw.what(), "\"100GB/s\""));
+  const InputError flops = input_error([&] { dram.quantity("flops", Dimension::flop_rate, 0, "f"); });
+  CHECK(contains(flops.what(), "\"989TFLOPS\""));
+  // Zero (an absent tier), an explicit unit, and a plausible bare number are accepted.
+  CHECK(dram.quantity("zero", Dimension::bytes, 1, "z") == 0);
+  CHECK(dram.quantity("bytes", Dimension::bytes, 0, "b") == 256);
+  CHECK(dram.quantity("big", Dimension::bytes, 0, "b") == 1048576);
+}
+
+TEST_CASE("reader: the resolved config text has shortest numbers and binary sizes, and reads back") {
+  Doc doc("[gpu]\nhbm = \"80GiB\"\nhbm_bandwidth = \"3.35TB/s\"\nutil = 0.9\nlat = \"5us\"\nodd = 1000\n", "r.toml");
+  Section root = doc.root();
+  Section gpu = root.table("gpu");
+  gpu.quantity("hbm", Dimension::bytes, 0, "h");
+  gpu.quantity("hbm_bandwidth", Dimension::bandwidth, 0, "b");
+  gpu.number("util", 0.5, "u");
+  gpu.quantity("lat", Dimension::time, 0, "l");
+  gpu.integer("odd", 0, "o");
+  gpu.quantity("dram", Dimension::bytes, 80e9, "d");
+  const std::string text = kvsim::config::to_toml_text(*doc.context);
+  CHECK(text ==
+        "[gpu]\n"
+        "dram = 8e+10\n"
+        "hbm = \"80GiB\"\n"
+        "hbm_bandwidth = 3.35e+12\n"
+        "lat = 5e-06\n"
+        "odd = 1000\n"
+        "util = 0.9\n");
+  // Read back as a config, every value is the same.
+  Doc again(text, "again.toml");
+  Section gpu2 = again.root().table("gpu");
+  CHECK(gpu2.quantity("hbm", Dimension::bytes, 0, "h") == 85899345920.0);
+  CHECK(gpu2.quantity("hbm_bandwidth", Dimension::bandwidth, 0, "b") == 3.35e12);
+  CHECK(gpu2.quantity("lat", Dimension::time, 0, "l") == 5e-6);
+  CHECK(gpu2.number("util", 0, "u") == 0.9);
+  // Strings and keys that need quoting are escaped.
+  toml::table odd;
+  odd.insert("a b", "x\"y\\\x01");
+  CHECK(kvsim::config::to_toml_text(odd) == "\"a b\" = \"x\\\"y\\\\\\u0001\"\n");
+}
+
+TEST_CASE("reader: documented defaults show whole binary sizes in binary units") {
+  Doc doc("", "d.toml");
+  Section root = doc.root();
+  root.quantity("reserve", Dimension::bytes, 1073741824.0, "r");
+  root.quantity("decimal", Dimension::bytes, 80e9, "d");
+  REQUIRE(doc.context->docs.size() == 2);
+  CHECK(doc.context->docs[0].default_value == "1GiB");  // was "1.074 GB"
+  CHECK(doc.context->docs[1].default_value == "80 GB");
+}
