@@ -351,3 +351,20 @@ TEST_CASE("bad inputs: a full disk gives one clear error, no HDF5 noise and no f
   CHECK(output.find("infinite loop") == std::string::npos);
   CHECK(dir.entries().empty());
 }
+
+// Item 4: seeds cover the whole uint64 range, through --seed and through the config.
+TEST_CASE("bad inputs: the largest seed runs and is kept exactly in the resolved config") {
+  ScratchDir dir;
+  const CliResult printed = run_kvsim(dir, {"run", "--print-config", "--seed", "18446744073709551615"});
+  REQUIRE(printed.exit_code == 0);
+  CHECK(printed.out.find("seed = \"18446744073709551615\"\n") != std::string::npos);
+  // The printed config runs as a config file, with the same seed.
+  dir.write("resolved.toml", printed.out);
+  const CliResult again = run_kvsim(dir, {"run", "resolved.toml", "--print-config"});
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out == printed.out);
+  const CliResult ran =
+      run_kvsim(dir, {"run", "--quiet", "-o", "", "--set", "workload.num_requests=20", "--seed", "18446744073709551615"});
+  CHECK(ran.exit_code == 0);
+  CHECK(ran.err.empty());
+}
