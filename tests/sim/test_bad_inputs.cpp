@@ -85,6 +85,10 @@ std::vector<BadInput> configs() {
       config("fractional count", "[instances]\ncount = 2.5\n", {"cfg.toml:2: instances.count: expected a whole number"}),
       config("kv_blocks at 2^32-1", "[instances]\nkv_blocks = 4294967295\n",
              {"cfg.toml:2: instances.kv_blocks: 4294967295 blocks", "do not fit", "HBM left for KV"}),
+      // A tiny model leaves room for ~1e9 blocks per instance: more bookkeeping than any RAM.
+      config("blocks derived beyond the machine's RAM",
+             "[model.spec]\nheads = 1\nkv_heads = 1\nhead_dim = 1\nlayers = 1\n",
+             {"cfg.toml: instances.block_size: 8 instances of", "of simulator memory", "of RAM"}),
       config("kv_blocks negative", "[instances]\nkv_blocks = -1\n", {"cfg.toml:2: instances.kv_blocks: expected an integer"}),
       config("block size zero", "[instances]\nblock_size = 0\n", {"cfg.toml:2: instances.block_size: expected an integer"}),
       config("hbm_utilization above 1", "[instances]\nhbm_utilization = 1.5\n",
