@@ -97,12 +97,12 @@ for target in "${targets[@]}"; do
   (cd "$work" && nice -n 19 "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" "$seeds") >"$log" 2>&1 || status=$?
   rm -rf "$work"
-  runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)"
+  runs="$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1 || echo 0)"
   found="$(find "$crashes" -type f | wc -l)"
   echo "fuzz $target: ${seconds} s, ${runs:-0} inputs run, corpus $(find "$corpus" -type f | wc -l) files, exit $status, artifacts in crashes/: $found"
   if [[ $status -ne 0 ]]; then
     failed=1
-    grep -m 20 -E 'ERROR|SUMMARY|runtime error|==[0-9]+==' "$log" >&2 || tail -n 20 "$log" >&2
+    grep -a -m 20 -E 'ERROR|SUMMARY|runtime error|==[0-9]+==' "$log" >&2 || tail -n 20 "$log" >&2
   fi
 done
 exit $failed
