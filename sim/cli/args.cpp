@@ -51,6 +51,9 @@ std::optional<std::uint64_t> Args::unsigned_value(std::string_view name, std::st
   if (!text) return std::nullopt;
   std::uint64_t v = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec == std::errc::result_out_of_range)
+    throw InputError("command line", 0, std::string(name),
+                     "expected an integer between 0 and 2^64-1 (18446744073709551615), got \"" + *text + "\"");
   if (ec != std::errc() || end != text->data() + text->size() || text->empty())
     throw InputError("command line", 0, std::string(name), "expected a non-negative integer, got \"" + *text + "\"");
   return v;

@@ -1,8 +1,10 @@
 #include "sim/config/reader.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
+#include <set>
 #include <cstdio>
 #include <sstream>
 
@@ -15,6 +17,14 @@ std::string render_number(double v) {
   out.precision(15);
   out << v;
   return out.str();
+}
+
+// A default as documented: a size that is a whole binary unit as written in a config
+// ("1GiB", not "1.074 GB"), anything else with a decimal prefix.
+std::string default_quantity_text(double value, Dimension dim) {
+  if (dim == Dimension::bytes)
+    if (auto binary = binary_size_text(value); !binary.empty()) return binary;
+  return format_quantity(value, dim);
 }
 
 std::string node_source(const toml::node* node, const std::string& fallback) {
@@ -59,6 +69,13 @@ bool in_range(double v, const Range& r) {
   if (!std::isfinite(v)) return false;
   if (r.min_exclusive ? !(v > r.min) : !(v >= r.min)) return false;
   return v <= r.max;
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -142,9 +159,15 @@ double Section::quantity(std::string_view key, Dimension dim, double default_val
   const toml::node* node = raw(key);
   double value = default_value;
   if (node) {
-    if (auto v = plain_number(*node))
+    if (auto v = plain_number(*node)) {
       value = *v;
-    else if (auto s = node->value_exact<std::string>()) {
+      // A bare number is SI; one far below any real size or rate is a forgotten unit.
+      if (value != 0 && std::fabs(value) < bare_number_floor(dim))
+        fail_at(node, key, "a number without a unit is in " + std::string(si_unit(dim)) + ", and " + render_number(value) +
+                               " " + std::string(si_unit(dim)) + " is implausibly small for " +
+                               std::string(dimension_name(dim)) + "; write the unit, e.g. \"" + render_number(value) +
+                               std::string(likely_unit(dim)) + "\"");
+    } else if (auto s = node->value_exact<std::string>()) {
       try {
         value = parse_quantity(*s, dim);
       } catch (const std::invalid_argument& e) {
@@ -160,8 +183,9 @@ double Section::quantity(std::string_view key, Dimension dim, double default_val
       fail_at(node, key, "expected " + std::string(dimension_name(dim)) + " " + range_text(range) + " " +
                              std::string(si_unit(dim)) + ", got " + render_number(value));
   }
+  if (dim == Dimension::bytes) context_->size_keys.insert(dotted(key));
   record(key, toml::value<double>(value), std::string(dimension_name(dim)).substr(2),
-         dim == Dimension::dimensionless ? render_number(default_value) : format_quantity(default_value, dim),
+         dim == Dimension::dimensionless ? render_number(default_value) : default_quantity_text(default_value, dim),
          std::string(si_unit(dim)), help);
   return value;
 }
@@ -180,34 +204,100 @@ double Section::number(std::string_view key, double default_value, std::string_v
   return value;
 }
 
+namespace {
+
+// 2^63 and 2^64 as doubles (exact): a double converts to int64 / uint64 without undefined
+// behaviour only when it lies below these.
+constexpr double kTwoTo63 = 9223372036854775808.0;
+constexpr double kTwoTo64 = 18446744073709551616.0;
+
+// The whole number a TOML integer, float or count string ("10k", "1e30") stands for, as a
+// double; nullopt when the node is none of these. Throws invalid_argument for a string that
+// is not a count.
+std::optional<double> count_value(const toml::node& node) {
+  if (auto i = node.value_exact<std::int64_t>()) return static_cast<double>(*i);
+  if (auto d = node.value_exact<double>()) return *d;
+  if (auto s = node.value_exact<std::string>()) return parse_quantity(*s, Dimension::dimensionless);
+  return std::nullopt;
+}
+
+bool digits_only(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string integer_bounds(std::int64_t min, std::int64_t max) {
+  return max == std::numeric_limits<std::int64_t>::max() ? ">= " + std::to_string(min)
+                                                         : "between " + std::to_string(min) + " and " + std::to_string(max);
+}
+
+}  // namespace
+
 std::int64_t Section::integer(std::string_view key, std::int64_t default_value, std::string_view help,
                               std::int64_t min, std::int64_t max) {
   const toml::node* node = raw(key);
   std::int64_t value = default_value;
   if (node) {
-    if (auto i = node->value_exact<std::int64_t>())
+    if (auto i = node->value_exact<std::int64_t>()) {
       value = *i;
-    else if (auto d = node->value_exact<double>(); d && std::floor(*d) == *d && std::fabs(*d) < 9e15)
-      value = static_cast<std::int64_t>(*d);
-    else if (auto s = node->value_exact<std::string>()) {
-      // Counts may be written "10k" or "1M".
+    } else {
+      // Floats and count strings ("10k", "1e30") go through a double, which is range-checked
+      // before the conversion: casting an out-of-range double is undefined behaviour.
+      std::optional<double> v;
       try {
-        const double v = parse_quantity(*s, Dimension::dimensionless);
-        if (std::floor(v) != v) throw std::invalid_argument("not a whole number");
-        value = static_cast<std::int64_t>(v);
+        v = count_value(*node);
       } catch (const std::invalid_argument&) {
-        fail_at(node, key, "expected an integer such as 4096 or \"10k\", got \"" + *s + "\"");
+        fail_at(node, key, "expected an integer such as 4096 or \"10k\", got \"" + *node->value_exact<std::string>() + "\"");
       }
-    } else
-      fail_at(node, key, "expected an integer, got " + describe_type(*node));
-    if (value < min || value > max) {
-      std::string bounds = max == std::numeric_limits<std::int64_t>::max()
-                               ? ">= " + std::to_string(min)
-                               : "between " + std::to_string(min) + " and " + std::to_string(max);
-      fail_at(node, key, "expected an integer " + bounds + ", got " + std::to_string(value));
+      if (!v) fail_at(node, key, "expected an integer, got " + describe_type(*node));
+      if (std::floor(*v) != *v)
+        fail_at(node, key, "expected a whole number " + integer_bounds(min, max) + ", got " + render_number(*v));
+      if (!(*v >= static_cast<double>(min) && *v <= static_cast<double>(max) && *v < kTwoTo63))
+        fail_at(node, key, "expected an integer " + integer_bounds(min, max) + ", got " + render_number(*v));
+      value = static_cast<std::int64_t>(*v);
     }
+    if (value < min || value > max)
+      fail_at(node, key, "expected an integer " + integer_bounds(min, max) + ", got " + std::to_string(value));
   }
   record(key, toml::value<std::int64_t>(value), "integer", std::to_string(default_value), "", help);
+  return value;
+}
+
+std::uint64_t Section::unsigned_integer(std::string_view key, std::uint64_t default_value, std::string_view help) {
+  const toml::node* node = raw(key);
+  std::uint64_t value = default_value;
+  if (node) {
+    const auto* text = node->as_string();
+    std::uint64_t parsed = 0;
+    if (auto i = node->value_exact<std::int64_t>()) {
+      if (*i < 0) fail_at(node, key, "expected an integer between 0 and 2^64-1, got " + std::to_string(*i));
+      value = static_cast<std::uint64_t>(*i);
+    } else if (text && digits_only(text->get()) &&
+               std::from_chars(text->get().data(), text->get().data() + text->get().size(), parsed).ec ==
+                   std::errc()) {
+      // Digits only: TOML integers stop at 2^63-1, so larger values come as strings
+      // (--set and --seed produce one) and are read exactly, not through a double.
+      value = parsed;
+    } else {
+      std::optional<double> v;
+      try {
+        v = count_value(*node);
+      } catch (const std::invalid_argument&) {
+        fail_at(node, key, "expected an integer between 0 and 2^64-1 such as 42, got \"" + text->get() + "\"");
+      }
+      if (!v) fail_at(node, key, "expected an integer, got " + describe_type(*node));
+      if (!(*v >= 0 && *v < kTwoTo64 && std::floor(*v) == *v))
+        fail_at(node, key, "expected an integer between 0 and 2^64-1 (18446744073709551615), got " +
+                               (text ? "\"" + text->get() + "\"" : render_number(*v)));
+      value = static_cast<std::uint64_t>(*v);
+    }
+  }
+  // TOML integers are signed 64-bit: a value above 2^63-1 is recorded as its decimal
+  // string, which this accessor reads back exactly.
+  if (value <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    record(key, toml::value<std::int64_t>(static_cast<std::int64_t>(value)), "integer", std::to_string(default_value),
+           "", help);
+  else
+    record(key, toml::value<std::string>(std::to_string(value)), "integer", std::to_string(default_value), "", help);
   return value;
 }
 
@@ -348,21 +438,153 @@ void apply_override(toml::table& doc, std::string_view assignment) {
 }
 
 std::string closest_match(std::string_view word, std::span<const std::string> candidates) {
+  const std::string lower_word = lowercase(word);
+  // The candidate closest in length among those related to word.
+  const auto best_by_length = [&](auto related) {
+    std::string best;
+    std::size_t best_gap = std::numeric_limits<std::size_t>::max();
+    for (const auto& c : candidates) {
+      const std::string lower = lowercase(c);
+      if (!related(lower)) continue;
+      const std::size_t gap = lower.size() > lower_word.size() ? lower.size() - lower_word.size()
+                                                               : lower_word.size() - lower.size();
+      if (gap < best_gap) {
+        best_gap = gap;
+        best = c;
+      }
+    }
+    return best;
+  };
+  // A name that starts with, or contains, what was typed is what a user most likely meant
+  // ("h100" -> "h100-sxm", not "h200" one edit away).
+  if (auto best = best_by_length([&](const std::string& c) { return lower_word.size() >= 2 && c.starts_with(lower_word); });
+      !best.empty())
+    return best;
+  if (auto best = best_by_length([&](const std::string& c) {
+        return lower_word.size() >= 3 && c.find(lower_word) != std::string::npos;
+      });
+      !best.empty())
+    return best;
+  // Then a typo.
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
   for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(word, c);
+    const std::size_t d = edit_distance(lower_word, lowercase(c));
     if (d < best_distance) {
       best_distance = d;
       best = c;
     }
   }
-  return best;
+  if (!best.empty()) return best;
+  // Last, a name that what was typed extends ("llama-3.1-8b-instruct" -> "llama-3.1-8b");
+  // after typos, since a short key ("hbm") starts many longer mistyped ones.
+  return best_by_length([&](const std::string& c) { return c.size() >= 3 && lower_word.starts_with(c); });
 }
+
+namespace {
+
+bool is_bare_key(std::string_view key) {
+  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+// A TOML basic string: quote, backslash and control characters (DEL included) escaped.
+std::string toml_quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04X", unsigned{u});
+      out += escape;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string toml_key(std::string_view key) { return is_bare_key(key) ? std::string(key) : toml_quote(key); }
+
+// A float as TOML: shortest round-trip digits, always recognisable as a float.
+std::string toml_float(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::string text = shortest_number(v);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+class TomlWriter {
+ public:
+  TomlWriter(std::ostream& out, const std::set<std::string, std::less<>>* size_keys) : out_(out), size_keys_(size_keys) {}
+
+  void table(const toml::table& t, const std::string& path) {
+    for (const auto& [key, node] : t) {
+      if (node.is_table()) continue;
+      const std::string dotted = path.empty() ? std::string(key.str()) : path + "." + std::string(key.str());
+      out_ << toml_key(key.str()) << " = " << value(node, dotted) << "\n";
+    }
+    for (const auto& [key, node] : t) {
+      if (!node.is_table()) continue;
+      const std::string dotted = path.empty() ? toml_key(key.str()) : path + "." + toml_key(key.str());
+      if (out_.tellp() > 0) out_ << "\n";
+      out_ << "[" << dotted << "]\n";
+      table(*node.as_table(), dotted);
+    }
+  }
+
+ private:
+  std::string value(const toml::node& node, const std::string& dotted) {
+    std::ostringstream text;
+    switch (node.type()) {
+      case toml::node_type::string: return toml_quote(*node.value_exact<std::string>());
+      case toml::node_type::integer: return std::to_string(*node.value_exact<std::int64_t>());
+      case toml::node_type::floating_point: {
+        const double v = *node.value_exact<double>();
+        // Sizes that are whole binary units read as they were most likely written.
+        if (size_keys_ && size_keys_->contains(dotted))
+          if (auto size = binary_size_text(v); !size.empty()) return toml_quote(size);
+        return toml_float(v);
+      }
+      case toml::node_type::boolean: return *node.value_exact<bool>() ? "true" : "false";
+      case toml::node_type::array: {
+        std::string out = "[";
+        for (const auto& element : *node.as_array()) out += (out.size() > 1 ? ", " : "") + value(element, "");
+        return out + "]";
+      }
+      case toml::node_type::table: {
+        std::string out = "{";
+        for (const auto& [key, element] : *node.as_table())
+          out += (out.size() > 1 ? ", " : " ") + toml_key(key.str()) + " = " + value(element, "");
+        return out + (out.size() > 1 ? " }" : "}");
+      }
+      case toml::node_type::date: text << *node.as_date(); return text.str();
+      case toml::node_type::time: text << *node.as_time(); return text.str();
+      case toml::node_type::date_time: text << *node.as_date_time(); return text.str();
+      default: return "\"\"";
+    }
+  }
+
+  std::ostream& out_;
+  const std::set<std::string, std::less<>>* size_keys_;
+};
+
+}  // namespace
 
 std::string to_toml_text(const toml::table& table) {
   std::ostringstream out;
-  out << toml::toml_formatter(table);
+  TomlWriter(out, nullptr).table(table, "");
+  return out.str();
+}
+
+std::string to_toml_text(const ReadContext& context) {
+  std::ostringstream out;
+  TomlWriter(out, &context.size_keys).table(context.resolved, "");
   return out.str();
 }
 

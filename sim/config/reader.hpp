@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +52,7 @@ struct ReadContext {
   toml::table resolved;                      // resolved config, filled as keys are read
   std::vector<ParamDoc> docs;                // parameters met so far, in reading order
   bool record_resolved = true;
+  std::set<std::string, std::less<>> size_keys;  // dotted keys of sizes in bytes, for to_toml_text
 };
 
 class Section {
@@ -67,6 +69,9 @@ class Section {
   std::int64_t integer(std::string_view key, std::int64_t default_value, std::string_view help,
                        std::int64_t min = std::numeric_limits<std::int64_t>::min(),
                        std::int64_t max = std::numeric_limits<std::int64_t>::max());
+  // A non-negative integer over the whole uint64 range (seeds). TOML integers stop at
+  // 2^63-1, so larger values are accepted as decimal strings ("18446744073709551615").
+  std::uint64_t unsigned_integer(std::string_view key, std::uint64_t default_value, std::string_view help);
   bool flag(std::string_view key, bool default_value, std::string_view help);
   std::string text(std::string_view key, std::string_view default_value, std::string_view help);
   // A string that must be one of choices; a wrong one lists the valid ones.
@@ -118,7 +123,11 @@ void apply_override(toml::table& doc, std::string_view assignment);
 // Closest candidate by edit distance, or "" when nothing is reasonably close.
 std::string closest_match(std::string_view word, std::span<const std::string> candidates);
 
-// Renders a table as TOML text (used for the resolved config attribute).
+// Renders a table as TOML text: numbers with the shortest digits that read back exactly.
 std::string to_toml_text(const toml::table& table);
+// The resolved config of a parse as TOML text (the --print-config output and the results
+// file's config attribute): as above, and sizes that are whole binary units as strings
+// such as "80GiB", which read back to the same number of bytes.
+std::string to_toml_text(const ReadContext& context);
 
 }  // namespace kvsim::config

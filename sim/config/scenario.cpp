@@ -3,10 +3,13 @@
 #include "models/kvcache/admission/admission.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "models/kvcache/cache_replay.hpp"
 #include "models/kvcache/eviction/wa_profile.hpp"
@@ -287,6 +290,29 @@ KvTiersSpec read_kvcache(Section s, const NodeSpec& node, const std::string& bas
   return kv;
 }
 
+std::string render_count(double n) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f", n);
+  return text;
+}
+
+// The simulator keeps state for every KV block of every instance: block entry, eviction
+// metadata, policy links, free-list slot, and a prefix-index bucket and node once the block
+// is cached. An upper estimate from those structures (about 100 B on x86-64), not measured.
+constexpr double kSimulatorBytesPerBlock = 128;
+
+// Refuses a pool whose bookkeeping would not fit in this machine's RAM, before allocating
+// it: a tiny model card or a huge kv_blocks otherwise ends in std::bad_alloc mid-run.
+void check_block_memory(Section& inst, std::string_view key, std::uint32_t blocks, int instances) {
+  const double ram = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
+  const double needed = double(blocks) * double(instances) * kSimulatorBytesPerBlock;
+  if (ram > 0 && needed > ram)
+    inst.fail(key, std::to_string(instances) + " instances of " + std::to_string(blocks) +
+                       " KV blocks need about " + format_quantity(needed, Dimension::bytes) +
+                       " of simulator memory, more than this machine's " + format_quantity(ram, Dimension::bytes) +
+                       " of RAM; use a larger instances.block_size or set instances.kv_blocks lower");
+}
+
 std::string parent_dir(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   return parent.empty() ? "." : parent.string();
@@ -306,7 +332,7 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
 
   Section run = root.table("run");
   scenario.name = run.text("name", "default", "run name, used in the default output path");
-  scenario.seed = std::uint64_t(run.integer("seed", 1, "random seed of the run", 0));
+  scenario.seed = run.unsigned_integer("seed", 1, "random seed of the run");
   scenario.time_limit = run.quantity("time_limit", Dimension::time, 0,
                                      "stop after this much simulated time (0 = when the workload drains)");
   if (scenario.time_limit == 0) scenario.time_limit = std::numeric_limits<double>::infinity();
@@ -382,9 +408,15 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
                         " offers " + format_quantity(usable, Dimension::bytes) +
                         " (hbm x hbm_utilization - activation_reserve); raise instances.tp");
   const double block_bytes = double(engine.block_size) * scenario.model.kv_bytes_per_token();
-  engine.num_blocks = kv_blocks > 0 ? std::uint32_t(kv_blocks)
-                                    : std::uint32_t(std::min(4.0e9, std::floor(kv_per_gpu * scenario.tp / block_bytes)));
+  const double hbm_blocks = std::floor(kv_per_gpu * scenario.tp / block_bytes);
+  // A pool larger than the HBM left for KV cannot exist on the simulated GPUs.
+  if (double(kv_blocks) > hbm_blocks)
+    inst.fail("kv_blocks", std::to_string(kv_blocks) + " blocks of " + format_quantity(block_bytes, Dimension::bytes) +
+                               " do not fit in the " + format_quantity(kv_per_gpu * scenario.tp, Dimension::bytes) +
+                               " of HBM left for KV per instance (at most " + render_count(hbm_blocks) + " blocks)");
+  engine.num_blocks = kv_blocks > 0 ? std::uint32_t(kv_blocks) : std::uint32_t(std::min(4.0e9, hbm_blocks));
   if (engine.num_blocks == 0) inst.fail("block_size", "not even one KV block fits in the HBM left for KV");
+  check_block_memory(inst, kv_blocks > 0 ? "kv_blocks" : "block_size", engine.num_blocks, scenario.instances);
   inst.finish();
 
   scenario.kv = read_kvcache(root.table("kvcache"), scenario.node, scenario.base_dir, scenario.engine.eviction);
@@ -412,7 +444,7 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   output.finish();
 
   root.finish();
-  scenario.resolved_toml = to_toml_text(context->resolved);
+  scenario.resolved_toml = to_toml_text(*context);
   return scenario;
 }
 

@@ -65,21 +65,28 @@ double unit_factor(std::string_view unit, std::initializer_list<std::pair<std::s
   return 0.0;
 }
 
-double time_factor(std::string_view unit) {
-  static constexpr std::array<std::pair<std::string_view, double>, 11> kTime{{{"ns", 1e-9},
-                                                                            {"us", 1e-6},
-                                                                            {"µs", 1e-6},
-                                                                            {"ms", 1e-3},
-                                                                            {"s", 1.0},
-                                                                            {"sec", 1.0},
-                                                                            {"min", 60.0},
-                                                                            {"m", 60.0},
-                                                                            {"h", 3600.0},
-                                                                            {"d", 86400.0},
-                                                                            {"", 1.0}}};
-  for (const auto& [symbol, factor] : kTime)
-    if (unit == symbol) return factor;
-  return 0.0;
+// Seconds per unit as multiplier / divisor: sub-second units divide, so that "5us" is the
+// double nearest to 5e-6 (as the literal 5e-6 is), which 5 * 1e-6 is not.
+struct TimeScale {
+  double multiplier = 0.0;
+  double divisor = 1.0;
+};
+
+TimeScale time_scale(std::string_view unit) {
+  static constexpr std::array<std::pair<std::string_view, TimeScale>, 11> kTime{{{"ns", {1.0, 1e9}},
+                                                                               {"us", {1.0, 1e6}},
+                                                                               {"µs", {1.0, 1e6}},
+                                                                               {"ms", {1.0, 1e3}},
+                                                                               {"s", {1.0, 1.0}},
+                                                                               {"sec", {1.0, 1.0}},
+                                                                               {"min", {60.0, 1.0}},
+                                                                               {"m", {60.0, 1.0}},
+                                                                               {"h", {3600.0, 1.0}},
+                                                                               {"d", {86400.0, 1.0}},
+                                                                               {"", {1.0, 1.0}}}};
+  for (const auto& [symbol, scale] : kTime)
+    if (unit == symbol) return scale;
+  return {};
 }
 
 }  // namespace
@@ -123,9 +130,15 @@ std::string_view example_value(Dimension dim) {
 double parse_quantity(std::string_view text, Dimension dim) {
   auto [value, unit] = split_number(text, dim);
   double factor = 0.0;
+  double divisor = 1.0;
   switch (dim) {
     case Dimension::dimensionless: factor = unit_factor(unit, {{"", 1.0}}, false); break;
-    case Dimension::time: factor = time_factor(unit); break;
+    case Dimension::time: {
+      const TimeScale scale = time_scale(unit);
+      factor = scale.multiplier;
+      divisor = scale.divisor;
+      break;
+    }
     case Dimension::bytes: factor = unit_factor(unit, {{"B", 1.0}, {"", 1.0}}, true); break;
     case Dimension::bandwidth:
       factor = unit_factor(unit, {{"B/s", 1.0}, {"Bps", 1.0}, {"bps", 0.125}, {"b/s", 0.125}}, true);
@@ -139,7 +152,53 @@ double parse_quantity(std::string_view text, Dimension dim) {
     throw std::invalid_argument("expected " + std::string(dimension_name(dim)) + " such as \"" +
                                 std::string(example_value(dim)) + "\", got unit \"" +
                                 std::string(unit) + "\" in \"" + std::string(trim(text)) + "\"");
-  return value * factor;
+  const double result = value * factor / divisor;
+  if (!std::isfinite(result))
+    throw std::invalid_argument("\"" + std::string(trim(text)) + "\" is too large for " + std::string(dimension_name(dim)));
+  return result;
+}
+
+double bare_number_floor(Dimension dim) {
+  switch (dim) {
+    case Dimension::bytes: return 1048576.0;
+    case Dimension::bandwidth: return 1e6;
+    case Dimension::flop_rate: return 1e9;
+    default: return 0.0;
+  }
+}
+
+std::string_view likely_unit(Dimension dim) {
+  switch (dim) {
+    case Dimension::bytes: return "GiB";
+    case Dimension::bandwidth: return "GB/s";
+    case Dimension::flop_rate: return "TFLOPS";
+    default: return "";
+  }
+}
+
+std::string shortest_number(double value) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  if (ec != std::errc()) return std::to_string(value);
+  return std::string(buffer, end);
+}
+
+std::string binary_size_text(double bytes) {
+  static constexpr std::array<std::pair<const char*, double>, 5> kBinary{
+      {{"PiB", 1125899906842624.0}, {"TiB", 1099511627776.0}, {"GiB", 1073741824.0}, {"MiB", 1048576.0}, {"KiB", 1024.0}}};
+  if (!(bytes >= 1024.0) || !std::isfinite(bytes)) return "";
+  // The largest unit not above the value, or the one below it ("1536GiB" for 1.5 TiB); no
+  // further, so that 80e9 B does not become "78125000KiB". Dividing by a power of two is
+  // exact, so the count is whole exactly when the value is a multiple of the unit.
+  for (std::size_t i = 0; i < kBinary.size(); ++i) {
+    if (bytes < kBinary[i].second) continue;
+    for (std::size_t j = i; j < std::min(i + 2, kBinary.size()); ++j) {
+      const double count = bytes / kBinary[j].second;
+      if (std::floor(count) == count && count < 9007199254740992.0) return shortest_number(count) + kBinary[j].first;
+    }
+    return "";
+  }
+  return "";
 }
 
 std::string format_quantity(double value, Dimension dim) {

@@ -57,6 +57,11 @@ std::vector<std::string> engine_arguments(bool verbose) {
                                 // Ethernet; NVLink/PCIe/RDMA transfers follow the textbook
                                 // latency + size/bandwidth model.
                                 "--cfg=network/model:CM02", "--cfg=network/crosstraffic:0"};
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer cannot follow the stack switching of SimGrid's default contexts (it
+  // warns and may report false errors); thread contexts keep the sanitized suite exact.
+  args.emplace_back("--cfg=contexts/factory:thread");
+#endif
   if (!verbose) {
     args.insert(args.begin() + 1, "--log=root.thresh:warning");
     args.insert(args.begin() + 2, "--log=xbt_cfg.thresh:warning");

@@ -28,6 +28,7 @@
 #include "sim/results/schema.hpp"
 #include "sim/util/error.hpp"
 #include "sim/util/interrupt.hpp"
+#include "sim/util/output_file.hpp"
 
 namespace kvsim::results {
 
@@ -385,8 +386,8 @@ void create_parent_directories(const std::string& path) {
 void check_output_path(const std::string& path) {
   namespace fs = std::filesystem;
   create_parent_directories(path);
+  check_regular_output(path, "output");
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw output_error(path, "is a directory, expected a file name");
   // Probe with the temporary name the writer will use, so a location that would fail at the
   // end of the run fails before it.
   const std::string probe = temp_path_for(path);
@@ -433,7 +434,12 @@ struct ResultsFile::Impl {
 ResultsFile::ResultsFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
   impl_->temp_path = temp_path_for(path);
+  // A file HDF5 failed to flush (a full disk) cannot be closed and stays open in the
+  // library; its exit handler would then loop over it and print "infinite loop closing
+  // library". kvsim removes the temporary file itself, so the handler is not wanted.
+  H5dont_atexit();
   create_parent_directories(path);
+  if (std::error_code ec; !std::filesystem::is_directory(path, ec)) check_regular_output(path, "output");
   impl_->guard([&] {
     errno = 0;
     impl_->file = Hid(H5Fcreate(impl_->temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));

@@ -3,8 +3,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "sim/util/error.hpp"
 
@@ -51,11 +51,23 @@ std::string json_number(double value) {
 }
 
 std::string read_text_file(const std::string& path, const std::string& field, const std::string& cannot_open) {
+  // An ifstream opens a directory without complaint and reads nothing, which would make a
+  // directory look like an empty config.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path, 0, field, "is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, field, cannot_open);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  // Bounded, so that /dev/zero or a huge file given by mistake fails instead of exhausting memory.
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxTextFileBytes)
+      throw InputError(path, 0, field,
+                       "is larger than " + std::to_string(kMaxTextFileBytes >> 20) + " MiB, which no config file is");
+  }
+  if (in.bad()) throw InputError(path, 0, field, "cannot read the file");
+  return text;
 }
 
 }  // namespace kvsim

@@ -2,6 +2,7 @@
 // generators and the analysis output, so each exists once.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,10 @@ std::string json_quote(std::string_view text);
 // value as a JSON number in the shortest form that reads back as exactly the same double
 // (std::to_chars: 0.1, not 0.10000000000000001); null when it is not finite.
 std::string json_number(double value);
-// The whole file; an InputError(path, 0, field, cannot_open) when it cannot be opened.
+// Files read whole (configs, cards, specs) are refused above this size.
+inline constexpr std::size_t kMaxTextFileBytes = std::size_t{64} << 20;
+// The whole file; an InputError(path, 0, field, cannot_open) when it cannot be opened, and
+// an InputError naming the path when it is a directory, unreadable or above kMaxTextFileBytes.
 std::string read_text_file(const std::string& path, const std::string& field,
                            const std::string& cannot_open = "cannot open file");
 

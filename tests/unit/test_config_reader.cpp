@@ -376,3 +376,122 @@ TEST_CASE("reader: closest_match picks the nearest candidate within a small dist
   CHECK(closest_match("zzzzz", keys).empty());
   CHECK(closest_match("count", {}).empty());
 }
+
+// Issue 10, item 4: counts beyond int64 were converted from double with undefined behaviour
+// (the message then showed -9223372036854775808).
+TEST_CASE("reader: integers far out of range are refused naming the key and the given value") {
+  Doc doc("a = \"1e30\"\nb = 1e30\nc = -1e30\nd = \"18446744073709551615\"\ne = 9.3e18\nf = \"2.5\"\n", "big.toml");
+  Section root = doc.root();
+  const InputError a = input_error([&] { root.integer("a", 0, "a", 0, 4294967295); });
+  CHECK(a.line() == 1);
+  CHECK(a.field() == "a");
+  CHECK(contains(a.what(), "big.toml:1: a: expected an integer between 0 and 4294967295, got 1e+30"));
+  const InputError b = input_error([&] { root.integer("b", 0, "b"); });
+  CHECK(contains(b.what(), "big.toml:2: b: expected an integer >= -9223372036854775808, got 1e+30"));
+  const InputError c = input_error([&] { root.integer("c", 0, "c", 0); });
+  CHECK(contains(c.what(), "big.toml:3: c: expected an integer >= 0, got -1e+30"));
+  const InputError d = input_error([&] { root.integer("d", 0, "d", 0); });
+  CHECK(contains(d.what(), "big.toml:4: d: expected an integer >= 0, got 1.84467440737096e+19"));
+  CHECK_FALSE(contains(d.what(), "-9223372036854775808"));
+  // Just above 2^63: not representable, refused rather than wrapped.
+  const InputError e = input_error([&] { root.integer("e", 0, "e", 0); });
+  CHECK(contains(e.what(), "big.toml:5: e: expected an integer >= 0, got 9.3e+18"));
+  const InputError f = input_error([&] { root.integer("f", 0, "f", 0, 10); });
+  CHECK(contains(f.what(), "big.toml:6: f: expected a whole number between 0 and 10, got 2.5"));
+}
+
+TEST_CASE("reader: unsigned integers cover the whole uint64 range exactly") {
+  Doc doc("max = \"18446744073709551615\"\nsmall = 42\nk = \"10k\"\nover = \"18446744073709551616\"\n"
+          "neg = -1\nhuge = 1e20\nword = \"many\"\n",
+          "seed.toml");
+  Section root = doc.root();
+  CHECK(root.unsigned_integer("max", 1, "m") == 18446744073709551615ULL);
+  CHECK(root.unsigned_integer("small", 1, "s") == 42);
+  CHECK(root.unsigned_integer("k", 1, "k") == 10000);
+  CHECK(root.unsigned_integer("absent", 7, "a") == 7);
+  // Above 2^63-1 the resolved config keeps the exact decimal string, readable again.
+  CHECK(doc.context->resolved["max"].value_exact<std::string>() == "18446744073709551615");
+  CHECK(doc.context->resolved["small"].value_exact<std::int64_t>() == 42);
+  for (const char* key : {"over", "neg", "huge", "word"}) {
+    CAPTURE(key);
+    const InputError error = input_error([&] { root.unsigned_integer(key, 1, "x"); });
+    CHECK(error.file() == "seed.toml");
+    CHECK(error.field() == key);
+    CHECK(contains(error.what(), "expected an integer"));
+    CHECK(contains(error.what(), "2^64-1"));
+  }
+}
+
+// Issue 9, section 3: a name that starts or contains what was typed is the likelier meaning.
+TEST_CASE("reader: closest_match prefers prefix and substring matches over edit distance") {
+  const std::vector<std::string> gpus{"h100-sxm", "h200", "a100-80gb"};
+  CHECK(closest_match("h100", gpus) == "h100-sxm");  // h200 is one edit away
+  CHECK(closest_match("H100", gpus) == "h100-sxm");
+  CHECK(closest_match("a100", gpus) == "a100-80gb");
+  CHECK(closest_match("h200", gpus) == "h200");
+  CHECK(closest_match("80gb", gpus) == "a100-80gb");
+  const std::vector<std::string> models{"llama-3.1-8b", "llama-3.1-70b", "llama-2-70b"};
+  CHECK(closest_match("llama-3.1-8b-instruct", models) == "llama-3.1-8b");
+  CHECK(closest_match("llama-3.1", models) == "llama-3.1-8b");  // the shorter of two prefixes
+}
+
+TEST_CASE("reader: a bare size or bandwidth far below any real one asks for the unit") {
+  Doc doc("[kvcache.dram]\ncapacity = 256\nzero = 0\nbytes = \"256B\"\nbw = 100\nflops = 989\nbig = 1048576\n", "u.toml");
+  Section root = doc.root();
+  Section dram = root.table("kvcache").table("dram");
+  const InputError capacity = input_error([&] { dram.quantity("capacity", Dimension::bytes, 0, "c"); });
+  CHECK(capacity.line() == 2);
+  CHECK(contains(capacity.what(), "u.toml:2: kvcache.dram.capacity: a number without a unit is in B"));
+  CHECK(contains(capacity.what(), "write the unit, e.g. \"256GiB\""));
+  const InputError bw = input_error([&] { dram.quantity("bw", Dimension::bandwidth, 0, "b"); });
+  CHECK(contains(bw.what(), "u.toml:5: kvcache.dram.bw:"));
+  CHECK(contains(bw.what(), "\"100GB/s\""));
+  const InputError flops = input_error([&] { dram.quantity("flops", Dimension::flop_rate, 0, "f"); });
+  CHECK(contains(flops.what(), "\"989TFLOPS\""));
+  // Zero (an absent tier), an explicit unit, and a plausible bare number are accepted.
+  CHECK(dram.quantity("zero", Dimension::bytes, 1, "z") == 0);
+  CHECK(dram.quantity("bytes", Dimension::bytes, 0, "b") == 256);
+  CHECK(dram.quantity("big", Dimension::bytes, 0, "b") == 1048576);
+}
+
+TEST_CASE("reader: the resolved config text has shortest numbers and binary sizes, and reads back") {
+  Doc doc("[gpu]\nhbm = \"80GiB\"\nhbm_bandwidth = \"3.35TB/s\"\nutil = 0.9\nlat = \"5us\"\nodd = 1000\n", "r.toml");
+  Section root = doc.root();
+  Section gpu = root.table("gpu");
+  gpu.quantity("hbm", Dimension::bytes, 0, "h");
+  gpu.quantity("hbm_bandwidth", Dimension::bandwidth, 0, "b");
+  gpu.number("util", 0.5, "u");
+  gpu.quantity("lat", Dimension::time, 0, "l");
+  gpu.integer("odd", 0, "o");
+  gpu.quantity("dram", Dimension::bytes, 80e9, "d");
+  const std::string text = kvsim::config::to_toml_text(*doc.context);
+  CHECK(text ==
+        "[gpu]\n"
+        "dram = 8e+10\n"
+        "hbm = \"80GiB\"\n"
+        "hbm_bandwidth = 3.35e+12\n"
+        "lat = 5e-06\n"
+        "odd = 1000\n"
+        "util = 0.9\n");
+  // Read back as a config, every value is the same.
+  Doc again(text, "again.toml");
+  Section gpu2 = again.root().table("gpu");
+  CHECK(gpu2.quantity("hbm", Dimension::bytes, 0, "h") == 85899345920.0);
+  CHECK(gpu2.quantity("hbm_bandwidth", Dimension::bandwidth, 0, "b") == 3.35e12);
+  CHECK(gpu2.quantity("lat", Dimension::time, 0, "l") == 5e-6);
+  CHECK(gpu2.number("util", 0, "u") == 0.9);
+  // Strings and keys that need quoting are escaped.
+  toml::table odd;
+  odd.insert("a b", "x\"y\\\x01");
+  CHECK(kvsim::config::to_toml_text(odd) == "\"a b\" = \"x\\\"y\\\\\\u0001\"\n");
+}
+
+TEST_CASE("reader: documented defaults show whole binary sizes in binary units") {
+  Doc doc("", "d.toml");
+  Section root = doc.root();
+  root.quantity("reserve", Dimension::bytes, 1073741824.0, "r");
+  root.quantity("decimal", Dimension::bytes, 80e9, "d");
+  REQUIRE(doc.context->docs.size() == 2);
+  CHECK(doc.context->docs[0].default_value == "1GiB");  // was "1.074 GB"
+  CHECK(doc.context->docs[1].default_value == "80 GB");
+}

@@ -115,3 +115,51 @@ TEST_CASE("units: format_quantity renders with a decimal prefix") {
   CHECK(format_quantity(5400, Dimension::time) == "5400 s");
   CHECK(format_quantity(0, Dimension::time) == "0 s");
 }
+
+TEST_CASE("units: a quantity that overflows to infinity is rejected, not returned") {
+  // 1e300 * 1e15 is beyond the largest double.
+  CHECK(rejection("1e300PB", Dimension::bytes).find("too large") != std::string::npos);
+  CHECK(rejection("1e308TB/s", Dimension::bandwidth).find("too large") != std::string::npos);
+  CHECK_NOTHROW(parse_quantity("1e290PB", Dimension::bytes));
+}
+
+TEST_CASE("units: shortest round-trip numbers and binary sizes") {
+  using kvsim::config::binary_size_text;
+  using kvsim::config::shortest_number;
+  CHECK(shortest_number(0.9) == "0.9");
+  CHECK(shortest_number(0.6) == "0.6");
+  CHECK(shortest_number(5e-6) == "5e-06");
+  CHECK(shortest_number(3.35e12) == "3.35e+12");  // shorter than 3350000000000
+  CHECK(shortest_number(1234567.0) == "1234567");
+  CHECK(shortest_number(0.1 + 0.2) == "0.30000000000000004");
+  // 80 x 2^30, 2^30, 2^20 and 3 x 2^10 bytes; 80e9 is no whole binary unit.
+  CHECK(binary_size_text(85899345920.0) == "80GiB");
+  CHECK(binary_size_text(1073741824.0) == "1GiB");
+  CHECK(binary_size_text(1048576.0) == "1MiB");
+  CHECK(binary_size_text(3072.0) == "3KiB");
+  CHECK(binary_size_text(1536.0 * 1073741824.0) == "1536GiB");  // 1.5 TiB: one unit down
+  CHECK(binary_size_text(1537.0 * 1048576.0) == "1537MiB");
+  CHECK(binary_size_text(1073741824.0 + 1024.0).empty());  // 1 GiB + 1 KiB: two units down
+  CHECK(binary_size_text(80e9).empty());
+  CHECK(binary_size_text(0).empty());
+  CHECK(binary_size_text(512).empty());
+}
+
+TEST_CASE("units: floors of bare numbers for sizes, bandwidths and compute rates") {
+  using kvsim::config::bare_number_floor;
+  using kvsim::config::likely_unit;
+  CHECK(bare_number_floor(Dimension::bytes) == 1048576.0);
+  CHECK(bare_number_floor(Dimension::bandwidth) == 1e6);
+  CHECK(bare_number_floor(Dimension::flop_rate) == 1e9);
+  CHECK(bare_number_floor(Dimension::time) == 0);
+  CHECK(bare_number_floor(Dimension::power) == 0);
+  CHECK(likely_unit(Dimension::bytes) == "GiB");
+}
+
+TEST_CASE("units: sub-second durations are the doubles nearest to their decimal value") {
+  // 5 * 1e-6 is one ulp above 5e-6; dividing by 10^6 rounds once, like the literal.
+  CHECK(parse_quantity("5us", Dimension::time) == 5e-6);
+  CHECK(parse_quantity("3ns", Dimension::time) == 3e-9);
+  CHECK(parse_quantity("7ms", Dimension::time) == 7e-3);
+  CHECK(parse_quantity("1.5h", Dimension::time) == 5400.0);
+}

@@ -5,14 +5,20 @@
 //
 // Layout: one flat array of {key, value} slots, linear probing, power-of-two capacity kept
 // at most 70 % full (so between 35 % and 70 % after growth). A slot with key 0 is empty;
-// the key 0 itself is stored beside the array. Keys are spread with Fibonacci hashing (the
-// high bits of key * 2^64/phi), which also scatters small sequential keys such as session
-// ids. For a 16-byte slot the cost is 23-46 bytes per key.
+// the key 0 itself is stored beside the array. A key's home slot is the high bits of the key
+// after a full-avalanche mix (MurmurHash3's 64-bit finaliser), which scatters small sequential
+// keys such as session ids. Plain Fibonacci hashing (the high bits of key * 2^64/phi) is
+// linear, so a trace could list ids (multiples of phi's inverse) that all share one home
+// slot and make every insertion walk the whole run: quadratic time. The mix is fixed, not
+// keyed, so that iteration order (and floating-point sums over it) stays reproducible; a
+// determined adversary could still invert it, which a trace analysis tool accepts.
+// For a 16-byte slot the cost is 23-46 bytes per key.
 //
 // Iteration order depends on the hash and capacity; callers must not let it reach output
 // (trace_stats only sums over it or sorts what it collects).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -76,6 +82,15 @@ class U64Map {
   // tables; issuing a few ahead overlaps their latencies).
   void prefetch(std::uint64_t key) const { __builtin_prefetch(&slots_[home(key)]); }
 
+  // The longest distance of a stored key from its home slot: a lookup of that key probes
+  // this many slots past the first. Large values mean clustered homes (a hash flood).
+  std::size_t longest_probe() const {
+    std::size_t longest = 0;
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i].key != 0) longest = std::max(longest, (i - home(slots_[i].key)) & mask_);
+    return longest;
+  }
+
   // Calls f(key, value) for every entry, in an unspecified order.
   template <class F>
   void for_each(F&& f) const {
@@ -91,9 +106,18 @@ class U64Map {
     return capacity;
   }
 
-  std::size_t home(std::uint64_t key) const {
-    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> shift_);
+  // MurmurHash3 fmix64: every input bit affects every output bit, so the high bits used as
+  // the home slot depend on the whole key.
+  static std::uint64_t mix(std::uint64_t key) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    key *= 0xc4ceb9fe1a85ec53ULL;
+    key ^= key >> 33;
+    return key;
   }
+
+  std::size_t home(std::uint64_t key) const { return static_cast<std::size_t>(mix(key) >> shift_); }
 
   void rehash(std::size_t capacity) {
     std::vector<Slot> old(capacity, Slot{0, Value{}});

@@ -1,0 +1,51 @@
+// U64Map (workloads/analysis/u64_map.hpp) against hash flooding (issue 10, item 12): ids
+// crafted so that the old Fibonacci hash sent all of them to one home slot must spread.
+#include <cstdint>
+
+#include <doctest/doctest.h>
+
+#include "workloads/analysis/u64_map.hpp"
+
+using kvsim::workload::U64Map;
+
+namespace {
+
+// The inverse of an odd number modulo 2^64 by Newton's iteration (each step doubles the
+// number of correct low bits; 3 bits are right to start with).
+std::uint64_t inverse_mod_2_64(std::uint64_t a) {
+  std::uint64_t x = a;
+  for (int i = 0; i < 6; ++i) x *= 2 - a * x;
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("U64Map: ids crafted against multiplicative hashing do not share a home slot") {
+  constexpr std::uint64_t kPhi = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio, the old multiplier
+  const std::uint64_t inverse = inverse_mod_2_64(kPhi);
+  REQUIRE(inverse * kPhi == 1);
+  // key_i * phi = i (mod 2^64): under the old hash every key's home was the top bits of i,
+  // that is slot 0, and the i-th insertion probed i slots (200k keys: 2e10 probes).
+  constexpr std::uint64_t n = 200000;
+  U64Map<std::uint32_t> map;
+  for (std::uint64_t i = 1; i <= n; ++i) *map.insert_one(i * inverse).first = static_cast<std::uint32_t>(i);
+  CHECK(map.size() == n);
+  // Linear probing at <= 70 % load with well-spread homes has runs of a few dozen slots at
+  // most; one shared home would give a run of n - 1.
+  CHECK(map.longest_probe() < 100);
+  for (std::uint64_t i = 1; i <= n; i += 997) {
+    const auto [value, inserted] = map.insert_one(i * inverse);
+    CHECK_FALSE(inserted);
+    CHECK(*value == i);
+  }
+}
+
+TEST_CASE("U64Map: consecutive and strided keys stay spread too") {
+  for (const std::uint64_t stride : {std::uint64_t{1}, std::uint64_t{1} << 20, std::uint64_t{1} << 44}) {
+    CAPTURE(stride);
+    U64Map<std::uint32_t> map;
+    for (std::uint64_t i = 1; i <= 50000; ++i) map.insert_one(i * stride);
+    CHECK(map.size() == 50000);
+    CHECK(map.longest_probe() < 100);
+  }
+}
