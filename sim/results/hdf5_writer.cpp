@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -58,7 +59,14 @@ std::string hdf5_error_detail() {
       },
       &detail);
   H5Eclear2(H5E_DEFAULT);
-  return detail;
+  // A failed system call is described over several lines (time, file name, descriptor,
+  // errno, buffer...); its error message is what the user needs.
+  const std::string marker = "error message = '";
+  if (const auto at = detail.find(marker); at != std::string::npos) {
+    const auto start = at + marker.size();
+    return detail.substr(start, detail.find('\'', start) - start);
+  }
+  return detail.substr(0, detail.find('\n'));
 }
 
 [[noreturn]] void fail(const std::string& what) {
@@ -441,13 +449,24 @@ ResultsFile::ResultsFile(const std::string& path) : impl_(std::make_unique<Impl>
   create_parent_directories(path);
   if (std::error_code ec; !std::filesystem::is_directory(path, ec)) check_regular_output(path, "output");
   impl_->guard([&] {
+    // The temporary file is created exclusively here first, so that it is known to be ours
+    // (and removed on failure) even when HDF5 fails right after creating it (a full disk
+    // fails the superblock's write).
+    errno = 0;
+    const int fd = ::open(impl_->temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      const std::string reason = describe_errno(errno);
+      throw WriteFailure("cannot create file" + (reason.empty() ? std::string() : ": " + reason));
+    }
+    ::close(fd);
+    impl_->created = true;
     errno = 0;
     impl_->file = Hid(H5Fcreate(impl_->temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     if (impl_->file.get() < 0) {
       const std::string reason = describe_errno(errno);
-      fail("cannot create file" + (reason.empty() ? std::string() : ": " + reason));
+      H5Eclear2(H5E_DEFAULT);
+      throw WriteFailure("cannot write the file" + (reason.empty() ? std::string() : ": " + reason));
     }
-    impl_->created = true;
     set_interrupt_cleanup_path(impl_->temp_path);
     impl_->requests = create_table(impl_->file, "requests", requests_table(), nullptr, 0, {.extensible = true});
   });

@@ -227,13 +227,6 @@ std::vector<BadInput> traces() {
 // Known bugs fixed by their owners (issue 10); each group is one may_fail test case below.
 std::vector<BadInput> known_bugs() {
   return {
-      trace("item 3: negative timestamp (Bailian)", "t.jsonl", bailian("-1.0"), {"t.jsonl:1: timestamp:"}, 3),
-      trace("item 3: negative timestamp (kvsim)", "t.jsonl",
-            kKvsimHeader + "{\"id\": 0, \"arrival\": -5, \"session\": 0, \"parent\": -1, \"turn\": 1, \"type\": \"chat\", "
-                           "\"input_tokens\": 6, \"output_tokens\": 3, \"blocks\": [5]}\n",
-            {"t.jsonl:2: arrival:"}, 3),
-      trace("item 3: negative timestamp (BurstGPT)", "t.csv", kBurstHeader + "-5,ChatGPT,100,20,120,Conversation log\n",
-            {"t.csv:2: Timestamp:"}, 3),
       trace("item 5: Azure year 9999", "t.csv", kAzureHeader + "9999-11-16 18:15:46.6805900,374,44\n",
             {"t.csv:2: TIMESTAMP:"}, 5),
       trace("item 5: Azure year 1000", "t.csv", kAzureHeader + "1000-01-01 00:00:00,374,44\n", {"t.csv:2: TIMESTAMP:"}, 5),
@@ -311,25 +304,24 @@ TEST_CASE("bad inputs: the catalogue has at least 60 rows and every known bug is
 
 // Known bugs owned elsewhere (issue 10): these rows run and report but may fail until the
 // owner lands the fix and removes may_fail.
-TEST_CASE("bad inputs, known bug item 3: negative timestamps are rejected naming the line" * doctest::may_fail()) {
-  check_rows(known_bugs(), 3);
-}
-TEST_CASE("bad inputs, known bug item 5: Azure years out of range are rejected" * doctest::may_fail()) {
+// Item 3 was fixed the other way: negative timestamps are rebased like any other trace times
+// (Azure times sorted with --sort are legitimately negative), tested in test_trace_readers.
+TEST_CASE("bad inputs, fixed bug item 5: Azure years out of range are rejected") {
   check_rows(known_bugs(), 5);
 }
 TEST_CASE("bad inputs, known bug item 14: first-line JSON errors are precise" * doctest::may_fail()) {
   check_rows(known_bugs(), 14);
 }
-TEST_CASE("bad inputs, known bug item 15: a huge CSV cell is not echoed whole" * doctest::may_fail()) {
+TEST_CASE("bad inputs, fixed bug item 15: a huge CSV cell is not echoed whole") {
   check_rows(known_bugs(), 15);
 }
-TEST_CASE("bad inputs, known bug item 6 trace side: a directory as trace is named" * doctest::may_fail()) {
+TEST_CASE("bad inputs, fixed bug item 6 trace side: a directory as trace is named") {
   check_rows(known_bugs(), 6);
 }
-TEST_CASE("bad inputs, known bug item 2 trace side: trace writers refuse a FIFO" * doctest::may_fail()) {
+TEST_CASE("bad inputs, fixed bug item 2 trace side: trace writers refuse a FIFO") {
   check_rows(known_bugs(), 2);
 }
-TEST_CASE("bad inputs, known bug (issue 10 also-list): cache --policy names the option" * doctest::may_fail()) {
+TEST_CASE("bad inputs, fixed bug (issue 10 also-list): cache --policy names the option") {
   check_rows(known_bugs(), kAlsoList);
 }
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "sim/util/error.hpp"
+#include "sim/util/output_file.hpp"
 #include "workloads/readers/format.hpp"
 #include "workloads/readers/json_line.hpp"
 #include "workloads/readers/trace.hpp"
@@ -396,6 +397,8 @@ void write_trace(Source& source, const std::string& path, const std::string& for
     throw InputError(path, 0, "format",
                      "cannot write trace format \"" + format + "\" (writable: " + join_names(trace_writer_names()) + ")");
   if (block_size == 0) throw InputError(path, 0, "block_size", "expected a block size >= 1 token");
+  // Renaming over a device or FIFO would replace it with a regular file.
+  check_regular_output(path, "output");
   // A partial file must never look like a complete trace: write aside, rename when done.
   const std::string temp = path + ".partial";
   try {

@@ -13,6 +13,7 @@
 
 #include "sim/config/reader.hpp"
 #include "sim/util/error.hpp"
+#include "sim/util/output_file.hpp"
 
 namespace kvsim::kvcache::eviction {
 
@@ -109,6 +110,7 @@ void write_wa_profile(const std::string& path, const ProfileHeader& header, cons
   std::error_code ec;
   const fs::path parent = fs::path(path).parent_path();
   if (!parent.empty()) fs::create_directories(parent, ec);
+  check_regular_output(path, "output");  // never rename over a device or FIFO
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());
   {
     std::ofstream file(temp, std::ios::binary);
