@@ -14,8 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.output = "";  // never write
   try {
     const kvsim::config::Scenario scenario = kvsim::config::load_scenario(options);
-    // Draw a few requests: generators and traces validate lazily too.
-    for (int i = 0; i < 8 && scenario.workload->next(); ++i) {
+    // Open the workload as a run would and draw a few requests: generators and traces
+    // validate lazily too.
+    const auto source = scenario.workload.open();
+    for (int i = 0; i < 8 && source->next(); ++i) {
     }
   } catch (const kvsim::InputError&) {
   }
