@@ -27,6 +27,7 @@ void install_interrupt_handlers() {
   struct sigaction action;
   std::memset(&action, 0, sizeof action);
   action.sa_handler = on_signal;
+  action.sa_flags = SA_RESTART;  // system calls the signal interrupts resume
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);

@@ -62,7 +62,7 @@ void put(std::string& out, const std::vector<T>& rows) {
   static_assert(std::is_trivially_copyable_v<T>);
   const std::uint64_t n = rows.size();
   out.append(reinterpret_cast<const char*>(&n), sizeof n);
-  out.append(reinterpret_cast<const char*>(rows.data()), n * sizeof(T));
+  if (n > 0) out.append(reinterpret_cast<const char*>(rows.data()), n * sizeof(T));
 }
 template <class T>
 void put(std::string& out, const T& value) {
@@ -75,7 +75,7 @@ void get(const std::string& in, std::size_t& at, std::vector<T>& rows) {
   std::memcpy(&n, in.data() + at, sizeof n);
   at += sizeof n;
   rows.resize(n);
-  std::memcpy(rows.data(), in.data() + at, n * sizeof(T));
+  if (n > 0) std::memcpy(rows.data(), in.data() + at, n * sizeof(T));  // data() may be null when empty
   at += n * sizeof(T);
 }
 template <class T>
