@@ -16,28 +16,14 @@
 #include "sim/results/records.hpp"
 #include "sim/util/error.hpp"
 
+#include "tests/sim/cli_helpers.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("kvsim_results_output_" + std::to_string(::getpid()));
-  TempDir() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-    return names;
-  }
-};
 
 kvsim::results::RunMetadata metadata() {
   kvsim::results::RunMetadata meta;
@@ -71,8 +57,8 @@ class NoFileSpace {
 }  // namespace
 
 TEST_CASE("results output: a FIFO is refused before and at writing, and stays a FIFO") {
-  TempDir dir;
-  const fs::path fifo = dir.path / "results.h5";
+  kvsim::test::ScratchDir dir;
+  const fs::path fifo = dir.path() / "results.h5";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   try {
     kvsim::results::check_output_path(fifo.string());
@@ -89,8 +75,8 @@ TEST_CASE("results output: a FIFO is refused before and at writing, and stays a 
 }
 
 TEST_CASE("results output: a full disk fails the write with a clear error and leaves no file") {
-  TempDir dir;
-  const std::string path = (dir.path / "run.h5").string();
+  kvsim::test::ScratchDir dir;
+  const std::string path = (dir.path() / "run.h5").string();
   try {
     const NoFileSpace full;
     kvsim::results::write_hdf5(path, metadata(), kvsim::results::RunTables{}, kvsim::results::summarize({}, 0, 0));
