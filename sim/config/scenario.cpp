@@ -13,6 +13,7 @@
 
 #include "models/kvcache/cache_replay.hpp"
 #include "models/kvcache/eviction/wa_profile.hpp"
+#include "models/scheduling/batching/batcher.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/config/embedded.hpp"
 #include "sim/util/text.hpp"
@@ -380,6 +381,10 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   engine.prefix_caching = inst.flag("prefix_caching", true, "reuse cached prefix blocks across requests");
   engine.multi_step = inst.flag("multi_step", true,
                                 "advance runs of identical decode steps as one event (same results, faster)");
+  engine.batcher = inst.choice("batcher", "vllm_v1", scheduling::batching::batchers().names(),
+                               "batching policy (models/scheduling/batching/)");
+  engine.batcher_params =
+      read_params(inst.table("batcher_params"), scheduling::batching::batchers().at(engine.batcher).params);
   engine.max_model_len = std::uint32_t(std::min<std::int64_t>(scenario.model.max_context, UINT32_MAX));
   // Default: the peak activation of a full step (max_num_batched_tokens tokens, max_num_seqs of
   // them sampling), which vLLM's memory profiling measures before sizing its KV cache.
