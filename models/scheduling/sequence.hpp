@@ -26,6 +26,7 @@ struct Sequence {
   std::array<std::uint32_t, 3> lower_hit_blocks{};
   bool loading = false;
   bool in_step = false;              // scheduled in the step being planned
+  bool is_running = false;           // in the running list (admitted and not preempted since)
   std::uint32_t loading_blocks = 0;  // blocks of the load in flight
   double load_start = -1;            // s
   double load_wait = 0;              // s spent waiting for loads, over all admissions

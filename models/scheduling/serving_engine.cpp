@@ -68,6 +68,7 @@ void ServingEngine::preempt(Sequence& victim) {
   auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &victim; });
   if (it == running_.end() || victim.in_step || victim.loading)
     throw std::logic_error("batcher preempted a sequence that is not running, is loading, or is in the step");
+  victim.is_running = false;
   waiting_.push_front(std::move(*it));
   running_.erase(it);
 }
@@ -89,6 +90,7 @@ void ServingEngine::schedule(Sequence& seq, std::uint32_t tokens) {
 
 void ServingEngine::start_running(Sequence& seq) {
   auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](const auto& p) { return p.get() == &seq; });
+  seq.is_running = true;
   running_.push_back(std::move(*it));
   waiting_.erase(it);
 }
@@ -194,16 +196,21 @@ void ServingEngine::load_done(std::uint64_t request_id, double now) {
   throw std::logic_error("load_done for request " + std::to_string(request_id) + " which is not loading");
 }
 
-double ServingEngine::solo_latency(const workload::Request& request) const {
+double ServingEngine::prefill_time(std::uint64_t tokens) const {
   double total = 0;
   std::uint64_t done = 0;
-  while (done < request.input_tokens) {
-    const std::uint64_t chunk = std::min<std::uint64_t>(request.input_tokens - done, params_.max_num_batched_tokens);
+  while (done < tokens) {
+    const std::uint64_t chunk = std::min<std::uint64_t>(tokens - done, params_.max_num_batched_tokens);
     compute::BatchShape shape;
-    shape.add(done, chunk, done + chunk == request.input_tokens);
+    shape.add(done, chunk, done + chunk == tokens);
     total += perf_.step_time(shape);
     done += chunk;
   }
+  return total;
+}
+
+double ServingEngine::solo_latency(const workload::Request& request) const {
+  double total = prefill_time(request.input_tokens);
   compute::BatchShape decode;
   decode.add(request.input_tokens, 1, true);
   for (std::uint32_t token = 1; token < request.output_tokens; ++token) {

@@ -106,6 +106,7 @@ class ServingEngine final : private batching::StepContext {
   const std::vector<std::unique_ptr<Sequence>>& running_sequences() const override { return running_; }
   const std::deque<std::unique_ptr<Sequence>>& waiting_sequences() const override { return waiting_; }
   std::uint32_t max_num_seqs() const override { return params_.max_num_seqs; }
+  double prefill_time(std::uint64_t tokens) const override;
   std::uint32_t max_num_batched_tokens() const override { return params_.max_num_batched_tokens; }
   bool chunked_prefill() const override { return params_.chunked_prefill; }
   std::uint32_t blocks_needed(const Sequence& seq, std::uint32_t tokens) const override;

@@ -42,6 +42,7 @@ class FakeInstance final : public StepContext {
     s->prefill_target = input + (generated > 0 ? generated - 1 : 0);
     if (generated > 0) s->prefill_target = computed;  // decoding: all computed so far
     s->table.assign((computed + kBlock - 1) / kBlock, 0);
+    s->is_running = true;
     running.push_back(std::move(s));
     return *running.back();
   }
@@ -53,6 +54,7 @@ class FakeInstance final : public StepContext {
   const std::vector<std::unique_ptr<Sequence>>& running_sequences() const override { return running; }
   const std::deque<std::unique_ptr<Sequence>>& waiting_sequences() const override { return waiting; }
   std::uint32_t max_num_seqs() const override { return seq_limit; }
+  double prefill_time(std::uint64_t tokens) const override { return double(tokens) / 1000.0; }
   std::uint32_t max_num_batched_tokens() const override { return budget; }
   bool chunked_prefill() const override { return chunked; }
   std::uint32_t blocks_needed(const Sequence& seq, std::uint32_t tokens) const override {
@@ -77,6 +79,7 @@ class FakeInstance final : public StepContext {
     seq.table.clear();
     seq.computed = 0;
     preempted.push_back(seq.request.id);
+    seq.is_running = false;
     auto it = std::find_if(running.begin(), running.end(), [&](const auto& p) { return p.get() == &seq; });
     REQUIRE(it != running.end());
     waiting.push_front(std::move(*it));
@@ -89,6 +92,7 @@ class FakeInstance final : public StepContext {
     if (need > free) return {};
     auto it = std::find_if(waiting.begin(), waiting.end(), [&](const auto& p) { return p.get() == &seq; });
     REQUIRE(it != waiting.end());
+    seq.is_running = true;
     running.push_back(std::move(*it));
     waiting.erase(it);
     schedule(seq, tokens);
@@ -207,8 +211,58 @@ TEST_CASE("batchers: without chunked prefill a prompt over the remaining budget 
   CHECK(fake.waiting.size() == 2);
 }
 
+TEST_CASE("batchers: priority admits online work first, preempting offline work to make room") {
+  // No free block: offline 1 runs (decoding at a block boundary, 2 blocks held); online 2
+  // waits (20 tokens: 2 blocks), so is offline 3. Class 0 first: 2 is refused, offline 1 is
+  // preempted (its 2 blocks freed), 2 is admitted. Class 1: 1 is running no more; 3 and 1
+  // wait and find no room (only 2 is running, and it is in the step).
+  FakeInstance fake;
+  fake.free = 0;
+  fake.add_running(1, 20, 32, 13).request.priority = 1;
+  fake.add_waiting(3, 10).request.priority = 1;
+  fake.add_waiting(2, 20);
+  auto batcher = make_batcher("priority");
+  CHECK(batcher->fill(fake));
+  CHECK(fake.steps == Steps{{2, 20}});
+  CHECK(fake.preempted == std::vector<std::uint64_t>{1});
+  CHECK(fake.running.size() == 1);
+  // The same under vllm_v1: the running offline sequence keeps its place and cannot grow
+  // (no block), so it preempts itself; nobody is admitted after a preemption.
+  FakeInstance fifo;
+  fifo.free = 0;
+  fifo.add_running(1, 20, 32, 13).request.priority = 1;
+  fifo.add_waiting(3, 10).request.priority = 1;
+  fifo.add_waiting(2, 20);
+  CHECK(make_batcher("vllm_v1")->fill(fifo));
+  CHECK(fifo.steps.empty());
+}
+
+TEST_CASE("batchers: priority's offline throttle keeps predicted online TTFT within headroom x SLO") {
+  // The fake predicts tokens / 1000 s. SLO 1 s, headroom 0.8: at most 800 prompt tokens of
+  // online backlog plus offline work in the step. Online 1 (300 tokens) is admitted; then
+  // offline 2 (600): 300 + 600 = 900 > 800, throttled, and admissions stop; with 400
+  // instead: 700 fits, and offline 3 (50) brings it to 750, which fits too.
+  for (const std::uint32_t offline_prompt : {600u, 400u}) {
+    CAPTURE(offline_prompt);
+    FakeInstance fake;
+    fake.add_waiting(1, 300);
+    fake.add_waiting(2, offline_prompt).request.priority = 1;
+    fake.add_waiting(3, 50).request.priority = 1;
+    auto batcher = make_batcher("priority", {{"online_ttft_slo", 1.0}, {"headroom", 0.8}});
+    CHECK_FALSE(batcher->fill(fake));
+    CHECK(fake.steps == (offline_prompt == 600 ? Steps{{1, 300}} : Steps{{1, 300}, {2, 400}, {3, 50}}));
+    // Without the throttle everything is admitted.
+    FakeInstance open;
+    open.add_waiting(1, 300);
+    open.add_waiting(2, offline_prompt).request.priority = 1;
+    open.add_waiting(3, 50).request.priority = 1;
+    CHECK_FALSE(make_batcher("priority")->fill(open));
+    CHECK(open.steps == Steps{{1, 300}, {2, offline_prompt}, {3, 50}});
+  }
+}
+
 TEST_CASE("batchers: registry names, parameters and errors") {
-  CHECK(batchers().names() == std::vector<std::string>{"vllm_v1", "sarathi"});
+  CHECK(batchers().names() == std::vector<std::string>{"vllm_v1", "sarathi", "priority"});
   CHECK_THROWS_WITH_AS(make_batcher("sarathy"), doctest::Contains("did you mean \"sarathi\""), kvsim::InputError);
   CHECK_THROWS_WITH_AS(make_batcher("sarathi", {{"token_budet", 5}}), doctest::Contains("did you mean \"token_budget\""),
                        kvsim::InputError);

@@ -781,6 +781,46 @@ TEST_CASE("serving engine: sarathi's token budget chunks a prompt next to a deco
   CHECK(end == e5);
 }
 
+TEST_CASE("serving engine: priority batcher, an online and an offline request compete for one slot, times by hand") {
+  // max_num_seqs = 1, no block ids (no prefix cache), FakePerf.
+  EngineParams p;
+  p.num_blocks = 64;
+  p.max_num_seqs = 1;
+  p.batcher = "priority";
+  auto offline = [](std::uint64_t id, double arrival, std::uint32_t in, std::uint32_t out) {
+    Request r = make_request(id, arrival, in, out);
+    r.priority = 1;
+    return r;
+  };
+  SUBCASE("arriving together, the online request is admitted first") {
+    // Offline r0 (96 tokens, 4 outputs) is first in FCFS order, online r1 (96, 2) second.
+    const RunResult r = serve(p, {offline(0, 0.0, 96, 4), make_request(1, 0.0, 96, 2)});
+    const double e1 = step(96, 96), f1 = e1 + step(1, 97);
+    double f0 = f1 + step(96, 96);
+    for (int c = 97; c <= 99; ++c) f0 += step(1, c);
+    CHECK(r.outcomes.at(1).first_token == e1);
+    CHECK(r.outcomes.at(1).finish == f1);
+    CHECK(r.outcomes.at(0).first_token == f1 + step(96, 96));
+    CHECK(r.outcomes.at(0).finish == f0);
+    CHECK(r.preemptions == 0);
+  }
+  SUBCASE("an online arrival preempts the running offline request at the next step end") {
+    // r0 alone: prefill ends at e1, its first decode at d1; online r1 arrives in between, the
+    // plan is cut at d1 (2 tokens generated), r0 is preempted, r1 runs (prefill + 1 decode),
+    // then r0 recomputes its 96 + 2 tokens (sampling its 3rd token) and decodes its 4th.
+    const double e1 = step(96, 96), d1 = e1 + step(1, 97);
+    const RunResult r = serve(p, {offline(0, 0.0, 96, 4), make_request(1, (e1 + d1) / 2, 96, 2)});
+    const double t1 = d1 + step(96, 96), f1 = t1 + step(1, 97);
+    const double f0 = f1 + step(98, 98) + step(1, 99);
+    CHECK(r.outcomes.at(0).first_token == e1);
+    CHECK(r.outcomes.at(1).first_token == t1);
+    CHECK(r.outcomes.at(1).finish == f1);
+    CHECK(r.outcomes.at(0).finish == f0);
+    CHECK(r.outcomes.at(0).preemptions == 1);
+    CHECK(r.outcomes.at(1).preemptions == 0);
+  }
+}
+
 TEST_CASE("serving engine: an arrival cuts a multi-step plan at the step end at or after it") {
   // r0: 96-token prompt, 10 output tokens, alone: prefill ends at e1, then 9 decode steps are
   // planned at once. r1 (96 tokens, 2 outputs) arrives either exactly at the end of the

@@ -39,6 +39,10 @@ class StepContext {
   virtual const std::vector<std::unique_ptr<Sequence>>& running_sequences() const = 0;
   virtual const std::deque<std::unique_ptr<Sequence>>& waiting_sequences() const = 0;
   virtual std::uint32_t max_num_seqs() const = 0;
+  // Seconds this instance's step-time model gives for computing `tokens` prompt tokens of
+  // one sequence from scratch, in max_num_batched_tokens chunks (for batchers that predict
+  // latencies, such as the priority batcher's offline throttle).
+  virtual double prefill_time(std::uint64_t tokens) const = 0;
   virtual std::uint32_t max_num_batched_tokens() const = 0;
   virtual bool chunked_prefill() const = 0;
 
@@ -81,9 +85,15 @@ std::unique_ptr<Batcher> make_batcher(const std::string& name, const ParamValues
 
 // Building blocks shared by the variants.
 
+// Victim rules: whom to preempt to make room for `for_seq` (itself a candidate); nullptr
+// when only sequences already in the step, or loading, are left.
 // The most recently admitted running sequence that is neither loading (a load in flight
-// cannot be called back) nor already in the step; nullptr when there is none.
-Sequence* latest_preemptible(StepContext& ctx);
+// cannot be called back) nor already in the step.
+Sequence* latest_preemptible(StepContext& ctx, const Sequence& for_seq);
+// The same among the sequences of the least important service class present (largest
+// Request::priority), so offline work is preempted before online work; never one more
+// important than for_seq (for_seq itself instead).
+Sequence* least_important_preemptible(StepContext& ctx, const Sequence& for_seq);
 
 struct Scheduled {
   std::uint32_t tokens = 0;     // tokens of seq in the step (0: not scheduled)
@@ -94,7 +104,14 @@ struct Scheduled {
 // decode token; nothing for an unchunkable prefill over the budget), preempting the most
 // recently admitted preemptible sequences while blocks are short; seq itself is preempted
 // when it is the latest preemptible one.
-Scheduled schedule_or_preempt(StepContext& ctx, Sequence& seq, std::uint32_t budget);
+using VictimRule = Sequence* (*)(StepContext& ctx, const Sequence& for_seq);
+Scheduled schedule_or_preempt(StepContext& ctx, Sequence& seq, std::uint32_t budget,
+                              VictimRule victims = latest_preemptible);
+
+// The running sequences as pointers, in admission order: a batcher that may preempt a
+// sequence ahead of the one it is scheduling walks this copy and skips sequences whose
+// is_running flag has dropped, instead of indices that a preemption would shift.
+std::vector<Sequence*> running_snapshot(const StepContext& ctx);
 
 // Admits waiting sequences in queue order while the sequence limit and budget allow; stops
 // at the first one refused (head-of-line, as vLLM does, so a large request is not starved).

@@ -5,6 +5,7 @@ namespace kvsim::scheduling::batching {
 
 std::unique_ptr<Batcher> make_vllm_v1(const Params&);
 std::unique_ptr<Batcher> make_sarathi(const Params&);
+std::unique_ptr<Batcher> make_priority(const Params&);
 
 const Registry<BatcherEntry>& batchers() {
   static const Registry<BatcherEntry> registry{"batcher", {
@@ -15,6 +16,11 @@ const Registry<BatcherEntry>& batchers() {
                   "admissions, within a fixed token budget",
        {{"token_budget", 512, "tokens", "tokens per step (the paper's chunk size); 0: max_num_batched_tokens"}},
        make_sarathi},
+      {"priority", "service classes (Request priority: 0 online, larger offline): classes in order of importance, "
+                   "offline preempted first and fills the leftover budget and blocks, throttled to keep online TTFT",
+       {{"online_ttft_slo", 0, "s", "online TTFT target for the offline throttle; 0: no throttle"},
+        {"headroom", 0.8, "", "offline work is admitted while predicted online TTFT <= headroom x online_ttft_slo"}},
+       make_priority},
   }};
   return registry;
 }

@@ -21,16 +21,16 @@ class Sarathi final : public Batcher {
   bool fill(StepContext& ctx) override {
     std::uint32_t budget = token_budget_ > 0 ? token_budget_ : ctx.max_num_batched_tokens();
     bool preempted = false;
-    const auto& running = ctx.running_sequences();
-    // Pass 1 decodes, pass 2 prefill chunks: the same walk in admission order, by kind.
+    // Pass 1 decodes, pass 2 prefill chunks: the same walk in admission order, by kind. A
+    // pass-2 preemption may take a skipped sequence ahead of the current one, hence the
+    // snapshot.
     for (const bool decodes : {true, false}) {
-      bool stop = false;
-      for (std::size_t i = 0; i < running.size() && budget > 0 && !stop; ++i) {
-        Sequence& seq = *running[i];
-        if (seq.loading || seq.in_step || seq.prefilling() == decodes) continue;
-        const Scheduled s = schedule_or_preempt(ctx, seq, budget);
+      for (Sequence* seq : running_snapshot(ctx)) {
+        if (budget == 0) break;
+        if (!seq->is_running || seq->loading || seq->in_step || seq->prefilling() == decodes) continue;
+        const Scheduled s = schedule_or_preempt(ctx, *seq, budget);
         preempted = preempted || s.preempted_any;
-        stop = s.preempted_self;
+        if (s.preempted_self) break;
         budget -= s.tokens;
       }
     }
