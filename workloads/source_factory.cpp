@@ -1,5 +1,6 @@
 // Registry of workload generators (see source_factory.hpp).
 #include "workloads/source_factory.hpp"
+#include "workloads/service_classes.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -114,6 +115,12 @@ WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t
       "Release a session's next turn its think time after the previous turn completes (the trace's gap "
       "between their arrivals when the think time is unknown), instead of at its arrival time.");
   spec.closed_loop = closed_loop;
+  // Service classes by rule wrap whatever source is opened below.
+  auto with_classes = [&, rules = read_class_rules(workload_section)](WorkloadSpec opened) {
+    if (!rules.empty())
+      opened.open = [open = std::move(opened.open), rules, seed] { return classify(open(), rules, seed); };
+    return opened;
+  };
   if (!trace.empty()) {
     if (workload_section.has("generator"))
       workload_section.fail("generator", "set either trace (replay a file) or generator, not both");
@@ -122,7 +129,7 @@ WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t
     if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
     spec.description = "trace " + file.string();
     spec.open = [path = file.string(), options] { return open_trace(path, options); };
-    return spec;
+    return with_classes(std::move(spec));
   }
   for (const auto key : kTraceKeys)
     if (workload_section.has(key))
@@ -143,7 +150,7 @@ WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t
                                [&](const GeneratorInfo& g) { return g.name == name; });
   spec.description = "generator " + name;
   spec.open = it->bind(workload_section, seed, block_size, base_dir);
-  return spec;
+  return with_classes(std::move(spec));
 }
 
 }  // namespace kvsim::workload
