@@ -132,7 +132,11 @@ compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalP
   p.elementwise_floor = s.quantity("elementwise_floor", Dimension::time, p.elementwise_floor,
                                    "least time of one elementwise kernel");
   p.attention_prefill_efficiency = s.number("attention_prefill_efficiency", p.attention_prefill_efficiency,
-                                            "prefill attention: achieved fraction of peak FLOP/s", fraction);
+                                            "prefill attention: fraction of peak FLOP/s approached when each query attends to many keys",
+                                            fraction);
+  p.attention_prefill_half_keys = s.number("attention_prefill_half_keys", p.attention_prefill_half_keys,
+                                           "prefill attention: keys per query (tokens) at which it reaches half of that fraction",
+                                           Range::at_least(0));
   p.attention_prefill_floor = s.quantity("attention_prefill_floor", Dimension::time, p.attention_prefill_floor,
                                          "least time of one prefill attention call (one per layer)");
   p.attention_decode_efficiency = s.number("attention_decode_efficiency", p.attention_decode_efficiency,
@@ -140,9 +144,15 @@ compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalP
   p.attention_decode_floor = s.quantity("attention_decode_floor", Dimension::time, p.attention_decode_floor,
                                         "least time of one decode attention call (one per layer)");
   p.nvlink_efficiency = s.number("nvlink_efficiency", p.nvlink_efficiency,
-                                 "all-reduce bus bandwidth as a fraction of the GPU's NVLink bandwidth", fraction);
+                                 "all-reduce bus bandwidth as a fraction of the GPU's NVLink bandwidth (NCCL low-latency protocol)",
+                                 fraction);
   p.allreduce_latency = s.quantity("allreduce_latency", Dimension::time, p.allreduce_latency,
-                                   "per-call floor of one tensor-parallel all-reduce");
+                                   "per-call floor of one tensor-parallel all-reduce (NCCL low-latency protocol)");
+  p.nvlink_bulk_efficiency = s.number("nvlink_bulk_efficiency", p.nvlink_bulk_efficiency,
+                                      "all-reduce bus bandwidth, NCCL bulk (Simple) protocol; the faster protocol is used",
+                                      fraction);
+  p.allreduce_bulk_latency = s.quantity("allreduce_bulk_latency", Dimension::time, p.allreduce_bulk_latency,
+                                        "per-call floor of one all-reduce, NCCL bulk (Simple) protocol");
   p.step_overhead = s.quantity("step_overhead", Dimension::time, p.step_overhead,
                                "CPU time per engine step (scheduling, input preparation, sampling, outputs)");
   p.overhead_per_seq = s.quantity("overhead_per_seq", Dimension::time, p.overhead_per_seq,
