@@ -30,16 +30,16 @@ constexpr GeneratorInfo entry(std::string_view name, std::string_view summary) {
           }};
 }
 
-const GeneratorInfo generators[] = {
+const Registry<GeneratorInfo> generators{"workload generator", {
     entry<&parse_chat_params, ChatGenerator>(
         "chat", "multi-turn chat sessions with shared system prompts (or empirical length pairs)"),
     entry<&parse_mix_params, MixGenerator>(
         "mix", "populations (chat, api, agent, batch) from a spec or preset (to-c, to-b)"),
-};
+}};
 
 }  // namespace
 
-std::span<const GeneratorInfo> workload_generators() { return generators; }
+const Registry<GeneratorInfo>& workload_generators() { return generators; }
 
 std::vector<std::string> workload_generator_names() {
   std::vector<std::string> names;
@@ -146,10 +146,8 @@ WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t
   const auto names = workload_generator_names();
   const std::string name =
       workload_section.choice("generator", "chat", names, "Synthetic workload generator; its parameters follow.");
-  const auto it = std::find_if(std::begin(generators), std::end(generators),
-                               [&](const GeneratorInfo& g) { return g.name == name; });
   spec.description = "generator " + name;
-  spec.open = it->bind(workload_section, seed, block_size, base_dir);
+  spec.open = generators.at(name).bind(workload_section, seed, block_size, base_dir);
   return with_classes(std::move(spec));
 }
 
