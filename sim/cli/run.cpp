@@ -50,6 +50,25 @@ Exit status: 0 on success, 2 on invalid input (config, paths), 1 on internal err
 3 with --strict when the run is overloaded or an SLO bound fails.
 )";
 
+namespace {
+// The run's energy and cost figures from the per-instance energy and the [cost] prices.
+void add_energy(results::Summary& summary, const config::Scenario& scenario, const engine::RunOutput& output) {
+  double dram = 0, ssd = 0;
+  for (const auto& tier : scenario.kv.lower) {
+    const double stores = tier.scope == "instance" ? scenario.instances : tier.scope == "node" ? scenario.nodes : 1;
+    if (tier.kind == "dram") dram += tier.capacity * stores;
+    if (tier.kind == "ssd") ssd += tier.capacity * stores;
+  }
+  const auto f = results::energy_figures(output.energy, output.sim_duration, scenario.cost,
+                                         double(scenario.instances) * scenario.tp, dram, ssd, summary.run_output_tokens);
+  summary.energy_joules = f.joules;
+  summary.average_power_watts = f.average_watts;
+  summary.joules_per_output_token = f.joules_per_output_token;
+  summary.cost = f.cost;
+  summary.cost_per_million_output_tokens = f.cost_per_million_tokens;
+}
+}  // namespace
+
 int run_command(const CommandContext& context) {
   Args args("run", context.args);
   config::LoadOptions load;
@@ -99,7 +118,8 @@ int run_command(const CommandContext& context) {
   };
   engine::RunOutput output = engine::simulate(scenario, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  const results::Summary summary = summary_builder.finish(output.sim_duration, wall);
+  results::Summary summary = summary_builder.finish(output.sim_duration, wall);
+  add_energy(summary, scenario, output);
   std::string workload_report;
   for (const auto& [name, count] : output.workload_report)
     workload_report += (workload_report.empty() ? "" : "; ") + name + "=" + std::to_string(count);
@@ -114,7 +134,7 @@ int run_command(const CommandContext& context) {
     meta.config_toml = scenario.resolved_toml;
     meta.wall_time = wall;
     meta.workload_report = workload_report;
-    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples}, summary);
+    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples, output.energy}, summary);
   }
   std::ostream& table_out = json ? std::cerr : std::cout;
   if (!quiet) {

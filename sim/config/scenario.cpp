@@ -70,6 +70,9 @@ compute::GpuCard read_gpu(Section s) {
   gpu.pcie_bandwidth = s.quantity("pcie_bandwidth", Dimension::bandwidth, 0, "PCIe x16 bandwidth per direction",
                                   Range::positive());
   gpu.tdp = s.quantity("tdp", Dimension::power, 700, "thermal design power", Range::positive());
+  gpu.idle_watts = s.quantity("idle_watts", Dimension::power, 0.1 * gpu.tdp,
+                              "power drawn with no kernel running (energy model; default: 10 % of tdp)");
+  if (gpu.idle_watts > gpu.tdp) s.fail("idle_watts", "exceeds tdp (" + format_quantity(gpu.tdp, Dimension::power) + ")");
   gpu.calibration = s.text("calibration", "", "default calibration card of the step-time model");
   s.finish();
   return gpu;
@@ -472,6 +475,16 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   const auto categories = kvcache::category_names(scenario.workload.open()->categories());
   engine.eviction.category_names = categories;
   for (auto& tier : scenario.kv.lower) tier.eviction.category_names = categories;
+
+  Section cost = root.table("cost");
+  // Prices in any one currency; 0 leaves that part out of the cost.
+  scenario.cost.gpu_hour = cost.number("gpu_hour", 0, "price of one GPU-hour of the serving GPUs", Range::non_negative());
+  scenario.cost.dram_gb_hour = cost.number("dram_gb_hour", 0, "price of one GB-hour (1e9 B) of the DRAM KV tier",
+                                           Range::non_negative());
+  scenario.cost.ssd_gb_hour = cost.number("ssd_gb_hour", 0, "price of one GB-hour (1e9 B) of the SSD KV tier",
+                                          Range::non_negative());
+  scenario.cost.kwh = cost.number("kwh", 0, "price of one kWh of the GPUs' energy", Range::non_negative());
+  cost.finish();
 
   Section output = root.table("output");
   const std::string path = output.text("path", "results/{name}-seed{seed}.h5",

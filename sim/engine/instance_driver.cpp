@@ -1,4 +1,5 @@
 #include "sim/engine/instance_driver.hpp"
+#include "sim/engine/energy_account.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -122,6 +123,7 @@ void drive_instance(RunState& run, Instance& instance) {
     }
     if (ends_run) break;
     if (run.step_trace) trace_steps(run, instance, now, last + 1);
+    account_energy(run, instance, now, last + 1);
     XBT_VERB("instance %d: %zu step(s) of %u sequences, %.9f -> %.9f", instance.index, last + 1,
               engine.last_shape().num_seqs, now, engine.step_end(last));
     now = engine.step_end(last);

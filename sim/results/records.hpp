@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/results/energy.hpp"
 #include "sim/results/overload.hpp"
 #include "sim/results/slo.hpp"
 
@@ -77,8 +78,15 @@ struct Summary {
   double goodput_tokens_per_s = 0;   // their output tokens / window_duration
   std::uint8_t overloaded = 0;       // 1 when the wait for a first token grows without bound
   double overload_growth = 0;        // s of extra wait per s of arrivals (overload rule)
+  // Energy and cost over the whole run, warm-up and cool-down included (sim/results/energy.hpp).
+  double energy_joules = 0;                  // J, every serving GPU
+  double average_power_watts = 0;            // W, energy_joules / sim_duration
+  double joules_per_output_token = 0;        // J per output token of every completed request
+  double cost = 0;                           // [cost] prices x GPU-hours, GB-hours, kWh
+  double cost_per_million_output_tokens = 0; // cost per 1e6 output tokens of completed requests
   std::vector<SloRecord> slo;        // one per bound: the /slo table
   std::string overload_explanation;  // one sentence for the table
+  double run_output_tokens = 0;      // output tokens of every completed request, window or not
 };
 
 // Percentiles with linear interpolation between closest ranks (numpy's default), so the
@@ -148,6 +156,7 @@ struct RunTables {
   std::span<const TierRecord> tiers;
   std::span<const LinkRecord> links;
   std::span<const TierSample> tier_samples;
+  std::span<const EnergyRecord> energy;
 };
 
 void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunTables& tables, const Summary& summary);
@@ -200,7 +209,7 @@ class SummaryBuilder {
 // A file with only requests (the other tables empty).
 inline void write_hdf5(const std::string& path, const RunMetadata& metadata, std::span<const RequestRecord> requests,
                        const Summary& summary) {
-  write_hdf5(path, metadata, RunTables{requests, {}, {}, {}}, summary);
+  write_hdf5(path, metadata, RunTables{requests, {}, {}, {}, {}}, summary);
 }
 
 }  // namespace kvsim::results

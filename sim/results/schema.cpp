@@ -131,7 +131,25 @@ TableSpec make_summary() {
   t.columns.push_back(column("goodput_tokens_per_s", &S::goodput_tokens_per_s, "tokens/s", "their output tokens per second"));
   t.columns.push_back(column("overloaded", &S::overloaded, "-", "1 if the queue grows without bound"));
   t.columns.push_back(column("overload_growth", &S::overload_growth, "-", "s of extra first-token wait per s of arrivals"));
+  t.columns.push_back(column("energy_joules", &S::energy_joules, "J", "energy of the serving GPUs over the run"));
+  t.columns.push_back(column("average_power_watts", &S::average_power_watts, "W", "energy_joules / sim_duration"));
+  t.columns.push_back(column("joules_per_output_token", &S::joules_per_output_token, "J", "per output token"));
+  t.columns.push_back(column("cost", &S::cost, "-", "run cost at the [cost] prices"));
+  t.columns.push_back(column("cost_per_million_output_tokens", &S::cost_per_million_output_tokens, "-",
+                             "cost per million output tokens"));
   return t;
+}
+
+TableSpec make_energy() {
+  using E = EnergyRecord;
+  return {"energy", sizeof(E),
+          {column("instance", &E::instance, "-", "serving instance"),
+           column("gpus", &E::gpus, "-", "its GPUs (tensor-parallel degree)"),
+           column("idle_watts", &E::idle_watts, "W", "idle power of its GPUs"),
+           column("peak_watts", &E::peak_watts, "W", "peak (TDP) power of its GPUs"),
+           column("busy", &E::busy, "s", "time with a step running"),
+           column("active", &E::active, "s", "sum of step duration x utilisation"),
+           column("joules", &E::joules, "J", "energy over the run")}};
 }
 
 TableSpec make_slo() {
@@ -176,13 +194,18 @@ const TableSpec& summary_table() {
   return t;
 }
 
+const TableSpec& energy_table() {
+  static const TableSpec t = make_energy();
+  return t;
+}
+
 const TableSpec& slo_table() {
   static const TableSpec t = make_slo();
   return t;
 }
 
 std::vector<const TableSpec*> all_tables() {
-  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &summary_table(), &slo_table()};
+  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &summary_table(), &slo_table(), &energy_table()};
 }
 
 std::string numpy_type(const ColumnSpec& c) {

@@ -36,6 +36,7 @@ const TableSpec& links_table();
 const TableSpec& tier_samples_table();
 const TableSpec& summary_table();
 const TableSpec& slo_table();
+const TableSpec& energy_table();
 // Every table, in file order.
 std::vector<const TableSpec*> all_tables();
 

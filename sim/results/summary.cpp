@@ -98,6 +98,7 @@ SummaryBuilder::SummaryBuilder(SummaryOptions options) : options_(std::move(opti
 
 void SummaryBuilder::add(const RequestRecord& r) {
   last_arrival_ = std::max(last_arrival_, r.arrival);
+  if (r.status == RequestStatus::completed) s_.run_output_tokens += r.output_tokens;
   if (!r.in_window) {
     ++s_.excluded;
     return;
@@ -190,6 +191,14 @@ void print_summary_table(std::ostream& out, const Summary& s) {
     }
   }
   if (!s.overload_explanation.empty()) out << "load          " << s.overload_explanation << '\n';
+  if (s.energy_joules > 0) {
+    out << "energy        " << format("%.6g", s.energy_joules / 3.6e6) << " kWh   average " << format("%.1f", s.average_power_watts)
+        << " W   " << format("%.4g", s.joules_per_output_token) << " J per output token";
+    if (s.cost > 0)
+      out << "   cost " << format("%.6g", s.cost) << " (" << format("%.6g", s.cost_per_million_output_tokens)
+          << " per million output tokens)";
+    out << '\n';
+  }
   out << "performance   wall time " << format("%.3f", s.wall_time) << " s   "
       << format(s.requests_per_wall_second >= 100 ? "%.0f" : "%.2f", s.requests_per_wall_second)
       << " simulated requests per wall-second\n";
@@ -213,6 +222,11 @@ void print_summary_json(std::ostream& out, const Summary& s) {
       << ",\"goodput_rps\":" << json_number(s.goodput_rps)
       << ",\"goodput_tokens_per_s\":" << json_number(s.goodput_tokens_per_s)
       << ",\"overloaded\":" << integer(s.overloaded) << ",\"overload_growth\":" << json_number(s.overload_growth)
+      << ",\"energy_joules\":" << json_number(s.energy_joules)
+      << ",\"average_power_watts\":" << json_number(s.average_power_watts)
+      << ",\"joules_per_output_token\":" << json_number(s.joules_per_output_token)
+      << ",\"cost\":" << json_number(s.cost)
+      << ",\"cost_per_million_output_tokens\":" << json_number(s.cost_per_million_output_tokens)
       << ",\"slo\":[";
   for (std::size_t i = 0; i < s.slo.size(); ++i) {
     const SloRecord& r = s.slo[i];

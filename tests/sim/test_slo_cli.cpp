@@ -9,6 +9,8 @@
 #include "tests/sim/cli_helpers.hpp"
 #include "tests/sim/sim_fixture.hpp"
 
+#include <cstdlib>
+
 using namespace kvsim;
 using test::run_kvsim;
 using test::ScratchDir;
@@ -104,4 +106,60 @@ TEST_CASE("cli: bad SLO bounds are input errors naming file, line and field") {
     CHECK_MESSAGE(has(r.err, c.expect), r.err);
     CHECK(!std::filesystem::exists(dir.file("out.h5")));
   }
+}
+
+TEST_CASE("energy: one request alone on an idle instance, computed by hand from its steps") {
+  auto scenario = test::tiny_scenario({"platform.gpu_spec.idle_watts=100W", "platform.gpu_spec.tdp=600W"});
+  const std::uint32_t input = 1000, output = 50;
+  const double arrival = 0.5;
+  std::vector<std::uint64_t> blocks(63);
+  for (std::size_t i = 0; i < blocks.size(); ++i) blocks[i] = 1 + i;
+  const auto out = test::run_with(scenario, {test::make_request(0, arrival, input, output, blocks)});
+  REQUIRE(out.energy.size() == 1);
+  // Steps: one prefill of 1,000 tokens, then 49 decodes after 1000 + j - 1 tokens. Each
+  // uses the GPU for its time minus the CPU overhead.
+  auto perf = compute::make_step_time_model(scenario.model, scenario.gpu, scenario.tp, scenario.compute);
+  const auto kernel_time = [&](std::uint64_t prior, std::uint64_t chunk) {
+    compute::BatchShape shape;
+    shape.add(prior, chunk, true);
+    const auto b = perf->breakdown(shape);
+    return std::pair{b.total(), b.total() - b.overhead};
+  };
+  double busy = 0, active = 0;
+  for (std::uint32_t j = 0; j < output; ++j) {
+    const auto [total, kernels] = j == 0 ? kernel_time(0, input) : kernel_time(input + j - 1, 1);
+    busy += total;
+    active += kernels;
+  }
+  const auto& e = out.energy[0];
+  CHECK(e.busy == doctest::Approx(busy).epsilon(1e-9));
+  CHECK(e.active == doctest::Approx(active).epsilon(1e-9));
+  // Idle 100 W for the whole run (0.5 s before the arrival included), 500 W more while active.
+  CHECK(out.sim_duration == doctest::Approx(arrival + busy).epsilon(1e-9));
+  CHECK(e.joules == doctest::Approx(100.0 * (arrival + busy) + 500.0 * active).epsilon(1e-9));
+}
+
+TEST_CASE("cli: energy per token and cost per million tokens match hand arithmetic on the run's own figures") {
+  ScratchDir dir;
+  const auto r = run_kvsim(dir, {"run", "--quiet", "--json", "-o", "", "--set", "workload.num_requests=100", "--set",
+                                 "instances.count=2", "--set", "instances.tp=2", "--set", "cost.gpu_hour=3",
+                                 "--set", "cost.kwh=0.2"});
+  REQUIRE(r.exit_code == 0);
+  const auto value = [&](const std::string& key) {
+    const auto at = r.out.find("\"" + key + "\":");
+    REQUIRE(at != std::string::npos);
+    return std::strtod(r.out.c_str() + at + key.size() + 3, nullptr);
+  };
+  const double joules = value("energy_joules"), duration = value("sim_duration");
+  const double tokens = value("output_tokens_per_s") * duration;  // every request completed, no window
+  CHECK(value("completed") == 100);
+  CHECK(value("average_power_watts") == doctest::Approx(joules / duration).epsilon(1e-12));
+  CHECK(value("joules_per_output_token") == doctest::Approx(joules / tokens).epsilon(1e-9));
+  // 4 GPUs at 3 per hour, plus the energy at 0.2 per kWh.
+  const double cost = 4 * duration / 3600 * 3 + joules / 3.6e6 * 0.2;
+  CHECK(value("cost") == doctest::Approx(cost).epsilon(1e-12));
+  CHECK(value("cost_per_million_output_tokens") == doctest::Approx(cost / tokens * 1e6).epsilon(1e-9));
+  // Between idle (4 x 70 W) and peak (4 x 700 W).
+  CHECK(value("average_power_watts") > 280);
+  CHECK(value("average_power_watts") < 2800);
 }
