@@ -77,6 +77,53 @@ def check_table(name, dataset, columns, problems):
     return names
 
 
+def check_slo(requests, completed, summary, slo_rows, status, problems):
+    """Recomputes SLO attainment, goodput and each bound's statistic from the counted rows:
+    a metric's per-request target is its loosest bound; unserved requests are infinitely late."""
+    targets = {}
+    for row in slo_rows:
+        name = row["name"].decode()
+        metric = name.split(".")[0]
+        targets[metric] = max(targets.get(metric, -math.inf), float(row["limit"]))
+        served = requests.status == status["completed"]
+        values = requests[metric].where(served, math.inf)
+        if metric == "tpot":
+            values = values[requests.output_tokens > 1]
+        statistic = name.split(".", 1)[1]
+        values = np.sort(values.to_numpy(dtype=np.float64))
+        if len(values) == 0:
+            expected = 0.0
+        elif statistic == "mean":
+            expected = math.inf if np.isinf(values).any() else float(np.mean(values))
+        else:
+            index = (len(values) - 1) * float(statistic[1:]) / 100
+            low, high = values[int(math.floor(index))], values[min(int(math.floor(index)) + 1, len(values) - 1)]
+            fractional = index > math.floor(index)
+            if math.isinf(low) or (fractional and math.isinf(high)):
+                expected = math.inf
+            else:
+                # Both neighbours finite: numpy over the values with the (trailing) infinite
+                # ones clamped to the largest finite value gives the same interpolation.
+                finite = values[np.isfinite(values)]
+                expected = float(np.percentile(np.minimum(values, finite.max()), float(statistic[1:])))
+        measured = float(row["measured"])
+        if not (measured == expected or close(measured, expected)):
+            problems.append(f"/slo {name}: measured {measured!r}, /requests gives {expected!r}")
+    good = completed
+    for metric, target in targets.items():
+        ok = good[metric] <= target
+        if metric == "tpot":
+            ok = ok | (good.output_tokens <= 1)
+        good = good[ok]
+    attainment = len(good) / len(requests) if len(requests) else 0.0
+    if not close(float(summary.slo_attainment), attainment):
+        problems.append(f"/summary.slo_attainment = {summary.slo_attainment!r}, /requests gives {attainment!r}")
+    window = float(summary.window_duration)
+    goodput = len(good) / window if window > 0 else 0.0
+    if not close(float(summary.goodput_rps), goodput):
+        problems.append(f"/summary.goodput_rps = {summary.goodput_rps!r}, /requests gives {goodput!r}")
+
+
 def check(path, schema):
     problems = []
     tables = schema["tables"]
@@ -120,6 +167,8 @@ def check(path, schema):
         if problems:  # the recomputation below relies on the schema
             return problems, f["requests"].shape[0]
         all_requests = pd.DataFrame(f["requests"][:])
+        slo_rows = f["slo"][:]
+        energy_rows = f["energy"][:]
         config_text = f.attrs.get("config") if isinstance(f.attrs.get("config"), str) else None
         summary = pd.DataFrame(f["summary"][:]).iloc[0]
 
@@ -160,6 +209,11 @@ def check(path, schema):
             stored = float(summary[f"{metric}_{statistic}"])
             if not close(stored, float(expected)):
                 problems.append(f"/summary.{metric}_{statistic} = {stored!r}, numpy gives {float(expected)!r}")
+
+    check_slo(requests, completed, summary, slo_rows, status, problems)
+    energy = float(energy_rows["joules"].sum()) if len(energy_rows) else 0.0
+    if not close(float(summary.energy_joules), energy):
+        problems.append(f"/summary.energy_joules = {summary.energy_joules!r}, /energy gives {energy!r}")
 
     parts = completed.hbm_tokens + completed.dram_tokens + completed.ssd_tokens + completed.remote_tokens
     if not (parts == completed.cached_tokens).all():

@@ -46,6 +46,11 @@ first warmup seconds and in the last cooldown seconds of arrivals out of the sum
 are simulated, and flagged in_window = 0 in /requests). The summary reports SLO attainment,
 goodput, pass/fail per bound, and whether the run is overloaded (README "SLOs").
 
+Energy and cost: the GPUs' energy (idle_watts all run long, up to tdp while kernels run;
+platform.gpu_spec overrides both), per instance in /energy, in total, per output token and
+as average power; with [cost] prices (--set cost.gpu_hour=2.5 --set cost.kwh=0.15), the
+run's cost and its cost per million output tokens.
+
 Exit status: 0 on success, 2 on invalid input (config, paths), 1 on internal errors,
 3 with --strict when the run is overloaded or an SLO bound fails.
 )";
