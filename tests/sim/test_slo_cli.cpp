@@ -163,3 +163,45 @@ TEST_CASE("cli: energy per token and cost per million tokens match hand arithmet
   CHECK(value("average_power_watts") > 280);
   CHECK(value("average_power_watts") < 2800);
 }
+
+TEST_CASE("window: hand-made requests with known latencies, percentiles by hand with and without the warm-up") {
+  // Five one-token requests, 10 s apart so none waits for another: each TTFT is its prefill
+  // step. Inputs 256, 512, 1024, 2048, 4096 tokens, arriving at 0, 10, 20, 30, 40 s.
+  auto scenario = test::tiny_scenario({"run.warmup=15s"});
+  const std::uint32_t inputs[] = {256, 512, 1024, 2048, 4096};
+  std::vector<workload::Request> requests;
+  std::vector<double> ttft;
+  for (std::uint64_t i = 0; i < 5; ++i) {
+    std::vector<std::uint64_t> blocks(inputs[i] / 16);
+    for (std::size_t b = 0; b < blocks.size(); ++b) blocks[b] = 1000 * (i + 1) + b;  // nothing shared
+    requests.push_back(test::make_request(i, 10.0 * double(i), inputs[i], 1, blocks));
+    ttft.push_back(test::step_time(scenario, {{0, inputs[i], true}}));
+  }
+  const auto out = test::run_with(scenario, requests);
+  REQUIRE(out.requests.size() == 5);
+  // Warm-up 15 s: the requests at 0 and 10 s are out; prefill time grows with the input, so
+  // the counted TTFTs are already sorted: t2 < t3 < t4.
+  results::SummaryBuilder windowed({{}, 15.0, 0.0});
+  results::SummaryBuilder everything;
+  for (const auto& r : out.requests) {
+    CHECK(r.ttft == doctest::Approx(ttft[r.id]).epsilon(1e-9));
+    windowed.add(r);
+    auto all = r;
+    all.in_window = 1;
+    everything.add(all);
+  }
+  const auto w = windowed.finish(out.sim_duration, 1);
+  CHECK(w.requests == 3);
+  CHECK(w.excluded == 2);
+  // Three values: p50 = the middle one; p90 at index 1.8 = t3 + 0.8 (t4 - t3).
+  CHECK(w.ttft.p50 == doctest::Approx(ttft[3]).epsilon(1e-9));
+  CHECK(w.ttft.p90 == doctest::Approx(ttft[3] + 0.8 * (ttft[4] - ttft[3])).epsilon(1e-9));
+  CHECK(w.ttft.mean == doctest::Approx((ttft[2] + ttft[3] + ttft[4]) / 3).epsilon(1e-9));
+  // Window 15 s .. last arrival 40 s: 25 s.
+  CHECK(w.window_duration == doctest::Approx(25.0));
+  // All five: p50 = t2; p90 at index 3.6 = t3 + 0.6 (t4 - t3).
+  const auto a = everything.finish(out.sim_duration, 1);
+  CHECK(a.ttft.p50 == doctest::Approx(ttft[2]).epsilon(1e-9));
+  CHECK(a.ttft.p90 == doctest::Approx(ttft[3] + 0.6 * (ttft[4] - ttft[3])).epsilon(1e-9));
+  CHECK(a.ttft.mean == doctest::Approx((ttft[0] + ttft[1] + ttft[2] + ttft[3] + ttft[4]) / 5).epsilon(1e-9));
+}
