@@ -35,31 +35,14 @@ Exit status: 0 on success, 2 when a file is missing or not a kvsim results file.
 
 namespace {
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escape[8];
-      std::snprintf(escape, sizeof escape, "\\u%04x", unsigned(static_cast<unsigned char>(c)));
-      out += escape;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string run_json(const results::StoredRun& run) {
   std::ostringstream summary;
   results::print_summary_json(summary, results::summary_of(run));
   std::string text = summary.str();
   if (!text.empty() && text.back() == '\n') text.pop_back();
-  return "{\"file\":" + json_string(run.path) + ",\"seed\":" + std::to_string(run.seed) +
-         ",\"kvsim_version\":" + json_string(run.text_attributes.at("kvsim_version")) +
-         ",\"command_line\":" + json_string(run.text_attributes.at("command_line")) + ",\"summary\":" + text + "}";
+  return "{\"file\":" + json_quote(run.path) + ",\"seed\":" + std::to_string(run.seed) +
+         ",\"kvsim_version\":" + json_quote(run.text_attributes.at("kvsim_version")) +
+         ",\"command_line\":" + json_quote(run.text_attributes.at("command_line")) + ",\"summary\":" + text + "}";
 }
 
 // The overload sentence is not stored; the flag and the growth are.
@@ -150,7 +133,7 @@ void print_comparison_json(std::ostream& out, const std::vector<results::StoredR
   out << "],\"differences\":{";
   bool first = true;
   for (const Figure& f : common_figures(runs)) {
-    out << (first ? "" : ",") << json_string(f.name) << ":{\"unit\":" << json_string(f.unit) << ",\"values\":[";
+    out << (first ? "" : ",") << json_quote(f.name) << ":{\"unit\":" << json_quote(f.unit) << ",\"values\":[";
     first = false;
     for (std::size_t i = 0; i < f.values.size(); ++i) out << (i ? "," : "") << json_number(f.values[i]);
     out << "],\"abs\":[";
