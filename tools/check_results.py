@@ -169,6 +169,13 @@ def check(path, schema):
         all_requests = pd.DataFrame(f["requests"][:])
         slo_rows = f["slo"][:]
         energy_rows = f["energy"][:]
+        energy_samples = f["timeseries/energy"][:]
+        for row in energy_rows:
+            mine = energy_samples[energy_samples["instance"] == row["instance"]]
+            if len(mine) == 0 or not close(float(mine["joules"][-1]), float(row["joules"])):
+                problems.append(f"/timeseries/energy: instance {row['instance']} does not end at its /energy.joules")
+            elif (np.diff(mine["joules"]) < 0).any() or (np.diff(mine["time"]) < 0).any():
+                problems.append(f"/timeseries/energy: instance {row['instance']} goes back in time or energy")
         config_text = f.attrs.get("config") if isinstance(f.attrs.get("config"), str) else None
         summary = pd.DataFrame(f["summary"][:]).iloc[0]
 

@@ -139,7 +139,8 @@ int run_command(const CommandContext& context) {
     meta.config_toml = scenario.resolved_toml;
     meta.wall_time = wall;
     meta.workload_report = workload_report;
-    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples, output.energy}, summary);
+    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples, output.energy,
+                          output.energy_samples}, summary);
   }
   std::ostream& table_out = json ? std::cerr : std::cout;
   if (!quiet) {

@@ -18,7 +18,7 @@ void account_energy(RunState& run, const Instance& instance, double start, std::
   for (std::size_t j = 0; j < n; ++j) {
     if (j > 0) shape.advance_decode();
     const double end = engine.step_end(j);
-    run.energy.add_step(std::size_t(instance.index), end - begin, kernel_share(run.perf->breakdown(shape)));
+    run.energy.add_step(std::size_t(instance.index), begin, end, kernel_share(run.perf->breakdown(shape)));
     begin = end;
   }
 }

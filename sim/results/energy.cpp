@@ -1,20 +1,45 @@
 #include "sim/results/energy.hpp"
 
+#include <cmath>
+
 namespace kvsim::results {
 
-std::vector<EnergyRecord> EnergyMeter::finish(double duration, double idle_watts, double peak_watts,
-                                              std::uint32_t gpus) const {
+EnergyMeter::EnergyMeter(std::size_t instances, double idle_watts, double peak_watts, std::uint32_t gpus,
+                         double interval)
+    : busy_(instances, 0.0),
+      active_(instances, 0.0),
+      next_sample_(instances, interval),
+      idle_watts_(idle_watts * gpus),
+      peak_watts_(peak_watts * gpus),
+      interval_(interval),
+      gpus_(gpus) {}
+
+double EnergyMeter::joules_at(std::size_t i, double time) const {
+  return idle_watts_ * time + (peak_watts_ - idle_watts_) * active_[i];
+}
+
+void EnergyMeter::add_step(std::size_t i, double start, double end, double utilisation) {
+  busy_[i] += end - start;
+  active_[i] += (end - start) * utilisation;
+  if (end >= next_sample_[i]) {
+    samples_.push_back({end, static_cast<std::uint32_t>(i), joules_at(i, end)});
+    next_sample_[i] = (std::floor(end / interval_) + 1) * interval_;
+  }
+}
+
+std::vector<EnergyRecord> EnergyMeter::finish(double duration) {
   std::vector<EnergyRecord> rows;
   for (std::size_t i = 0; i < busy_.size(); ++i) {
     EnergyRecord r;
     r.instance = static_cast<std::int32_t>(i);
-    r.gpus = gpus;
-    r.idle_watts = idle_watts * gpus;
-    r.peak_watts = peak_watts * gpus;
+    r.gpus = gpus_;
+    r.idle_watts = idle_watts_;
+    r.peak_watts = peak_watts_;
     r.busy = busy_[i];
     r.active = active_[i];
-    r.joules = r.idle_watts * duration + (r.peak_watts - r.idle_watts) * r.active;
+    r.joules = joules_at(i, duration);
     rows.push_back(r);
+    samples_.push_back({duration, static_cast<std::uint32_t>(i), r.joules});
   }
   return rows;
 }

@@ -30,19 +30,33 @@ struct EnergyRecord {
   double joules = 0;      // J over the run
 };
 
-// Σ d_s and Σ d_s·u_s per instance, fed one step (or a run of steps) at a time.
+// One row of /timeseries/energy: an instance's energy since the start of the run.
+struct EnergySample {
+  double time = 0;             // s
+  std::uint32_t instance = 0;
+  double joules = 0;           // J from 0 to time
+};
+
+// Σ d_s and Σ d_s·u_s per instance, fed one step at a time in time order per instance, and
+// the cumulative energy of each instance at the end of its first step past every multiple
+// of the sample interval (and at the end of the run).
 class EnergyMeter {
  public:
-  explicit EnergyMeter(std::size_t instances = 0) : busy_(instances, 0.0), active_(instances, 0.0) {}
-  void add_step(std::size_t instance, double duration, double utilisation) {
-    busy_[instance] += duration;
-    active_[instance] += duration * utilisation;
-  }
-  // Per-GPU idle and peak power, gpus per instance, run duration T.
-  std::vector<EnergyRecord> finish(double duration, double idle_watts, double peak_watts, std::uint32_t gpus) const;
+  EnergyMeter() = default;
+  // Per-GPU idle and peak power, GPUs per instance, sample interval (s, > 0).
+  EnergyMeter(std::size_t instances, double idle_watts, double peak_watts, std::uint32_t gpus, double interval);
+  void add_step(std::size_t instance, double start, double end, double utilisation);
+  // Instance rows over a run of the given duration (and the final samples).
+  std::vector<EnergyRecord> finish(double duration);
+  // Samples in the order taken (then the final ones, by instance).
+  std::vector<EnergySample> take_samples() { return std::move(samples_); }
 
  private:
-  std::vector<double> busy_, active_;
+  double joules_at(std::size_t instance, double time) const;
+  std::vector<double> busy_, active_, next_sample_;
+  double idle_watts_ = 0, peak_watts_ = 0, interval_ = 1;
+  std::uint32_t gpus_ = 1;
+  std::vector<EnergySample> samples_;
 };
 
 struct CostPrices {

@@ -157,6 +157,7 @@ struct RunTables {
   std::span<const LinkRecord> links;
   std::span<const TierSample> tier_samples;
   std::span<const EnergyRecord> energy;
+  std::span<const EnergySample> energy_samples;
 };
 
 void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunTables& tables, const Summary& summary);
@@ -209,7 +210,7 @@ class SummaryBuilder {
 // A file with only requests (the other tables empty).
 inline void write_hdf5(const std::string& path, const RunMetadata& metadata, std::span<const RequestRecord> requests,
                        const Summary& summary) {
-  write_hdf5(path, metadata, RunTables{requests, {}, {}, {}, {}}, summary);
+  write_hdf5(path, metadata, RunTables{requests, {}, {}, {}, {}, {}}, summary);
 }
 
 }  // namespace kvsim::results

@@ -152,6 +152,14 @@ TableSpec make_energy() {
            column("joules", &E::joules, "J", "energy over the run")}};
 }
 
+TableSpec make_energy_samples() {
+  using E = EnergySample;
+  return {"timeseries/energy", sizeof(E),
+          {column("time", &E::time, "s", "end of the step that passed a sample time"),
+           column("instance", &E::instance, "-", "serving instance"),
+           column("joules", &E::joules, "J", "its energy from 0 to time")}};
+}
+
 TableSpec make_slo() {
   using O = SloRecord;
   return {"slo", sizeof(O),
@@ -199,13 +207,19 @@ const TableSpec& energy_table() {
   return t;
 }
 
+const TableSpec& energy_samples_table() {
+  static const TableSpec t = make_energy_samples();
+  return t;
+}
+
 const TableSpec& slo_table() {
   static const TableSpec t = make_slo();
   return t;
 }
 
 std::vector<const TableSpec*> all_tables() {
-  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &summary_table(), &slo_table(), &energy_table()};
+  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &summary_table(), &slo_table(), &energy_table(),
+          &energy_samples_table()};
 }
 
 std::string numpy_type(const ColumnSpec& c) {

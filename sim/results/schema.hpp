@@ -37,6 +37,7 @@ const TableSpec& tier_samples_table();
 const TableSpec& summary_table();
 const TableSpec& slo_table();
 const TableSpec& energy_table();
+const TableSpec& energy_samples_table();
 // Every table, in file order.
 std::vector<const TableSpec*> all_tables();
 

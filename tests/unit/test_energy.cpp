@@ -7,10 +7,10 @@
 using namespace kvsim;
 
 TEST_CASE("energy meter: idle power all run long, peak minus idle over the utilised step time") {
-  results::EnergyMeter meter(2);
-  meter.add_step(0, 2.0, 0.5);
-  meter.add_step(0, 1.0, 1.0);
-  const auto rows = meter.finish(10.0, 70.0, 700.0, 2);
+  results::EnergyMeter meter(2, 70.0, 700.0, 2, 100.0);
+  meter.add_step(0, 0.0, 2.0, 0.5);
+  meter.add_step(0, 4.0, 5.0, 1.0);
+  const auto rows = meter.finish(10.0);
   REQUIRE(rows.size() == 2);
   // Instance 0: 2 GPUs, 140 W idle, 1400 W peak; busy 3 s, active 2·0.5 + 1·1 = 2 s:
   // 140·10 + (1400 − 140)·2 = 1400 + 2520 = 3920 J.
@@ -23,6 +23,25 @@ TEST_CASE("energy meter: idle power all run long, peak minus idle over the utili
   // Instance 1 never stepped: idle only, 1400 J.
   CHECK(rows[1].instance == 1);
   CHECK(rows[1].joules == doctest::Approx(1400.0));
+}
+
+TEST_CASE("energy time series: cumulative joules at the first step end past each sample time, and at the end") {
+  // One GPU, 10 W idle, 110 W peak, samples every 1 s.
+  results::EnergyMeter meter(1, 10.0, 110.0, 1, 1.0);
+  meter.add_step(0, 0.0, 0.5, 1.0);  // ends before 1 s: no sample
+  meter.add_step(0, 0.5, 1.5, 0.5);  // passes 1 s: sample at 1.5, active 0.5 + 0.5 = 1: 15 + 100 = 115 J
+  meter.add_step(0, 1.5, 1.8, 1.0);  // next sample time 2 s not reached
+  meter.add_step(0, 3.0, 3.2, 1.0);  // passes 2 s (and 3 s): sample at 3.2, active 1.5: 32 + 150 = 182 J
+  const auto rows = meter.finish(5.0);  // final sample at 5 s: 50 + 150 = 200 J
+  const auto samples = meter.take_samples();
+  REQUIRE(samples.size() == 3);
+  CHECK(samples[0].time == 1.5);
+  CHECK(samples[0].joules == doctest::Approx(115.0));
+  CHECK(samples[1].time == 3.2);
+  CHECK(samples[1].joules == doctest::Approx(182.0));
+  CHECK(samples[2].time == 5.0);
+  CHECK(samples[2].joules == doctest::Approx(200.0));
+  CHECK(rows[0].joules == samples[2].joules);
 }
 
 TEST_CASE("energy figures and cost by hand") {
