@@ -77,6 +77,53 @@ def check_table(name, dataset, columns, problems):
     return names
 
 
+def check_slo(requests, completed, summary, slo_rows, status, problems):
+    """Recomputes SLO attainment, goodput and each bound's statistic from the counted rows:
+    a metric's per-request target is its loosest bound; unserved requests are infinitely late."""
+    targets = {}
+    for row in slo_rows:
+        name = row["name"].decode()
+        metric = name.split(".")[0]
+        targets[metric] = max(targets.get(metric, -math.inf), float(row["limit"]))
+        served = requests.status == status["completed"]
+        values = requests[metric].where(served, math.inf)
+        if metric == "tpot":
+            values = values[requests.output_tokens > 1]
+        statistic = name.split(".", 1)[1]
+        values = np.sort(values.to_numpy(dtype=np.float64))
+        if len(values) == 0:
+            expected = 0.0
+        elif statistic == "mean":
+            expected = math.inf if np.isinf(values).any() else float(np.mean(values))
+        else:
+            index = (len(values) - 1) * float(statistic[1:]) / 100
+            low, high = values[int(math.floor(index))], values[min(int(math.floor(index)) + 1, len(values) - 1)]
+            fractional = index > math.floor(index)
+            if math.isinf(low) or (fractional and math.isinf(high)):
+                expected = math.inf
+            else:
+                # Both neighbours finite: numpy over the values with the (trailing) infinite
+                # ones clamped to the largest finite value gives the same interpolation.
+                finite = values[np.isfinite(values)]
+                expected = float(np.percentile(np.minimum(values, finite.max()), float(statistic[1:])))
+        measured = float(row["measured"])
+        if not (measured == expected or close(measured, expected)):
+            problems.append(f"/slo {name}: measured {measured!r}, /requests gives {expected!r}")
+    good = completed
+    for metric, target in targets.items():
+        ok = good[metric] <= target
+        if metric == "tpot":
+            ok = ok | (good.output_tokens <= 1)
+        good = good[ok]
+    attainment = len(good) / len(requests) if len(requests) else 0.0
+    if not close(float(summary.slo_attainment), attainment):
+        problems.append(f"/summary.slo_attainment = {summary.slo_attainment!r}, /requests gives {attainment!r}")
+    window = float(summary.window_duration)
+    goodput = len(good) / window if window > 0 else 0.0
+    if not close(float(summary.goodput_rps), goodput):
+        problems.append(f"/summary.goodput_rps = {summary.goodput_rps!r}, /requests gives {goodput!r}")
+
+
 def check(path, schema):
     problems = []
     tables = schema["tables"]
@@ -119,8 +166,32 @@ def check(path, schema):
 
         if problems:  # the recomputation below relies on the schema
             return problems, f["requests"].shape[0]
-        requests = pd.DataFrame(f["requests"][:])
+        all_requests = pd.DataFrame(f["requests"][:])
+        slo_rows = f["slo"][:]
+        energy_rows = f["energy"][:]
+        energy_samples = f["timeseries/energy"][:]
+        for row in energy_rows:
+            mine = energy_samples[energy_samples["instance"] == row["instance"]]
+            if len(mine) == 0 or not close(float(mine["joules"][-1]), float(row["joules"])):
+                problems.append(f"/timeseries/energy: instance {row['instance']} does not end at its /energy.joules")
+            elif (np.diff(mine["joules"]) < 0).any() or (np.diff(mine["time"]) < 0).any():
+                problems.append(f"/timeseries/energy: instance {row['instance']} goes back in time or energy")
+        config_text = f.attrs.get("config") if isinstance(f.attrs.get("config"), str) else None
         summary = pd.DataFrame(f["summary"][:]).iloc[0]
+
+    # The summary covers the requests of the steady-state window only (run.warmup/cooldown):
+    # warmup <= arrival <= last arrival - cooldown.
+    run = tomllib.loads(config_text).get("run", {}) if config_text else {}
+    if len(all_requests):
+        last = all_requests.arrival.max()
+        expected = (all_requests.arrival >= run.get("warmup", 0)) & (all_requests.arrival <= last - run.get("cooldown", 0))
+        wrong = int((expected.astype(np.uint8) != all_requests.in_window).sum())
+        if wrong:
+            problems.append(f"/requests.in_window: {wrong} rows disagree with run.warmup/cooldown")
+    requests = all_requests[all_requests.in_window == 1]
+    if int(summary["excluded"]) != len(all_requests) - len(requests):
+        problems.append(f"/summary.excluded = {int(summary['excluded'])}, /requests gives "
+                        f"{len(all_requests) - len(requests)}")
 
     status = schema["status"]
     completed = requests[requests.status == status["completed"]]
@@ -146,6 +217,11 @@ def check(path, schema):
             if not close(stored, float(expected)):
                 problems.append(f"/summary.{metric}_{statistic} = {stored!r}, numpy gives {float(expected)!r}")
 
+    check_slo(requests, completed, summary, slo_rows, status, problems)
+    energy = float(energy_rows["joules"].sum()) if len(energy_rows) else 0.0
+    if not close(float(summary.energy_joules), energy):
+        problems.append(f"/summary.energy_joules = {summary.energy_joules!r}, /energy gives {energy!r}")
+
     parts = completed.hbm_tokens + completed.dram_tokens + completed.ssd_tokens + completed.remote_tokens
     if not (parts == completed.cached_tokens).all():
         problems.append("/requests: cached_tokens is not hbm + dram + ssd + remote tokens for every completed request")
@@ -154,7 +230,7 @@ def check(path, schema):
     hit_ratio = completed.cached_tokens.to_numpy().sum(dtype=np.float64) / input_tokens if input_tokens > 0 else 0.0
     if not close(float(summary.prefix_hit_ratio), hit_ratio):
         problems.append(f"/summary.prefix_hit_ratio = {summary.prefix_hit_ratio!r}, /requests gives {hit_ratio!r}")
-    return problems, len(requests)
+    return problems, len(all_requests)
 
 
 def main(argv):

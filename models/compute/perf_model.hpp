@@ -53,6 +53,7 @@ struct GpuCard {
   int pcie_generation = 0;
   double pcie_bandwidth = 0;    // bytes/s per direction, x16 nominal
   double tdp = 0;               // watts
+  double idle_watts = 0;        // watts drawn with no kernel running (energy model)
   std::string calibration;      // default calibration card of the step-time model ("" = none)
 };
 

@@ -26,6 +26,9 @@ int calibrate_import_command(const CommandContext&);
 extern const char* const kCalibratePredictHelp;
 int calibrate_predict_command(const CommandContext&);
 
+extern const char* const kReportHelp;
+int report_command(const CommandContext&);
+
 Command trace_group(const std::vector<Command>& registered);
 
 const Registry<Command>& commands() {
@@ -61,6 +64,8 @@ const Registry<Command>& commands() {
       {"calibrate predict", "TABLE -o OUT.csv [--calibration CARD]",
        "predict every row of a measured-operator table (for tools/validate_compute)", kCalibratePredictHelp,
        calibrate_predict_command},
+      {"report", "RUN.h5 [RUN2.h5 ...] [--json]", "a results file's summary, or several compared side by side",
+       kReportHelp, report_command},
     };
     r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
     return r;

@@ -14,6 +14,9 @@
 
 namespace kvsim::cli {
 
+// --strict: the run completed but is overloaded or misses an SLO bound.
+constexpr int kStrictFailureExit = 3;
+
 extern const char* const kRunHelp;
 const char* const kRunHelp = R"(Usage: kvsim run [CONFIG.toml] [options]
 
@@ -31,15 +34,57 @@ Options:
   --print-config    print the resolved config (TOML) and exit without simulating
   --trace-steps F   write one CSV line per engine step of every instance to F (start, end,
                     batch shape, step time by operator), for debugging and plots
+  --slo METRIC.STAT=DURATION
+                    an SLO bound (repeatable), as [slo] METRIC.STAT = "DURATION" in a config,
+                    which it overrides: METRIC ttft, tpot or e2e; STAT pNN, pNN.N or mean;
+                    e.g. --slo ttft.p99=2s --slo tpot.p99=100ms (same as --set slo.ttft.p99=2s)
+  --strict          exit with status 3 when the run is overloaded or an SLO bound fails
   -h, --help        this help
 
-Exit status: 0 on success, 2 on invalid input (config, paths), 1 on internal errors.
+Steady state: run.warmup and run.cooldown (durations) leave the requests arriving in the
+first warmup seconds and in the last cooldown seconds of arrivals out of the summary (they
+are simulated, and flagged in_window = 0 in /requests). The summary reports SLO attainment,
+goodput, pass/fail per bound, and whether the run is overloaded (README "SLOs").
+
+Energy and cost: the GPUs' energy (idle_watts all run long, up to tdp while kernels run;
+platform.gpu_spec overrides both), per instance in /energy, in total, per output token and
+as average power; with [cost] prices (--set cost.gpu_hour=2.5 --set cost.kwh=0.15), the
+run's cost and its cost per million output tokens.
+
+Exit status: 0 on success, 2 on invalid input (config, paths), 1 on internal errors,
+3 with --strict when the run is overloaded or an SLO bound fails.
 )";
+
+namespace {
+// The run's energy and cost figures from the per-instance energy and the [cost] prices.
+void add_energy(results::Summary& summary, const config::Scenario& scenario, const engine::RunOutput& output) {
+  double dram = 0, ssd = 0;
+  for (const auto& tier : scenario.kv.lower) {
+    const double stores = tier.scope == "instance" ? scenario.instances : tier.scope == "node" ? scenario.nodes : 1;
+    if (tier.kind == "dram") dram += tier.capacity * stores;
+    if (tier.kind == "ssd") ssd += tier.capacity * stores;
+  }
+  const auto f = results::energy_figures(output.energy, output.sim_duration, scenario.cost,
+                                         double(scenario.instances) * scenario.tp, dram, ssd, summary.run_output_tokens);
+  summary.energy_joules = f.joules;
+  summary.average_power_watts = f.average_watts;
+  summary.joules_per_output_token = f.joules_per_output_token;
+  summary.cost = f.cost;
+  summary.cost_per_million_output_tokens = f.cost_per_million_tokens;
+}
+}  // namespace
 
 int run_command(const CommandContext& context) {
   Args args("run", context.args);
   config::LoadOptions load;
   load.overrides = args.values("--set");
+  // --slo comes after --set, so a bound given with --slo wins over the same one set otherwise.
+  for (const std::string& slo : args.values("--slo")) {
+    std::string name, value;
+    if (const std::string error = results::split_slo_assignment(slo, name, value); !error.empty()) args.fail(error);
+    load.overrides.push_back("slo." + name + "=" + value);
+  }
+  const bool strict = args.flag("--strict");
   load.output = args.value("--output", "-o");
   load.seed = args.unsigned_value("--seed");
   const bool json = args.flag("--json");
@@ -67,7 +112,7 @@ int run_command(const CommandContext& context) {
     results::check_output_path(scenario.output_path);
     file = std::make_unique<results::ResultsFile>(scenario.output_path);
   }
-  results::SummaryBuilder summary_builder;
+  results::SummaryBuilder summary_builder({scenario.slo, scenario.warmup, scenario.cooldown});
   engine::RunOptions options;
   options.progress = !quiet && isatty(STDERR_FILENO);
   options.verbose = verbose;
@@ -78,7 +123,8 @@ int run_command(const CommandContext& context) {
   };
   engine::RunOutput output = engine::simulate(scenario, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  const results::Summary summary = summary_builder.finish(output.sim_duration, wall);
+  results::Summary summary = summary_builder.finish(output.sim_duration, wall);
+  add_energy(summary, scenario, output);
   std::string workload_report;
   for (const auto& [name, count] : output.workload_report)
     workload_report += (workload_report.empty() ? "" : "; ") + name + "=" + std::to_string(count);
@@ -93,7 +139,8 @@ int run_command(const CommandContext& context) {
     meta.config_toml = scenario.resolved_toml;
     meta.wall_time = wall;
     meta.workload_report = workload_report;
-    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples}, summary);
+    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples, output.energy,
+                          output.energy_samples}, summary);
   }
   std::ostream& table_out = json ? std::cerr : std::cout;
   if (!quiet) {
@@ -105,6 +152,7 @@ int run_command(const CommandContext& context) {
     results::print_summary_json(std::cout, summary);  // ends with its own newline
     std::cout.flush();
   }
+  if (strict && (summary.overloaded || !summary.slo_pass)) return kStrictFailureExit;
   return 0;
 }
 

@@ -71,6 +71,9 @@ compute::GpuCard read_gpu(Section s) {
   gpu.pcie_bandwidth = s.quantity("pcie_bandwidth", Dimension::bandwidth, 0, "PCIe x16 bandwidth per direction",
                                   Range::positive());
   gpu.tdp = s.quantity("tdp", Dimension::power, 700, "thermal design power", Range::positive());
+  gpu.idle_watts = s.quantity("idle_watts", Dimension::power, 0.1 * gpu.tdp,
+                              "power drawn with no kernel running (energy model; default: 10 % of tdp)");
+  if (gpu.idle_watts > gpu.tdp) s.fail("idle_watts", "exceeds tdp (" + format_quantity(gpu.tdp, Dimension::power) + ")");
   gpu.calibration = s.text("calibration", "", "default calibration card of the step-time model");
   s.finish();
   return gpu;
@@ -342,6 +345,27 @@ std::string expand_output(std::string pattern, const std::string& name, std::uin
   return pattern;
 }
 
+// [slo]: every leaf is a bound named by its dotted path below slo ("ttft.p99", or
+// "ttft.p99.9", which TOML and --set read as nested tables), valued by a duration.
+void read_slo_bounds(Section& s, const toml::table* table, const std::string& prefix,
+                     std::vector<results::SloBound>& bounds) {
+  if (!table) return;
+  for (const auto& [key, node] : *table) {
+    const std::string name(key.str());
+    const std::string dotted_name = prefix.empty() ? name : prefix + "." + name;
+    if (node.is_table()) {
+      Section child = s.table(name);
+      read_slo_bounds(child, node.as_table(), dotted_name, bounds);
+      child.finish();
+      continue;
+    }
+    results::SloBound bound;
+    if (const std::string error = results::parse_slo_name(dotted_name, bound); !error.empty()) s.fail(name, error);
+    bound.limit = s.quantity(name, Dimension::time, 0, "SLO bound", Range::positive());
+    bounds.push_back(bound);
+  }
+}
+
 Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext>& context, Scenario scenario) {
   CardStore cards;
   Section root(&doc, "", context);
@@ -352,7 +376,22 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   scenario.time_limit = run.quantity("time_limit", Dimension::time, 0,
                                      "stop after this much simulated time (0 = when the workload drains)");
   if (scenario.time_limit == 0) scenario.time_limit = std::numeric_limits<double>::infinity();
+  scenario.warmup = run.quantity("warmup", Dimension::time, 0,
+                                 "requests arriving before this time are simulated but left out of the summary");
+  scenario.cooldown = run.quantity("cooldown", Dimension::time, 0,
+                                   "requests arriving within this time of the last arrival are simulated but left "
+                                   "out of the summary");
   run.finish();
+
+  {
+    Section slo = root.table("slo");
+    const toml::node* raw = doc.get("slo");
+    read_slo_bounds(slo, raw ? raw->as_table() : nullptr, "", scenario.slo);
+    slo.finish();
+    slo.context().docs.push_back({"slo.<metric>.<stat>", "duration", "none", "s",
+                                  "SLO bound, metric ttft, tpot or e2e, stat pNN, pNN.N or mean, e.g. "
+                                  "slo.ttft.p99 = \"2s\" (README \"SLOs\")"});
+  }
 
   Section platform = root.table("platform");
   const std::string node_ref = platform.text("node", "dgx-h100", "node card (name or path to a .toml)");
@@ -457,6 +496,16 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   const auto categories = kvcache::category_names(scenario.workload.open()->categories());
   engine.eviction.category_names = categories;
   for (auto& tier : scenario.kv.lower) tier.eviction.category_names = categories;
+
+  Section cost = root.table("cost");
+  // Prices in any one currency; 0 leaves that part out of the cost.
+  scenario.cost.gpu_hour = cost.number("gpu_hour", 0, "price of one GPU-hour of the serving GPUs", Range::non_negative());
+  scenario.cost.dram_gb_hour = cost.number("dram_gb_hour", 0, "price of one GB-hour (1e9 B) of the DRAM KV tier",
+                                           Range::non_negative());
+  scenario.cost.ssd_gb_hour = cost.number("ssd_gb_hour", 0, "price of one GB-hour (1e9 B) of the SSD KV tier",
+                                          Range::non_negative());
+  scenario.cost.kwh = cost.number("kwh", 0, "price of one kWh of the GPUs' energy", Range::non_negative());
+  cost.finish();
 
   Section output = root.table("output");
   const std::string path = output.text("path", "results/{name}-seed{seed}.h5",

@@ -1,4 +1,5 @@
 #include "sim/engine/instance_driver.hpp"
+#include "sim/engine/energy_account.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -120,6 +121,7 @@ void drive_instance(RunState& run, Instance& instance) {
     }
     if (ends_run) break;
     if (run.step_trace) trace_steps(run, instance, now, keep);
+    account_energy(run, instance, now, keep);
     XBT_VERB("instance %d: %zu step(s) of %u sequences, %.9f -> %.9f", instance.index, keep,
               engine.last_shape().num_seqs, now, plan.end(keep - 1));
     now = plan.end(keep - 1);

@@ -27,6 +27,7 @@
 #include "sim/engine/step_trace.hpp"
 #include "sim/engine/transfer_service.hpp"
 #include "sim/engine/waiter.hpp"
+#include "sim/results/energy.hpp"
 
 namespace kvsim::engine {
 
@@ -68,6 +69,7 @@ struct RunState {
   std::unique_ptr<scheduling::routing::Router> router;
   std::unique_ptr<Injector> injector;
   Recorder recorder;
+  results::EnergyMeter energy;  // Σ step time and utilisation per instance (energy_account.hpp)
   Progress* progress = nullptr;
   StepTrace* step_trace = nullptr;  // --trace-steps, else null
   double block_bytes = 0;           // KV bytes of one block, all tp shards together

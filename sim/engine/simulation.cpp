@@ -31,7 +31,8 @@ namespace sg4 = simgrid::s4u;
 Instance::Instance() = default;
 Instance::~Instance() = default;
 RunState::RunState(const config::Scenario& s, Recorder::Sink sink)
-    : scenario(s), recorder(s.engine.block_size, std::move(sink)) {}
+    : scenario(s), recorder(s.engine.block_size, std::move(sink), {s.warmup, s.cooldown}),
+      energy(std::size_t(s.instances), s.gpu.idle_watts, s.gpu.tdp, std::uint32_t(s.tp), s.kv.sample_interval) {}
 RunState::~RunState() = default;
 
 void guarded(RunState& run, const std::function<void()>& body) {
@@ -239,6 +240,8 @@ RunOutput Simulation::run() {
   output.tiers = tier_records(run);
   output.links = run.transfers->link_records();
   output.tier_samples = std::move(run.samples);
+  output.energy = run.energy.finish(output.sim_duration);
+  output.energy_samples = run.energy.take_samples();
   output.requests = run.recorder.take_sorted();
   output.workload_report = run.injector->source().report();
   return output;

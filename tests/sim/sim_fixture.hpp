@@ -110,6 +110,7 @@ inline engine::RunOutput simulate_isolated(config::Scenario& scenario) {
       detail::put(bytes, out.sim_duration);
       detail::put(bytes, out.steps);
       detail::put(bytes, out.waits);
+      detail::put(bytes, out.energy);
     } catch (const std::exception& e) {
       bytes.clear();
       status = 1;
@@ -144,6 +145,7 @@ inline engine::RunOutput simulate_isolated(config::Scenario& scenario) {
   detail::get(bytes, at, out.sim_duration);
   detail::get(bytes, at, out.steps);
   detail::get(bytes, at, out.waits);
+  detail::get(bytes, at, out.energy);
   return out;
 }
 
