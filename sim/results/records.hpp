@@ -40,6 +40,16 @@ struct RequestRecord {
   double load_wait = 0;             // s spent waiting for KV loads before computing
   std::uint32_t preemptions = 0;    // times the request was preempted (recompute)
   RequestStatus status = RequestStatus::unfinished;
+  // Request type ("chat", "api", a trace's type) and category (type x turn, "chat_2",
+  // "chat_5+": workloads/category.hpp), NUL-padded; longer type names are cut at 24 bytes.
+  char type[24] = {};
+  char category[28] = {};
+};
+
+// Requests rejected for one cause (a reason up to its numbers) and the first full reason.
+struct RejectionCause {
+  std::string example;
+  std::uint64_t count = 0;
 };
 
 struct Percentiles {

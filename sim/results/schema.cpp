@@ -65,7 +65,9 @@ TableSpec make_requests() {
            column("remote_tokens", &R::remote_tokens, "tokens", "of which loaded from the remote pool"),
            column("load_wait", &R::load_wait, "s", "time waiting for KV loads"),
            column("preemptions", &R::preemptions, "-", "times preempted"),
-           column("status", &R::status, "-", "completed, rejected or unfinished")}};
+           column("status", &R::status, "-", "completed, rejected or unfinished"),
+           column("type", &R::type, "-", "request type (chat, api, a trace's type)"),
+           column("category", &R::category, "-", "type x turn, as trace stats and wa key it (chat_1 ... chat_5+)")}};
 }
 
 TableSpec make_tiers() {
