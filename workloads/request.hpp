@@ -58,6 +58,10 @@ class Source {
   // Number of requests the source will produce when known in advance (0 if unknown);
   // used for progress reporting only.
   virtual std::uint64_t expected_count() const { return 0; }
+  // How far through its workload the source is, in [0, 1], when it can tell without
+  // expected_count(): a generator bounded by a duration at simulated time now, a trace by
+  // the share of its file read. Negative when unknown. Progress display only.
+  virtual double progress(double /*now*/) const { return -1.0; }
   // Category names indexed by Request::category.
   virtual const std::vector<std::string>& categories() const = 0;
   // What the source dropped or repaired so far (malformed lines skipped on request, failed

@@ -31,8 +31,20 @@ std::vector<std::string> category_names(const std::vector<std::string>& types) {
   return names;
 }
 
+namespace {
+
+// Category names of trace.categories from the source's type names: types without a name
+// (a source that breaks its contract) get "type<t>".
+void name_categories(ReplayTrace& trace, const std::vector<std::string>& source_types, std::uint16_t types) {
+  std::vector<std::string> type_names = source_types;
+  for (std::size_t t = type_names.size(); t < types; ++t) type_names.push_back("type" + std::to_string(t));
+  trace.categories = category_names(type_names);
+}
+
+}  // namespace
+
 ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size, double until,
-                              const std::string& source_name) {
+                              const std::string& source_name, const std::function<void(const ReplayTrace&)>& loaded) {
   if (block_size == 0) throw std::invalid_argument("load_replay_trace: block size 0");
   ReplayTrace trace;
   trace.block_size = block_size;
@@ -69,15 +81,18 @@ ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size
                           : block_size;
     if (!trace.requests.empty() && req.arrival < trace.requests.back().arrival) sorted = false;
     trace.requests.push_back(req);
+    if (loaded) {
+      if (req.category >= trace.categories.size())
+        name_categories(trace, source.categories(), std::uint16_t(req.category / workload::kTurnCap + 1));
+      loaded(trace);
+    }
   }
   if (!sorted)
     std::stable_sort(trace.requests.begin(), trace.requests.end(),
                      [](const auto& a, const auto& b) { return a.arrival < b.arrival; });
   std::uint16_t types = 1;
   for (const auto& req : trace.requests) types = std::max<std::uint16_t>(types, std::uint16_t(req.category / workload::kTurnCap + 1));
-  std::vector<std::string> type_names = source.categories();
-  for (std::size_t t = type_names.size(); t < types; ++t) type_names.push_back("type" + std::to_string(t));
-  trace.categories = category_names(type_names);
+  name_categories(trace, source.categories(), types);
   return trace;
 }
 
@@ -103,11 +118,14 @@ class ReplayCache {
       : capacity_(capacity), index_(std::min<std::uint64_t>(capacity, 1u << 20)) {
     state_.category_names = names;
     policy_ = eviction::make_policy(policy, state_, params);
+    metadata_ = policy_->reads_block_metadata();
   }
 
   std::uint64_t evictions() const { return evictions_; }
 
   void run_request(const ReplayTrace& trace, const ReplayTrace::Request& req, ReplayResult& result) {
+    // A streamed trace names its categories as they appear (wa resolves names lazily).
+    if (state_.category_names.size() < trace.categories.size()) state_.category_names = trace.categories;
     const bool future = !trace.next_use.empty();
     const double now = req.arrival;
     state_.now = now;
@@ -134,9 +152,11 @@ class ReplayCache {
       const double next_use = future ? trace.next_use[req.first + j] : eviction::kNever;
       Slot s = slots_[j];
       if (s != eviction::kNoSlot) {
-        BlockMeta& b = state_.blocks[s];
-        b.use(req.category, now);
-        b.next_use = next_use;
+        if (metadata_) {
+          BlockMeta& b = state_.blocks[s];
+          b.use(req.category, now);
+          b.next_use = next_use;
+        }
         policy_->touch(s);
         continue;
       }
@@ -149,21 +169,30 @@ class ReplayCache {
         ++j;  // the loop condition steps back to this block, now resident
         continue;
       }
-      BlockMeta& b = state_.blocks[s];
-      b.begin(ids[j], j, req.category, now);
-      b.next_use = next_use;
-      b.tokens = j + 1 == req.count ? req.last_tokens : trace.block_size;
-      resident_[s] = 1;
+      if (metadata_) {
+        BlockMeta& b = state_.blocks[s];
+        b.begin(ids[j], j, req.category, now);
+        b.next_use = next_use;
+        b.tokens = j + 1 == req.count ? req.last_tokens : trace.block_size;
+      }
       ids_[s] = ids[j];
       ++occupancy_;
       policy_->insert(s);
     }
-    while (occupancy_ > capacity_) {
-      const Slot v = policy_->victim();
-      if (v >= resident_.size() || !resident_[v])
+    // The victims are chosen first and removed after: the policy does not look at the
+    // index, and the removals' random reads (identity, then its index line) are then
+    // independent of each other, so they overlap instead of waiting one by one.
+    victims_.clear();
+    while (occupancy_ - victims_.size() > capacity_) victims_.push_back(policy_->victim());
+    for (const Slot v : victims_)
+      if (v < ids_.size()) __builtin_prefetch(&ids_[v]);
+    for (const Slot v : victims_)
+      if (v < ids_.size()) index_.prefetch(ids_[v]);
+    for (const Slot v : victims_) {
+      // A resident slot is the one its identity maps to (a free slot's stale identity is
+      // absent or maps elsewhere): the check and the removal are one probe.
+      if (v >= ids_.size() || !index_.erase(ids_[v], v))
         throw std::logic_error("eviction policy returned a block that is not a resident candidate");
-      resident_[v] = 0;
-      index_.erase(ids_[v]);
       free_.push_back(v);
       --occupancy_;
       ++evictions_;
@@ -178,12 +207,11 @@ class ReplayCache {
       free_.pop_back();
       return s;
     }
-    const auto s = static_cast<Slot>(state_.blocks.size());
+    const auto s = static_cast<Slot>(ids_.size());
     if (s == eviction::kNoSlot) throw std::length_error("cache replay: more than 2^32 - 1 resident blocks");
     // Grow geometrically and tell the policy before the new slots are used.
-    const std::size_t grown = std::max<std::size_t>(64, state_.blocks.size() * 2);
-    state_.blocks.resize(grown);
-    resident_.resize(grown, 0);
+    const std::size_t grown = std::max<std::size_t>(64, ids_.size() * 2);
+    if (metadata_) state_.blocks.resize(grown);
     ids_.resize(grown, 0);
     policy_->resize(static_cast<Slot>(std::min<std::size_t>(grown, eviction::kNoSlot)));
     for (std::size_t k = grown; k-- > std::size_t(s) + 1;) free_.push_back(static_cast<Slot>(k));
@@ -195,15 +223,22 @@ class ReplayCache {
   std::uint64_t capacity_;
   FlatIndex<Slot> index_;
   std::vector<Slot> free_;
-  std::vector<std::uint8_t> resident_;
   // Identities by slot, apart from the metadata: eviction needs only these, and a dense
   // 8-byte array stays in cache where the 56-byte metadata does not (it was the replay's
   // top cache miss at a 1M-token capacity).
   std::vector<workload::BlockId> ids_;
   std::vector<Slot> slots_;  // per block of the current request: resident slot or kNoSlot
+  std::vector<Slot> victims_;  // of the current request's evictions
   std::uint64_t occupancy_ = 0;
   std::uint64_t evictions_ = 0;
+  bool metadata_ = true;  // the policy reads state_.blocks (else they are not kept)
 };
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
 
 }  // namespace
 
@@ -218,17 +253,45 @@ ReplayResult replay(const ReplayTrace& trace, const std::string& policy, const e
   result.capacity_blocks = capacity_blocks;
   result.requests = trace.requests.size();
   // CPU time of this thread: the figure a benchmark wants on a shared machine.
-  const auto cpu_seconds = [] {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-  };
-  const double start = cpu_seconds();
+  const double start = thread_cpu_seconds();
   ReplayCache cache(policy, params, trace.categories, capacity_blocks);
   for (const auto& req : trace.requests) cache.run_request(trace, req, result);
   result.evictions = cache.evictions();
-  result.seconds = cpu_seconds() - start;
+  result.seconds = thread_cpu_seconds() - start;
   return result;
+}
+
+class StreamingReplay::Cache : public ReplayCache {
+ public:
+  using ReplayCache::ReplayCache;
+};
+
+StreamingReplay::StreamingReplay(const std::string& policy, const eviction::PolicyParams& params,
+                                 std::uint64_t capacity_blocks) {
+  if (capacity_blocks == 0) throw std::invalid_argument("cache replay: capacity must be at least one block");
+  if (eviction::find_policy(policy).needs_future)
+    throw std::logic_error("cache replay: policy " + policy + " needs the whole trace; it cannot be streamed");
+  result_.policy = policy;
+  result_.capacity_blocks = capacity_blocks;
+  cache_ = std::make_unique<Cache>(policy, params, std::vector<std::string>{}, capacity_blocks);
+}
+
+StreamingReplay::~StreamingReplay() = default;
+
+void StreamingReplay::add(const ReplayTrace& trace) {
+  const auto& req = trace.requests.back();
+  if (req.arrival < last_arrival_) in_order_ = false;
+  if (!in_order_) return;
+  last_arrival_ = req.arrival;
+  const double start = thread_cpu_seconds();
+  cache_->run_request(trace, req, result_);
+  ++result_.requests;
+  result_.seconds += thread_cpu_seconds() - start;
+}
+
+ReplayResult StreamingReplay::finish() {
+  result_.evictions = cache_->evictions();
+  return result_;
 }
 
 }  // namespace kvsim::kvcache

@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,9 +54,12 @@ std::vector<std::string> category_names(const std::vector<std::string>& types);
 inline constexpr std::uint64_t kMaxRequestBlocks = std::uint64_t{1} << 22;
 
 // Reads every request of source (at most until `until` s of arrival time, inclusive).
-// Requests are ordered by arrival, ties in source order.
+// Requests are ordered by arrival, ties in source order. loaded, when given, is called after
+// each request is appended (trace.requests.back(), in source order, categories named so
+// far), so a replay can run while the source is still being read (StreamingReplay).
 ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size,
-                              double until = eviction::kNever, const std::string& source_name = "trace");
+                              double until = eviction::kNever, const std::string& source_name = "trace",
+                              const std::function<void(const ReplayTrace&)>& loaded = {});
 void compute_next_use(ReplayTrace& trace);
 
 struct ReplayResult {
@@ -76,5 +81,25 @@ struct ReplayResult {
 // policy returns a block that is not a resident candidate.
 ReplayResult replay(const ReplayTrace& trace, const std::string& policy, const eviction::PolicyParams& params,
                     std::uint64_t capacity_blocks);
+
+// The same replay fed one request at a time while the trace loads (load_replay_trace's
+// `loaded`), so that replaying overlaps reading: requests must come in arrival order
+// (in_order() turns false otherwise, and the result must then be discarded) and the policy
+// must not need the future. finish() gives what replay() would on the loaded trace.
+class StreamingReplay {
+ public:
+  StreamingReplay(const std::string& policy, const eviction::PolicyParams& params, std::uint64_t capacity_blocks);
+  ~StreamingReplay();
+  void add(const ReplayTrace& trace);  // replays trace.requests.back()
+  bool in_order() const { return in_order_; }
+  ReplayResult finish();
+
+ private:
+  class Cache;
+  std::unique_ptr<Cache> cache_;
+  ReplayResult result_;
+  double last_arrival_ = -eviction::kNever;
+  bool in_order_ = true;
+};
 
 }  // namespace kvsim::kvcache

@@ -63,12 +63,25 @@ class FlatIndex {
     return {&entries_[i].value, true};
   }
   // Removes id if present; returns whether it was.
-  bool erase(workload::BlockId id) {
+  bool erase(workload::BlockId id) { return erase_where(id, [](const Value&) { return true; }); }
+  // Removes id only when it maps to value; returns whether it did.
+  bool erase(workload::BlockId id, const Value& value) {
+    return erase_where(id, [&](const Value& v) { return v == value; });
+  }
+  void clear() {
+    for (auto& e : entries_) e.used = false;
+    size_ = 0;
+  }
+
+ private:
+  template <typename Match>
+  bool erase_where(workload::BlockId id, Match match) {
     std::size_t i = home(id);
     for (;; i = (i + 1) & mask_) {
       if (!entries_[i].used) return false;
       if (entries_[i].key == id) break;
     }
+    if (!match(entries_[i].value)) return false;
     // Backward shift: pull later members of the probe run into the hole when their home
     // position does not lie (cyclically) in (hole, their position].
     for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
@@ -83,12 +96,7 @@ class FlatIndex {
     --size_;
     return true;
   }
-  void clear() {
-    for (auto& e : entries_) e.used = false;
-    size_ = 0;
-  }
 
- private:
   struct Entry {
     workload::BlockId key = 0;
     Value value{};

@@ -185,7 +185,18 @@ int cache_command(const CommandContext& context) {
     source = workload::read_ahead(workload::open_trace(files[0], trace_options));
     trace_name = files[0];
   }
-  kvcache::ReplayTrace trace = kvcache::load_replay_trace(*source, block_size, kvcache::eviction::kNever, trace_name);
+  // The first row is replayed while the trace loads (the parsing runs on the read-ahead
+  // thread, so the two overlap), unless its policy needs the future or the trace turns out
+  // not to be in arrival order; the others replay the loaded trace.
+  std::unique_ptr<kvcache::StreamingReplay> streamed;
+  if (!kvcache::eviction::find_policy(choices[0].name).needs_future)
+    streamed = std::make_unique<kvcache::StreamingReplay>(choices[0].name, choices[0].params, capacities[0].second);
+  const auto replay_first = [&](const kvcache::ReplayTrace& loaded) {
+    if (streamed) streamed->add(loaded);
+  };
+  kvcache::ReplayTrace trace =
+      kvcache::load_replay_trace(*source, block_size, kvcache::eviction::kNever, trace_name, replay_first);
+  if (streamed && !streamed->in_order()) streamed.reset();
   for (const auto& c : choices)
     if (kvcache::eviction::find_policy(c.name).needs_future) {
       kvcache::compute_next_use(trace);
@@ -194,7 +205,8 @@ int cache_command(const CommandContext& context) {
 
   std::vector<std::pair<std::string, kvcache::ReplayResult>> rows;
   for (const auto& c : choices)
-    for (const auto& [text, blocks] : capacities) rows.emplace_back(text, kvcache::replay(trace, c.name, c.params, blocks));
+    for (const auto& [text, blocks] : capacities)
+      rows.emplace_back(text, rows.empty() && streamed ? streamed->finish() : kvcache::replay(trace, c.name, c.params, blocks));
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i].second.policy = choices[i / capacities.size()].spec;
 
   if (json) {

@@ -1,5 +1,6 @@
 // kvsim run: simulate one scenario.
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -72,6 +73,23 @@ void add_energy(results::Summary& summary, const config::Scenario& scenario, con
   summary.cost = f.cost;
   summary.cost_per_million_output_tokens = f.cost_per_million_tokens;
 }
+
+// One line per rejection cause. Above 1 % of the requests it is a warning on stderr even
+// with --quiet: a run that silently drops a third of its traffic (a model that barely fits,
+// prompts beyond the context) answers a different question than the one asked.
+void report_rejections(std::ostream& table_out, bool quiet, const results::Summary& summary,
+                       const std::vector<results::RejectionCause>& causes) {
+  if (summary.rejected == 0) return;
+  const bool warn = summary.rejected * 100 > summary.requests;
+  if (!warn && quiet) return;
+  std::ostream& out = warn ? std::cerr : table_out;
+  char share[32];
+  std::snprintf(share, sizeof share, "%.3g %%", 100.0 * double(summary.rejected) / double(summary.requests));
+  out << (warn ? "kvsim: warning: " : "") << summary.rejected << " of " << summary.requests << " requests (" << share
+      << ") were rejected: they can never be served\n";
+  for (const auto& cause : causes) out << "  " << cause.count << " x " << cause.example << "\n";
+}
+
 }  // namespace
 
 int run_command(const CommandContext& context) {
@@ -148,6 +166,7 @@ int run_command(const CommandContext& context) {
     if (!workload_report.empty()) table_out << "workload      not replayed: " << workload_report << "\n";
     if (!scenario.output_path.empty()) table_out << "results: " << scenario.output_path << "\n";
   }
+  report_rejections(table_out, quiet, summary, output.rejections);
   if (json) {
     results::print_summary_json(std::cout, summary);  // ends with its own newline
     std::cout.flush();

@@ -16,6 +16,7 @@
 #include "models/scheduling/batching/batcher.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/config/embedded.hpp"
+#include "sim/util/random.hpp"
 #include "sim/util/text.hpp"
 #include "workloads/source_factory.hpp"
 
@@ -337,9 +338,16 @@ std::string parent_dir(const std::string& path) {
   return parent.empty() ? "." : parent.string();
 }
 
-std::string expand_output(std::string pattern, const std::string& name, std::uint64_t seed) {
+// {hash}: 8 hex digits of the FNV-1a hash of the resolved config, so that runs with
+// different settings get different default files instead of overwriting each other (the
+// same settings and seed give the same file, whose results are identical).
+std::string expand_output(std::string pattern, const std::string& name, std::uint64_t seed,
+                          const std::string& resolved_toml) {
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%08llx", static_cast<unsigned long long>(fnv1a64(resolved_toml) >> 32));
   for (const auto& [token, value] : {std::pair<std::string, std::string>{"{name}", name},
-                                     std::pair<std::string, std::string>{"{seed}", std::to_string(seed)}}) {
+                                     std::pair<std::string, std::string>{"{seed}", std::to_string(seed)},
+                                     std::pair<std::string, std::string>{"{hash}", hash}}) {
     for (std::size_t at; (at = pattern.find(token)) != std::string::npos;) pattern.replace(at, token.size(), value);
   }
   return pattern;
@@ -508,14 +516,40 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   cost.finish();
 
   Section output = root.table("output");
-  const std::string path = output.text("path", "results/{name}-seed{seed}.h5",
-                                       "results file; {name} and {seed} are substituted; \"\" = write none");
-  scenario.output_path = expand_output(path, scenario.name, scenario.seed);
+  const std::string path = output.text("path", "results/{name}-seed{seed}-{hash}.h5",
+                                       "results file; {name}, {seed} and {hash} (8 hex digits of a hash of the "
+                                       "resolved config: distinct settings, distinct files) are substituted; \"\" = "
+                                       "write none");
   output.finish();
 
   root.finish();
   scenario.resolved_toml = to_toml_text(*context);
+  scenario.output_path = expand_output(path, scenario.name, scenario.seed, scenario.resolved_toml);
   return scenario;
+}
+
+// `--set workload.trace=F` or `--set workload.generator=G` choosing another kind of source
+// than the config's replaces the config's workload settings (closed_loop aside, which
+// every source has): the embedded default's chat keys would otherwise block any trace or
+// other generator ("set either trace or generator", "unknown key turns_mean").
+void replace_workload_on_switch(toml::table& doc, const std::vector<std::string>& overrides) {
+  toml::table* workload = doc["workload"].as_table();
+  if (!workload) return;
+  for (const auto& assignment : overrides) {
+    const std::string_view key = std::string_view(assignment).substr(0, assignment.find('='));
+    if (key != "workload.trace" && key != "workload.generator") continue;
+    toml::table probe;
+    apply_override(probe, assignment);
+    const auto chosen = probe.at_path(key).value<std::string>();
+    const auto old_trace = (*workload)["trace"].value<std::string>();
+    const bool had_trace = old_trace && !old_trace->empty();
+    const std::string old_generator = (*workload)["generator"].value<std::string>().value_or("chat");
+    const bool same = key == "workload.trace" ? had_trace : (!had_trace && chosen && *chosen == old_generator);
+    if (same) continue;
+    for (auto it = workload->begin(); it != workload->end();)
+      it = it->first.str() == "closed_loop" ? std::next(it) : workload->erase(it);
+    return;
+  }
 }
 
 }  // namespace
@@ -538,6 +572,7 @@ Scenario load_scenario(const LoadOptions& options) {
     scenario.base_dir = parent_dir(options.config_path);
     doc = parse_toml(read_text_file(options.config_path, "config"), options.config_path);
   }
+  replace_workload_on_switch(doc, options.overrides);
   for (const auto& assignment : options.overrides) apply_override(doc, assignment);
   if (options.seed) apply_override(doc, "run.seed=" + std::to_string(*options.seed));
   if (options.output) {

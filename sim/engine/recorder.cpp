@@ -5,6 +5,8 @@
 
 #include <xbt/log.h>
 
+#include "workloads/category.hpp"
+
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(kvsim_recorder, kvsim_engine, "per-request results");
 
 namespace kvsim::engine {
@@ -35,6 +37,13 @@ void Recorder::released(const workload::Request& request, double now, int instan
   if (!slot_of_.emplace(request.id, first_ + records_.size()).second)
     throw std::runtime_error("workload produced request id " + std::to_string(request.id) + " twice");
   records_.push_back(record_of(request, now, instance));
+  if (type_names_ && request.category < type_names_->size()) {
+    const std::string& type = (*type_names_)[request.category];
+    auto& r = records_.back();
+    type.copy(r.type, std::min(type.size(), sizeof r.type));
+    const std::string category = workload::category_name(type, request.turn);
+    category.copy(r.category, std::min(category.size(), sizeof r.category));
+  }
   latest_arrival_ = std::max(latest_arrival_, now);
 }
 
@@ -69,6 +78,13 @@ void Recorder::rejected(const workload::Request& request, double now, int instan
   ++done_;
   flush(false);
   XBT_INFO("request %llu rejected: %s", (unsigned long long)request.id, reason.c_str());
+  std::string cause;
+  for (const char c : reason)
+    if (!(c >= '0' && c <= '9')) cause += c;
+    else if (cause.empty() || cause.back() != '#') cause += '#';
+  const auto [it, fresh] = cause_of_.try_emplace(cause, causes_.size());
+  if (fresh) causes_.push_back({reason, 0});
+  ++causes_[it->second].count;
 }
 
 results::RequestRecord& Recorder::row(std::uint64_t id) { return records_[std::size_t(slot_of_.at(id) - first_)]; }

@@ -38,10 +38,18 @@ class Recorder {
   // The request was released at now and routed to instance; rejected: it can never be
   // served there (reason says why).
   void released(const workload::Request& request, double now, int instance);
+  // Names of Request::category, for the type and category columns (the workload source's
+  // categories(), which lives as long as the run; names may be added as it is read).
+  void set_type_names(const std::vector<std::string>* names) { type_names_ = names; }
   void rejected(const workload::Request& request, double now, int instance, const std::string& reason);
   void finished(const scheduling::Sequence& seq, int instance);
   // A request still queued or running when the run ended.
   void unfinished(const scheduling::Sequence& seq);
+
+  // Rejections by cause, in order of first occurrence: a cause is a reason with its numbers
+  // blanked out, so "9000 tokens need 563 KV blocks" and "12000 tokens need 750 KV blocks"
+  // count together; example is the first full reason of the cause.
+  std::vector<results::RejectionCause> rejection_causes() const { return causes_; }
 
   // Requests released so far that completed or were rejected.
   std::uint64_t done() const { return done_; }
@@ -64,11 +72,14 @@ class Recorder {
   Sink sink_;
   Window window_;
   double latest_arrival_ = 0;
+  const std::vector<std::string>* type_names_ = nullptr;
   std::deque<results::RequestRecord> records_;            // release order, from row first_
   std::uint64_t first_ = 0;                                 // release index of records_.front()
   std::size_t final_prefix_ = 0;  // records_[0, final_prefix_) are known to be final
   std::unordered_map<std::uint64_t, std::uint64_t> slot_of_;  // request id → release index
   std::uint64_t done_ = 0;
+  std::vector<results::RejectionCause> causes_;
+  std::unordered_map<std::string, std::size_t> cause_of_;  // reason without numbers → index in causes_
 };
 
 }  // namespace kvsim::engine

@@ -208,7 +208,9 @@ RunOutput Simulation::run() {
   run.transfers = std::make_unique<TransferService>(run.platform, std::size_t(scenario_.instances));
   build_instances(run);
   run.injector = std::make_unique<Injector>(run, scenario_.workload.open());
-  Progress progress(options_.progress, run.injector->expected_count());
+  run.recorder.set_type_names(&run.injector->source().categories());
+  Progress progress(options_.progress, run.injector->expected_count(),
+                    [&run](double now) { return run.injector->source().progress(now); }, scenario_.time_limit);
   run.progress = &progress;
   std::unique_ptr<StepTrace> step_trace;
   if (!options_.trace_steps.empty()) {
@@ -244,6 +246,7 @@ RunOutput Simulation::run() {
   output.energy_samples = run.energy.take_samples();
   output.requests = run.recorder.take_sorted();
   output.workload_report = run.injector->source().report();
+  output.rejections = run.recorder.rejection_causes();
   return output;
 }
 

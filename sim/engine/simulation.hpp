@@ -52,6 +52,8 @@ struct RunOutput {
   std::uint64_t waits = 0;                       // SimGrid waits of instance actors (events)
   // What the workload source dropped or repaired, as (name, count) pairs.
   std::vector<std::pair<std::string, std::uint64_t>> workload_report;
+  // Rejected requests by cause (Recorder::rejection_causes).
+  std::vector<results::RejectionCause> rejections;
 };
 
 class Simulation {

@@ -47,6 +47,16 @@ struct RequestRecord {
   // 0 when the request arrived in the warm-up or cool-down (run.warmup, run.cooldown): it
   // was simulated but the summary leaves it out.
   std::uint8_t in_window = 1;
+  // Request type ("chat", "api", a trace's type) and category (type x turn, "chat_2",
+  // "chat_5+": workloads/category.hpp), NUL-padded; longer type names are cut at 24 bytes.
+  char type[24] = {};
+  char category[28] = {};
+};
+
+// Requests rejected for one cause (a reason up to its numbers) and the first full reason.
+struct RejectionCause {
+  std::string example;
+  std::uint64_t count = 0;
 };
 
 struct Percentiles {

@@ -67,7 +67,9 @@ TableSpec make_requests() {
            column("load_wait", &R::load_wait, "s", "time waiting for KV loads"),
            column("preemptions", &R::preemptions, "-", "times preempted"),
            column("status", &R::status, "-", "completed, rejected or unfinished"),
-           column("in_window", &R::in_window, "-", "1 if counted in the summary, 0 if in the warm-up or cool-down")}};
+           column("in_window", &R::in_window, "-", "1 if counted in the summary, 0 if in the warm-up or cool-down"),
+           column("type", &R::type, "-", "request type (chat, api, a trace's type)"),
+           column("category", &R::category, "-", "type x turn, as trace stats and wa key it (chat_1 ... chat_5+)")}};
 }
 
 TableSpec make_tiers() {

@@ -262,7 +262,7 @@ const std::vector<std::string> request_columns = {
     "id",    "session", "parent", "turn",         "instance",      "arrival",
     "first_token", "finish", "ttft", "tpot",      "e2e",           "input_tokens",
     "output_tokens", "cached_tokens", "hbm_tokens", "dram_tokens", "ssd_tokens", "remote_tokens",
-    "load_wait", "preemptions", "status", "in_window"};
+    "load_wait", "preemptions", "status", "in_window", "type", "category"};
 
 }  // namespace
 
@@ -295,6 +295,12 @@ TEST_CASE("write_hdf5 round-trips requests, summary and run metadata") {
     CHECK(member_is(file_type, "arrival", H5T_IEEE_F64LE));
     CHECK(member_is(file_type, "input_tokens", H5T_STD_U32LE));
     CHECK(member_is(file_type, "in_window", H5T_STD_U8LE));
+    for (const auto& [name, size] : {std::pair<const char*, std::size_t>{"type", 24}, {"category", 28}}) {
+      const hid_t text = member_type(file_type, name);
+      CHECK(H5Tget_class(text) == H5T_STRING);
+      CHECK(H5Tget_size(text) == size);
+      H5Tclose(text);
+    }
 
     const hid_t status = member_type(file_type, "status");
     CHECK(H5Tget_class(status) == H5T_ENUM);

@@ -1,6 +1,7 @@
 // Read-ahead source (see read_ahead.hpp): one producer thread, a bounded queue of batches.
 #include "workloads/readers/read_ahead.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -48,6 +49,7 @@ class ReadAhead final : public Source {
   }
 
   std::uint64_t expected_count() const override { return expected_; }
+  double progress(double) const override { return progress_.load(std::memory_order_relaxed); }
   const std::vector<std::string>& categories() const override { return categories_; }
   std::vector<std::pair<std::string, std::uint64_t>> report() const override {
     return finished_ ? inner_->report() : std::vector<std::pair<std::string, std::uint64_t>>{};
@@ -82,6 +84,10 @@ class ReadAhead final : public Source {
         more = false;
       }
       batch.last = !more;
+      // The inner source's progress as of the batch's last request (read here, on the only
+      // thread that touches inner_).
+      progress_.store(inner_->progress(batch.requests.empty() ? 0.0 : batch.requests.back().arrival),
+                      std::memory_order_relaxed);
       const auto& names = inner_->categories();  // only this thread touches inner_ now
       for (std::size_t i = known_categories_; i < names.size(); ++i) batch.new_categories.push_back(names[i]);
       known_categories_ = names.size();
@@ -101,6 +107,7 @@ class ReadAhead final : public Source {
   Batch current_;
   std::size_t position_ = 0;
   bool finished_ = false;
+  std::atomic<double> progress_{-1.0};
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -47,6 +47,8 @@ class LineReader {
       throw InputError(path, 0, "", "cannot open the trace: it is a directory");
     file_ = std::fopen(path.c_str(), "rb");
     if (!file_) throw InputError(path, 0, "", "cannot open the trace: " + std::string(std::strerror(errno)));
+    if (std::filesystem::is_regular_file(path, ec)) size_ = std::filesystem::file_size(path, ec);
+    if (ec) size_ = 0;
   }
   ~LineReader() {
     if (file_) std::fclose(file_);
@@ -76,6 +78,10 @@ class LineReader {
     }
   }
   long number() const { return number_; }
+  // Share of the file consumed (lines handed out), negative when the size is unknown (a pipe).
+  double fraction_read() const {
+    return size_ > 0 ? std::min(1.0, double(read_ - (end_ - begin_)) / double(size_)) : -1.0;
+  }
 
  private:
   std::string_view take(std::size_t stop, std::size_t resume) {
@@ -98,6 +104,7 @@ class LineReader {
       eof_ = true;
     }
     end_ += got;
+    read_ += got;
   }
   [[noreturn]] void too_long() const {
     throw InputError(path_, number_ + 1, "",
@@ -110,6 +117,7 @@ class LineReader {
   std::size_t begin_ = 0, end_ = 0;  // unread bytes of buffer_
   bool eof_ = false;
   long number_ = 0;
+  std::uintmax_t size_ = 0, read_ = 0;  // bytes in the file, bytes read from it
 };
 
 const TraceFormatInfo& find_format(const std::string& name, const std::string& path) {
@@ -186,6 +194,7 @@ class TraceSource final : public Source {
     return options_.limit > 0 ? std::min<std::uint64_t>(options_.limit, sorted_.size()) : sorted_.size();
   }
   const std::vector<std::string>& categories() const override { return categories_; }
+  double progress(double) const override { return done_ ? 1.0 : lines_.fraction_read(); }
   std::vector<std::pair<std::string, std::uint64_t>> report() const override {
     std::vector<std::pair<std::string, std::uint64_t>> out;
     if (options_.skip_bad_lines) out.emplace_back("bad_lines", bad_lines_);

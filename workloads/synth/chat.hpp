@@ -36,6 +36,7 @@
 // therefore precedes a session starting at the same instant).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -120,6 +121,9 @@ class ChatGenerator : public Source {
 
   std::optional<Request> next() override;
   std::uint64_t expected_count() const override { return params_.num_requests; }
+  double progress(double now) const override {
+    return params_.duration > 0 ? std::min(1.0, now / params_.duration) : -1.0;
+  }
   const std::vector<std::string>& categories() const override;
 
   const ChatParams& params() const { return params_; }

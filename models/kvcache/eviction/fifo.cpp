@@ -14,6 +14,7 @@ class Fifo final : public Policy {
   void touch(Slot) override {}
   void erase(Slot s) override { list_.remove(links_, s); }
   Slot victim() override { return list_.pop_front(links_); }
+  bool reads_block_metadata() const override { return false; }
 
  private:
   SlotLinks links_;

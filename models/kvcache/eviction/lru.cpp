@@ -15,6 +15,7 @@ class Lru final : public Policy {
   void touch(Slot s) override { list_.move_to_back(links_, s); }
   void erase(Slot s) override { list_.remove(links_, s); }
   Slot victim() override { return list_.pop_front(links_); }
+  bool reads_block_metadata() const override { return false; }
 
  private:
   SlotLinks links_;

@@ -88,6 +88,9 @@ class Policy {
   virtual void touch(Slot s) = 0;
   virtual void erase(Slot s) = 0;
   virtual Slot victim() = 0;
+  // Whether decisions read CacheState::blocks. An owner that keeps the metadata only for
+  // its policy (the cache replay) skips it otherwise: one random cache line less per access.
+  virtual bool reads_block_metadata() const { return true; }
 };
 
 struct WaProfile;  // wa_profile.hpp

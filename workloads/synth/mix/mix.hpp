@@ -18,6 +18,7 @@
 // type names in order of first appearance over the populations.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -65,6 +66,9 @@ class MixGenerator : public Source {
 
   std::optional<Request> next() override;
   std::uint64_t expected_count() const override { return params_.num_requests; }
+  double progress(double now) const override {
+    return params_.duration > 0 ? std::min(1.0, now / params_.duration) : -1.0;
+  }
   const std::vector<std::string>& categories() const override { return categories_; }
 
  private:
