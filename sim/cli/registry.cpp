@@ -26,6 +26,9 @@ int calibrate_import_command(const CommandContext&);
 extern const char* const kCalibratePredictHelp;
 int calibrate_predict_command(const CommandContext&);
 
+extern const char* const kSweepHelp;
+int sweep_command(const CommandContext&);
+
 Command trace_group(const std::vector<Command>& registered);
 
 const std::vector<Command>& commands() {
@@ -61,6 +64,9 @@ const std::vector<Command>& commands() {
       {"calibrate predict", "TABLE -o OUT.csv [--calibration CARD]",
        "predict every row of a measured-operator table (for tools/validate_compute)", kCalibratePredictHelp,
        calibrate_predict_command},
+      {"sweep", "SWEEP.toml [--jobs N] [--slice I/K | --emit-slurm F | --collect]",
+       "run a sweep's points (locally, under mpirun, or as Slurm array slices) and index them", kSweepHelp,
+       sweep_command},
     };
     r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
     return r;
