@@ -17,7 +17,22 @@ namespace {
 
 long line_of(const toml::node& node) { return static_cast<long>(node.source().begin.line); }
 
+// A value as TOML text for `--set KEY=VALUE`; strings as basic (double-quoted) strings.
 std::string value_text(const toml::node& node) {
+  if (const auto str = node.value_exact<std::string>()) {
+    std::string out = "\"";
+    for (const char c : *str) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char escape[8];
+        std::snprintf(escape, sizeof escape, "\\u%04X", unsigned(static_cast<unsigned char>(c)));
+        out += escape;
+        continue;
+      }
+      out += c;
+    }
+    return out + "\"";
+  }
   std::ostringstream out;
   node.visit([&](const auto& v) { out << v; });
   return out.str();
