@@ -28,6 +28,8 @@ int calibrate_predict_command(const CommandContext&);
 
 extern const char* const kSweepHelp;
 int sweep_command(const CommandContext&);
+extern const char* const kPlanHelp;
+int plan_command(const CommandContext&);
 
 Command trace_group(const std::vector<Command>& registered);
 
@@ -67,6 +69,9 @@ const std::vector<Command>& commands() {
       {"sweep", "SWEEP.toml [--jobs N] [--slice I/K | --emit-slurm F | --collect]",
        "run a sweep's points (locally, under mpirun, or as Slurm array slices) and index them", kSweepHelp,
        sweep_command},
+      {"plan", "[SCENARIO.toml] --slo M.S=T... (--vary KEY=LO..HI [--cost] | --max-load LO..HI)",
+       "smallest or cheapest configuration meeting every SLO, or the highest load within SLO", kPlanHelp,
+       plan_command},
     };
     r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
     return r;
