@@ -119,8 +119,23 @@ def check(path, schema):
 
         if problems:  # the recomputation below relies on the schema
             return problems, f["requests"].shape[0]
-        requests = pd.DataFrame(f["requests"][:])
+        all_requests = pd.DataFrame(f["requests"][:])
+        config_text = f.attrs.get("config") if isinstance(f.attrs.get("config"), str) else None
         summary = pd.DataFrame(f["summary"][:]).iloc[0]
+
+    # The summary covers the requests of the steady-state window only (run.warmup/cooldown):
+    # warmup <= arrival <= last arrival - cooldown.
+    run = tomllib.loads(config_text).get("run", {}) if config_text else {}
+    if len(all_requests):
+        last = all_requests.arrival.max()
+        expected = (all_requests.arrival >= run.get("warmup", 0)) & (all_requests.arrival <= last - run.get("cooldown", 0))
+        wrong = int((expected.astype(np.uint8) != all_requests.in_window).sum())
+        if wrong:
+            problems.append(f"/requests.in_window: {wrong} rows disagree with run.warmup/cooldown")
+    requests = all_requests[all_requests.in_window == 1]
+    if int(summary["excluded"]) != len(all_requests) - len(requests):
+        problems.append(f"/summary.excluded = {int(summary['excluded'])}, /requests gives "
+                        f"{len(all_requests) - len(requests)}")
 
     status = schema["status"]
     completed = requests[requests.status == status["completed"]]
@@ -154,7 +169,7 @@ def check(path, schema):
     hit_ratio = completed.cached_tokens.to_numpy().sum(dtype=np.float64) / input_tokens if input_tokens > 0 else 0.0
     if not close(float(summary.prefix_hit_ratio), hit_ratio):
         problems.append(f"/summary.prefix_hit_ratio = {summary.prefix_hit_ratio!r}, /requests gives {hit_ratio!r}")
-    return problems, len(requests)
+    return problems, len(all_requests)
 
 
 def main(argv):

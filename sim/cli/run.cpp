@@ -14,6 +14,9 @@
 
 namespace kvsim::cli {
 
+// --strict: the run completed but is overloaded or misses an SLO bound.
+constexpr int kStrictFailureExit = 3;
+
 extern const char* const kRunHelp;
 const char* const kRunHelp = R"(Usage: kvsim run [CONFIG.toml] [options]
 
@@ -31,15 +34,33 @@ Options:
   --print-config    print the resolved config (TOML) and exit without simulating
   --trace-steps F   write one CSV line per engine step of every instance to F (start, end,
                     batch shape, step time by operator), for debugging and plots
+  --slo METRIC.STAT=DURATION
+                    an SLO bound (repeatable), as [slo] METRIC.STAT = "DURATION" in a config,
+                    which it overrides: METRIC ttft, tpot or e2e; STAT pNN, pNN.N or mean;
+                    e.g. --slo ttft.p99=2s --slo tpot.p99=100ms (same as --set slo.ttft.p99=2s)
+  --strict          exit with status 3 when the run is overloaded or an SLO bound fails
   -h, --help        this help
 
-Exit status: 0 on success, 2 on invalid input (config, paths), 1 on internal errors.
+Steady state: run.warmup and run.cooldown (durations) leave the requests arriving in the
+first warmup seconds and in the last cooldown seconds of arrivals out of the summary (they
+are simulated, and flagged in_window = 0 in /requests). The summary reports SLO attainment,
+goodput, pass/fail per bound, and whether the run is overloaded (README "SLOs").
+
+Exit status: 0 on success, 2 on invalid input (config, paths), 1 on internal errors,
+3 with --strict when the run is overloaded or an SLO bound fails.
 )";
 
 int run_command(const CommandContext& context) {
   Args args("run", context.args);
   config::LoadOptions load;
   load.overrides = args.values("--set");
+  // --slo comes after --set, so a bound given with --slo wins over the same one set otherwise.
+  for (const std::string& slo : args.values("--slo")) {
+    std::string name, value;
+    if (const std::string error = results::split_slo_assignment(slo, name, value); !error.empty()) args.fail(error);
+    load.overrides.push_back("slo." + name + "=" + value);
+  }
+  const bool strict = args.flag("--strict");
   load.output = args.value("--output", "-o");
   load.seed = args.unsigned_value("--seed");
   const bool json = args.flag("--json");
@@ -67,7 +88,7 @@ int run_command(const CommandContext& context) {
     results::check_output_path(scenario.output_path);
     file = std::make_unique<results::ResultsFile>(scenario.output_path);
   }
-  results::SummaryBuilder summary_builder;
+  results::SummaryBuilder summary_builder({scenario.slo, scenario.warmup, scenario.cooldown});
   engine::RunOptions options;
   options.progress = !quiet && isatty(STDERR_FILENO);
   options.verbose = verbose;
@@ -105,6 +126,7 @@ int run_command(const CommandContext& context) {
     results::print_summary_json(std::cout, summary);  // ends with its own newline
     std::cout.flush();
   }
+  if (strict && (summary.overloaded || !summary.slo_pass)) return kStrictFailureExit;
   return 0;
 }
 

@@ -326,6 +326,27 @@ std::string expand_output(std::string pattern, const std::string& name, std::uin
   return pattern;
 }
 
+// [slo]: every leaf is a bound named by its dotted path below slo ("ttft.p99", or
+// "ttft.p99.9", which TOML and --set read as nested tables), valued by a duration.
+void read_slo_bounds(Section& s, const toml::table* table, const std::string& prefix,
+                     std::vector<results::SloBound>& bounds) {
+  if (!table) return;
+  for (const auto& [key, node] : *table) {
+    const std::string name(key.str());
+    const std::string dotted_name = prefix.empty() ? name : prefix + "." + name;
+    if (node.is_table()) {
+      Section child = s.table(name);
+      read_slo_bounds(child, node.as_table(), dotted_name, bounds);
+      child.finish();
+      continue;
+    }
+    results::SloBound bound;
+    if (const std::string error = results::parse_slo_name(dotted_name, bound); !error.empty()) s.fail(name, error);
+    bound.limit = s.quantity(name, Dimension::time, 0, "SLO bound", Range::positive());
+    bounds.push_back(bound);
+  }
+}
+
 Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext>& context, Scenario scenario) {
   CardStore cards;
   Section root(&doc, "", context);
@@ -336,7 +357,22 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   scenario.time_limit = run.quantity("time_limit", Dimension::time, 0,
                                      "stop after this much simulated time (0 = when the workload drains)");
   if (scenario.time_limit == 0) scenario.time_limit = std::numeric_limits<double>::infinity();
+  scenario.warmup = run.quantity("warmup", Dimension::time, 0,
+                                 "requests arriving before this time are simulated but left out of the summary");
+  scenario.cooldown = run.quantity("cooldown", Dimension::time, 0,
+                                   "requests arriving within this time of the last arrival are simulated but left "
+                                   "out of the summary");
   run.finish();
+
+  {
+    Section slo = root.table("slo");
+    const toml::node* raw = doc.get("slo");
+    read_slo_bounds(slo, raw ? raw->as_table() : nullptr, "", scenario.slo);
+    slo.finish();
+    slo.context().docs.push_back({"slo.<metric>.<stat>", "duration", "none", "s",
+                                  "SLO bound, metric ttft, tpot or e2e, stat pNN, pNN.N or mean, e.g. "
+                                  "slo.ttft.p99 = \"2s\" (README \"SLOs\")"});
+  }
 
   Section platform = root.table("platform");
   const std::string node_ref = platform.text("node", "dgx-h100", "node card (name or path to a .toml)");

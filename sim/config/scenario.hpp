@@ -12,6 +12,7 @@
 #include "models/kvcache/block_manager.hpp"
 #include "models/scheduling/serving_engine.hpp"
 #include "sim/config/reader.hpp"
+#include "sim/results/slo.hpp"
 #include "workloads/request.hpp"
 #include "workloads/workload_spec.hpp"
 
@@ -84,6 +85,11 @@ struct Scenario {
   // varied (sweeps) and run again.
   workload::WorkloadSpec workload;
   std::string output_path;  // results file ("" = don't write)
+
+  // Steady state and service levels (README "SLOs and steady state").
+  double warmup = 0;    // s: requests arriving in [0, warmup) are left out of the summary
+  double cooldown = 0;  // s: so are those arriving in (last arrival - cooldown, last arrival]
+  std::vector<results::SloBound> slo;  // [slo] bounds, in key order
 
   std::string resolved_toml;  // the resolved config as TOML text
 };

@@ -35,17 +35,27 @@ void Recorder::released(const workload::Request& request, double now, int instan
   if (!slot_of_.emplace(request.id, first_ + records_.size()).second)
     throw std::runtime_error("workload produced request id " + std::to_string(request.id) + " twice");
   records_.push_back(record_of(request, now, instance));
+  latest_arrival_ = std::max(latest_arrival_, now);
+}
+
+void Recorder::mark_window(results::RequestRecord& r) const {
+  r.in_window = r.arrival >= window_.warmup && r.arrival <= latest_arrival_ - window_.cooldown;
 }
 
 void Recorder::flush(bool all) {
   if (!sink_) return;
   // final_prefix_ only moves forward between flushes, so finding the final rows at the front
   // costs O(1) amortized per request.
-  while (final_prefix_ < records_.size() && records_[final_prefix_].status != results::RequestStatus::unfinished)
+  // A row may leave only once it is final and a later arrival has put it out of reach of the
+  // cool-down (the last arrival is not known before the end); rows leave in release order,
+  // which is arrival order.
+  while (final_prefix_ < records_.size() && records_[final_prefix_].status != results::RequestStatus::unfinished &&
+         records_[final_prefix_].arrival <= latest_arrival_ - window_.cooldown)
     ++final_prefix_;
   const std::size_t n = all ? records_.size() : final_prefix_;
   if (n == 0 || (!all && n < kChunkRows)) return;
   std::vector<results::RequestRecord> chunk(records_.begin(), records_.begin() + long(n));
+  for (auto& r : chunk) mark_window(r);
   for (const auto& r : chunk) slot_of_.erase(r.id);
   records_.erase(records_.begin(), records_.begin() + long(n));
   first_ += n;
@@ -103,6 +113,7 @@ std::vector<results::RequestRecord> Recorder::take_sorted() {
     return {};
   }
   std::vector<results::RequestRecord> rows(records_.begin(), records_.end());
+  for (auto& r : rows) mark_window(r);
   records_.clear();
   slot_of_.clear();
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });

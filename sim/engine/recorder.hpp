@@ -22,10 +22,18 @@
 
 namespace kvsim::engine {
 
+// The steady-state window (run.warmup, run.cooldown): a row is in it when warmup <=
+// arrival <= last arrival - cooldown.
+struct SteadyWindow {
+  double warmup = 0, cooldown = 0;
+};
+
 class Recorder {
  public:
   using Sink = std::function<void(std::span<const results::RequestRecord>)>;
-  explicit Recorder(std::uint32_t block_size, Sink sink = {}) : block_size_(block_size), sink_(std::move(sink)) {}
+  using Window = SteadyWindow;
+  explicit Recorder(std::uint32_t block_size, Sink sink = {}, Window window = {})
+      : block_size_(block_size), sink_(std::move(sink)), window_(window) {}
 
   // The request was released at now and routed to instance; rejected: it can never be
   // served there (reason says why).
@@ -48,8 +56,14 @@ class Recorder {
   // Hands the final rows at the front to the sink once there are enough of them.
   void flush(bool all);
 
+  // Flags rows as in or out of the window, knowing that the last arrival is at least
+  // latest_arrival_ (exactly, once the run is over).
+  void mark_window(results::RequestRecord& r) const;
+
   std::uint32_t block_size_;
   Sink sink_;
+  Window window_;
+  double latest_arrival_ = 0;
   std::deque<results::RequestRecord> records_;            // release order, from row first_
   std::uint64_t first_ = 0;                                 // release index of records_.front()
   std::size_t final_prefix_ = 0;  // records_[0, final_prefix_) are known to be final

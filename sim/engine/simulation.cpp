@@ -31,7 +31,7 @@ namespace sg4 = simgrid::s4u;
 Instance::Instance() = default;
 Instance::~Instance() = default;
 RunState::RunState(const config::Scenario& s, Recorder::Sink sink)
-    : scenario(s), recorder(s.engine.block_size, std::move(sink)) {}
+    : scenario(s), recorder(s.engine.block_size, std::move(sink), {s.warmup, s.cooldown}) {}
 RunState::~RunState() = default;
 
 void guarded(RunState& run, const std::function<void()>& body) {

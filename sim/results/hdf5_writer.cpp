@@ -158,6 +158,8 @@ ColumnTypes column_types() {
   };
   if constexpr (std::is_same_v<T, std::uint64_t>) {
     return pair(H5T_NATIVE_UINT64, H5T_STD_U64LE);
+  } else if constexpr (std::is_same_v<T, std::uint8_t>) {
+    return pair(H5T_NATIVE_UINT8, H5T_STD_U8LE);
   } else if constexpr (std::is_same_v<T, std::int64_t>) {
     return pair(H5T_NATIVE_INT64, H5T_STD_I64LE);
   } else if constexpr (std::is_same_v<T, std::uint32_t>) {
@@ -202,6 +204,7 @@ ColumnTypes types_of(const ColumnSpec& c) {
     case ColumnKind::i32: return column_types<std::int32_t>();
     case ColumnKind::f64: return column_types<double>();
     case ColumnKind::u8_status: return column_types<RequestStatus>();
+    case ColumnKind::u8: return column_types<std::uint8_t>();
     case ColumnKind::fixed_string: {
       // Fixed-length, NUL-padded names (tier and link names): h5py reads them as bytes.
       const auto make = [&] {
@@ -356,6 +359,7 @@ void finish_file(Hid& file, const RunMetadata& metadata, const RunTables& tables
     write_table(group, "tier_occupancy", tier_samples_table(), tables.tier_samples);
   }
   write_table(file, "summary", summary_table(), std::span<const Summary>(&summary, 1), {.compress = false});
+  write_table(file, "slo", slo_table(), std::span<const SloRecord>(summary.slo), {.compress = false});
 
   write_scalar_attribute(file, "schema_version", std::int32_t{kSchemaVersion});
   write_string_attribute(file, "kvsim_version", metadata.kvsim_version);

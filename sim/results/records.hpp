@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "sim/results/overload.hpp"
+#include "sim/results/slo.hpp"
+
 namespace kvsim::results {
 
 enum class RequestStatus : std::uint8_t {
@@ -40,6 +43,9 @@ struct RequestRecord {
   double load_wait = 0;             // s spent waiting for KV loads before computing
   std::uint32_t preemptions = 0;    // times the request was preempted (recompute)
   RequestStatus status = RequestStatus::unfinished;
+  // 0 when the request arrived in the warm-up or cool-down (run.warmup, run.cooldown): it
+  // was simulated but the summary leaves it out.
+  std::uint8_t in_window = 1;
 };
 
 struct Percentiles {
@@ -59,11 +65,27 @@ struct Summary {
   std::uint64_t preemptions = 0;     // Σ over requests
   double wall_time = 0;              // s of real time spent simulating
   double requests_per_wall_second = 0;  // requests released / wall_time
+  // Steady-state window (run.warmup, run.cooldown): the counts, percentiles and rates above
+  // cover the requests in the window only.
+  std::uint64_t excluded = 0;        // requests released in the warm-up or cool-down
+  double window_duration = 0;        // s, denominator of the rates: sim_duration without a
+                                     // window, else last arrival - cooldown - warmup
+  // SLOs (sim/results/slo.hpp) and overload (sim/results/overload.hpp).
+  double slo_attainment = 0;         // fraction of the requests meeting every per-request target
+  std::uint8_t slo_pass = 1;         // 1 when every bound holds (and without bounds)
+  double goodput_rps = 0;            // requests meeting the SLOs / window_duration
+  double goodput_tokens_per_s = 0;   // their output tokens / window_duration
+  std::uint8_t overloaded = 0;       // 1 when the wait for a first token grows without bound
+  double overload_growth = 0;        // s of extra wait per s of arrivals (overload rule)
+  std::vector<SloRecord> slo;        // one per bound: the /slo table
+  std::string overload_explanation;  // one sentence for the table
 };
 
 // Percentiles with linear interpolation between closest ranks (numpy's default), so the
 // figures can be checked against pandas on the /requests table. Empty input gives zeros.
 Percentiles percentiles(std::vector<double> values);
+// numpy's linear percentile (percent in [0, 100]) of sorted, non-empty, finite values.
+double sorted_percentile(const std::vector<double>& sorted, double percent);
 
 Summary summarize(std::span<const RequestRecord> records, double sim_duration, double wall_time);
 
@@ -154,12 +176,23 @@ class ResultsFile {
 
 // Accumulates a Summary from request rows given one at a time, in any order (a run's rows
 // as they are streamed to the results file).
+struct SummaryOptions {
+  std::vector<SloBound> slo;
+  double warmup = 0;    // s (only to size the window; rows carry their own in_window flag)
+  double cooldown = 0;  // s
+};
+
 class SummaryBuilder {
  public:
+  explicit SummaryBuilder(SummaryOptions options = {});
   void add(const RequestRecord& record);
   Summary finish(double sim_duration, double wall_time);
 
  private:
+  SummaryOptions options_;
+  SloTally slo_;
+  OverloadDetector overload_;
+  double last_arrival_ = 0;
   Summary s_;
   std::vector<double> ttft_, tpot_, e2e_;
   double output_tokens_ = 0, cached_tokens_ = 0, input_tokens_ = 0;

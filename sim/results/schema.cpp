@@ -18,6 +18,7 @@ constexpr ColumnKind kind_of() {
   else if constexpr (std::is_same_v<T, std::int32_t>) return ColumnKind::i32;
   else if constexpr (std::is_same_v<T, double>) return ColumnKind::f64;
   else if constexpr (std::is_same_v<T, RequestStatus>) return ColumnKind::u8_status;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return ColumnKind::u8;
   else if constexpr (std::is_array_v<T> && std::is_same_v<std::remove_extent_t<T>, char>) return ColumnKind::fixed_string;
   else static_assert(!sizeof(T), "no column kind for this C++ type");
 }
@@ -65,7 +66,8 @@ TableSpec make_requests() {
            column("remote_tokens", &R::remote_tokens, "tokens", "of which loaded from the remote pool"),
            column("load_wait", &R::load_wait, "s", "time waiting for KV loads"),
            column("preemptions", &R::preemptions, "-", "times preempted"),
-           column("status", &R::status, "-", "completed, rejected or unfinished")}};
+           column("status", &R::status, "-", "completed, rejected or unfinished"),
+           column("in_window", &R::in_window, "-", "1 if counted in the summary, 0 if in the warm-up or cool-down")}};
 }
 
 TableSpec make_tiers() {
@@ -121,7 +123,25 @@ TableSpec make_summary() {
   t.columns.push_back(column("preemptions", &S::preemptions, "-", "preemptions over all requests"));
   t.columns.push_back(column("wall_time", &S::wall_time, "s", "real time spent simulating"));
   t.columns.push_back(column("requests_per_wall_second", &S::requests_per_wall_second, "1/s", "simulator speed"));
+  t.columns.push_back(column("excluded", &S::excluded, "-", "requests of the warm-up and cool-down, left out"));
+  t.columns.push_back(column("window_duration", &S::window_duration, "s", "denominator of the rates"));
+  t.columns.push_back(column("slo_attainment", &S::slo_attainment, "-", "fraction of requests meeting the SLOs"));
+  t.columns.push_back(column("slo_pass", &S::slo_pass, "-", "1 if every SLO bound holds"));
+  t.columns.push_back(column("goodput_rps", &S::goodput_rps, "1/s", "requests meeting the SLOs per second"));
+  t.columns.push_back(column("goodput_tokens_per_s", &S::goodput_tokens_per_s, "tokens/s", "their output tokens per second"));
+  t.columns.push_back(column("overloaded", &S::overloaded, "-", "1 if the queue grows without bound"));
+  t.columns.push_back(column("overload_growth", &S::overload_growth, "-", "s of extra first-token wait per s of arrivals"));
   return t;
+}
+
+TableSpec make_slo() {
+  using O = SloRecord;
+  return {"slo", sizeof(O),
+          {column("name", &O::name, "-", "metric.statistic, e.g. ttft.p99"),
+           column("limit", &O::limit, "s", "the bound"),
+           column("measured", &O::measured, "s", "the run's statistic (inf when unserved requests decide it)"),
+           column("margin", &O::margin, "s", "limit - measured, negative when violated"),
+           column("pass", &O::pass, "-", "1 if measured <= limit")}};
 }
 
 std::string json_string(const std::string& s) {
@@ -156,13 +176,19 @@ const TableSpec& summary_table() {
   return t;
 }
 
+const TableSpec& slo_table() {
+  static const TableSpec t = make_slo();
+  return t;
+}
+
 std::vector<const TableSpec*> all_tables() {
-  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &summary_table()};
+  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &summary_table(), &slo_table()};
 }
 
 std::string numpy_type(const ColumnSpec& c) {
   switch (c.kind) {
     case ColumnKind::u8_status: return "uint8";
+    case ColumnKind::u8: return "uint8";
     case ColumnKind::u32: return "uint32";
     case ColumnKind::i32: return "int32";
     case ColumnKind::u64: return "uint64";

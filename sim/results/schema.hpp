@@ -13,7 +13,7 @@ namespace kvsim::results {
 
 inline constexpr int kSchemaVersion = 1;
 
-enum class ColumnKind { u8_status, u32, i32, u64, i64, f64, fixed_string };
+enum class ColumnKind { u8_status, u32, i32, u64, i64, f64, fixed_string, u8 };
 
 struct ColumnSpec {
   std::string name;
@@ -35,6 +35,7 @@ const TableSpec& tiers_table();
 const TableSpec& links_table();
 const TableSpec& tier_samples_table();
 const TableSpec& summary_table();
+const TableSpec& slo_table();
 // Every table, in file order.
 std::vector<const TableSpec*> all_tables();
 

@@ -31,8 +31,10 @@ double lerp_like_numpy(double a, double b, double t) {
   return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
 }
 
+}  // namespace
+
 // sorted must be non-empty and NaN-free.
-double percentile_of_sorted(const std::vector<double>& sorted, double percent) {
+double sorted_percentile(const std::vector<double>& sorted, double percent) {
   // numpy computes the virtual index as (n - 1) * (q / 100) for the 'linear' method.
   const double index = static_cast<double>(sorted.size() - 1) * (percent / 100.0);
   const double below = std::floor(index);
@@ -40,6 +42,8 @@ double percentile_of_sorted(const std::vector<double>& sorted, double percent) {
   const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
   return lerp_like_numpy(sorted[lo], sorted[hi], index - below);
 }
+
+namespace {
 
 // Neumaier-compensated sum: numpy's mean uses pairwise summation, and a naive running sum over
 // a million latencies can drift further from it than the checker's 1e-9 tolerance.
@@ -83,14 +87,23 @@ Percentiles percentiles(std::vector<double> values) {
   }
   std::sort(values.begin(), values.end());
   Percentiles p;
-  p.p50 = percentile_of_sorted(values, 50);
-  p.p90 = percentile_of_sorted(values, 90);
-  p.p99 = percentile_of_sorted(values, 99);
+  p.p50 = sorted_percentile(values, 50);
+  p.p90 = sorted_percentile(values, 90);
+  p.p99 = sorted_percentile(values, 99);
   p.mean = accurate_sum(values) / static_cast<double>(values.size());
   return p;
 }
 
+SummaryBuilder::SummaryBuilder(SummaryOptions options) : options_(std::move(options)), slo_(options_.slo) {}
+
 void SummaryBuilder::add(const RequestRecord& r) {
+  last_arrival_ = std::max(last_arrival_, r.arrival);
+  if (!r.in_window) {
+    ++s_.excluded;
+    return;
+  }
+  slo_.add(r.status == RequestStatus::completed, r.ttft, r.tpot, r.e2e, r.output_tokens);
+  if (r.status != RequestStatus::rejected) overload_.add(r.arrival, r.first_token >= 0 ? r.ttft : -1.0);
   ++s_.requests;
   s_.preemptions += r.preemptions;
   switch (r.status) {
@@ -112,13 +125,26 @@ Summary SummaryBuilder::finish(double sim_duration, double wall_time) {
   Summary s = s_;
   s.sim_duration = sim_duration;
   s.wall_time = wall_time;
-  s.throughput_rps = ratio_or_zero(static_cast<double>(s.completed), sim_duration);
-  s.output_tokens_per_s = ratio_or_zero(output_tokens_, sim_duration);
+  const bool windowed = options_.warmup > 0 || options_.cooldown > 0;
+  s.window_duration =
+      windowed ? std::max(0.0, last_arrival_ - options_.cooldown - options_.warmup) : sim_duration;
+  s.throughput_rps = ratio_or_zero(static_cast<double>(s.completed), s.window_duration);
+  s.output_tokens_per_s = ratio_or_zero(output_tokens_, s.window_duration);
+  const SloOutcome slo = slo_.finish();
+  s.slo_attainment = slo.attainment;
+  s.slo_pass = slo.pass ? 1 : 0;
+  s.goodput_rps = ratio_or_zero(static_cast<double>(slo.good), s.window_duration);
+  s.goodput_tokens_per_s = ratio_or_zero(slo.good_output_tokens, s.window_duration);
+  s.slo = slo.records;
+  const OverloadVerdict overload = overload_.finish(sim_duration);
+  s.overloaded = overload.overloaded ? 1 : 0;
+  s.overload_growth = overload.growth;
+  s.overload_explanation = overload.explanation;
   s.ttft = percentiles(ttft_);
   s.tpot = percentiles(tpot_);
   s.e2e = percentiles(e2e_);
   s.prefix_hit_ratio = ratio_or_zero(cached_tokens_, input_tokens_);
-  s.requests_per_wall_second = ratio_or_zero(static_cast<double>(s.requests), wall_time);
+  s.requests_per_wall_second = ratio_or_zero(static_cast<double>(s.requests + s.excluded), wall_time);
   return s;
 }
 
@@ -142,12 +168,28 @@ void print_summary_table(std::ostream& out, const Summary& s) {
       << "   preemptions " << count(s.preemptions) << '\n';
   out << "throughput    " << format("%.3f", s.throughput_rps) << " req/s   "
       << format("%.1f", s.output_tokens_per_s) << " output tok/s   over "
-      << format("%.3f", s.sim_duration) << " s simulated\n";
+      << format("%.3f", s.window_duration) << " s"
+      << (s.excluded > 0 ? " of the window, " + format("%.3f", s.sim_duration) + " s simulated\n" : " simulated\n");
   out << "latency (ms)           p50         p90         p99        mean\n";
   row("ttft", s.ttft);
   row("tpot", s.tpot);
   row("e2e", s.e2e);
   out << "cache         prefix hit ratio " << format("%.2f", s.prefix_hit_ratio * 100) << " %\n";
+  if (s.excluded > 0)
+    out << "window        " << count(s.excluded) << " requests of the warm-up/cool-down left out; rates over "
+        << format("%.3f", s.window_duration) << " s\n";
+  if (!s.slo.empty()) {
+    out << "slo           " << (s.slo_pass ? "PASS" : "FAIL") << "   attainment " << format("%.2f", s.slo_attainment * 100)
+        << " %   goodput " << format("%.3f", s.goodput_rps) << " req/s   " << format("%.1f", s.goodput_tokens_per_s)
+        << " output tok/s\n";
+    for (const SloRecord& r : s.slo) {
+      char label[32];
+      std::snprintf(label, sizeof label, "  %-12s", r.name);
+      out << label << "limit " << ms(r.limit) << " ms   measured " << ms(r.measured) << " ms   margin "
+          << format("%+12.3f", r.margin * 1e3) << " ms   " << (r.pass ? "pass" : "FAIL") << '\n';
+    }
+  }
+  if (!s.overload_explanation.empty()) out << "load          " << s.overload_explanation << '\n';
   out << "performance   wall time " << format("%.3f", s.wall_time) << " s   "
       << format(s.requests_per_wall_second >= 100 ? "%.0f" : "%.2f", s.requests_per_wall_second)
       << " simulated requests per wall-second\n";
@@ -165,7 +207,21 @@ void print_summary_json(std::ostream& out, const Summary& s) {
       << ",\"prefix_hit_ratio\":" << json_number(s.prefix_hit_ratio)
       << ",\"preemptions\":" << integer(s.preemptions)
       << ",\"wall_time\":" << json_number(s.wall_time)
-      << ",\"requests_per_wall_second\":" << json_number(s.requests_per_wall_second) << "}\n";
+      << ",\"requests_per_wall_second\":" << json_number(s.requests_per_wall_second)
+      << ",\"excluded\":" << integer(s.excluded) << ",\"window_duration\":" << json_number(s.window_duration)
+      << ",\"slo_attainment\":" << json_number(s.slo_attainment) << ",\"slo_pass\":" << integer(s.slo_pass)
+      << ",\"goodput_rps\":" << json_number(s.goodput_rps)
+      << ",\"goodput_tokens_per_s\":" << json_number(s.goodput_tokens_per_s)
+      << ",\"overloaded\":" << integer(s.overloaded) << ",\"overload_growth\":" << json_number(s.overload_growth)
+      << ",\"slo\":[";
+  for (std::size_t i = 0; i < s.slo.size(); ++i) {
+    const SloRecord& r = s.slo[i];
+    // measured is null when unserved requests make it infinite (JSON has no infinity).
+    out << (i ? "," : "") << "{\"name\":\"" << r.name << "\",\"limit\":" << json_number(r.limit)
+        << ",\"measured\":" << json_number(r.measured) << ",\"margin\":" << json_number(r.margin)
+        << ",\"pass\":" << integer(r.pass) << "}";
+  }
+  out << "]}\n";
 }
 
 }  // namespace kvsim::results

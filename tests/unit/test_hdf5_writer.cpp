@@ -262,7 +262,7 @@ const std::vector<std::string> request_columns = {
     "id",    "session", "parent", "turn",         "instance",      "arrival",
     "first_token", "finish", "ttft", "tpot",      "e2e",           "input_tokens",
     "output_tokens", "cached_tokens", "hbm_tokens", "dram_tokens", "ssd_tokens", "remote_tokens",
-    "load_wait", "preemptions", "status"};
+    "load_wait", "preemptions", "status", "in_window"};
 
 }  // namespace
 
@@ -294,6 +294,7 @@ TEST_CASE("write_hdf5 round-trips requests, summary and run metadata") {
     CHECK(member_is(file_type, "instance", H5T_STD_I32LE));
     CHECK(member_is(file_type, "arrival", H5T_IEEE_F64LE));
     CHECK(member_is(file_type, "input_tokens", H5T_STD_U32LE));
+    CHECK(member_is(file_type, "in_window", H5T_STD_U8LE));
 
     const hid_t status = member_type(file_type, "status");
     CHECK(H5Tget_class(status) == H5T_ENUM);
@@ -352,11 +353,18 @@ TEST_CASE("write_hdf5 round-trips requests, summary and run metadata") {
     CHECK(row_count(dataset) == 1);
     const hid_t file_type = H5Dget_type(dataset);
     const std::vector<std::string> names = member_names(file_type);
-    CHECK(names.size() == 23);
+    // The first 23 columns in their original order; later ones are appended (window, SLOs,
+    // overload, energy), the SLO contract's names with their types.
+    REQUIRE(names.size() >= 23);
     CHECK(names.front() == "requests");
     CHECK(names[7] == "ttft_p50");
     CHECK(names[18] == "e2e_mean");
-    CHECK(names.back() == "requests_per_wall_second");
+    CHECK(names[22] == "requests_per_wall_second");
+    CHECK(member_is(file_type, "slo_attainment", H5T_IEEE_F64LE));
+    CHECK(member_is(file_type, "slo_pass", H5T_STD_U8LE));
+    CHECK(member_is(file_type, "goodput_rps", H5T_IEEE_F64LE));
+    CHECK(member_is(file_type, "goodput_tokens_per_s", H5T_IEEE_F64LE));
+    CHECK(member_is(file_type, "overloaded", H5T_STD_U8LE));
     CHECK(member_is(file_type, "completed", H5T_STD_U64LE));
     CHECK(member_is(file_type, "tpot_p90", H5T_IEEE_F64LE));
     H5Tclose(file_type);
@@ -376,7 +384,7 @@ TEST_CASE("write_hdf5 round-trips requests, summary and run metadata") {
     CHECK(back.requests_per_wall_second == 6.0);  // 3 released / 0.5 s
 
     const std::vector<std::string> units = read_string_array_attribute(dataset, "units");
-    REQUIRE(units.size() == 23);
+    REQUIRE(units.size() == names.size());
     CHECK(units[5] == "1/s");  // throughput_rps
     H5Dclose(dataset);
   }
