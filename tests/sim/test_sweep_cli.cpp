@@ -2,8 +2,15 @@
 // points, a bad point failing alone, Slurm slices + --collect equal to a local run.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <sstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -150,4 +157,42 @@ TEST_CASE("kvsim sweep: bad invocations exit 2 naming what is wrong") {
   r = run_kvsim(dir, {"sweep", "missing.toml"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("missing.toml") != std::string::npos);
+}
+
+TEST_CASE("kvsim sweep: Ctrl-C stops after the running point and a rerun does only the rest") {
+  ScratchDir dir;
+  dir.write("s.toml",
+            "[sweep]\noutput = \"out\"\nrepetitions = 8\nset = [\"workload.num_requests=300\"]\n");
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (chdir(dir.path().c_str()) != 0) _exit(90);
+    const int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(KVSIM_BINARY, "kvsim", "sweep", "s.toml", static_cast<char*>(nullptr));
+    _exit(91);
+  }
+  auto finished_points = [&] {
+    std::size_t n = 0;
+    for (const auto& name : dir.entries()) n += name.starts_with("out/p") && name.ends_with(".h5");
+    return n;
+  };
+  for (int i = 0; i < 1200 && finished_points() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(finished_points() >= 1);
+  kill(pid, SIGINT);  // the sweep only: the running point finishes, no new one starts
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  const std::size_t kept = finished_points();
+  if (kept < 8) {
+    CHECK(WEXITSTATUS(status) == 130);
+    CHECK(!std::filesystem::exists(dir.file("out/index.csv")));
+  }
+  const auto again = run_kvsim(dir, {"sweep", "s.toml"});
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.err.find("8/8 points done (" + std::to_string(kept) + " already there)") != std::string::npos);
+  CHECK(finished_points() == 8);
 }
