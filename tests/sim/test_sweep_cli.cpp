@@ -121,7 +121,7 @@ TEST_CASE("kvsim sweep: a point with a bad value fails alone, with its error in 
   CHECK(run_kvsim(dir, {"sweep", "bad.toml"}).err.find("2 already there") != std::string::npos);
 }
 
-TEST_CASE("kvsim sweep: Slurm script passes bash -n; slices then --collect equal a local run") {
+TEST_CASE("kvsim sweep: Slurm script passes bash -n and slices then --collect equal a local run") {
   ScratchDir dir;
   dir.write("s.toml", kSweep);
   REQUIRE(run_kvsim(dir, {"sweep", "s.toml", "--emit-slurm", "job.sh", "--array", "3"}).exit_code == 0);

@@ -92,7 +92,7 @@ TEST_CASE("sweep: bad sweep files name file, line and field") {
         std::string::npos);
 }
 
-TEST_CASE("sweep: slices partition the points; bad slices are refused") {
+TEST_CASE("sweep: slices partition the points and bad slices are refused") {
   const Slice s = parse_slice("1/3");
   CHECK((s.contains(1) && s.contains(4) && !s.contains(0) && !s.contains(2)));
   CHECK_THROWS_AS(parse_slice("3/3"), kvsim::InputError);
