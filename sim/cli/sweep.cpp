@@ -114,18 +114,6 @@ int sweep_command(const CommandContext& context) {
   };
   if (collect) return report(write_index(spec, points));
 
-  install_interrupt_handlers();
-  if (launched_by_mpi()) {
-    SweepProgress progress(std::cerr, points.size(), false);
-    const MpiSweepResult r = run_points_mpi(jobs, [&](std::size_t i, const PointOutcome& o, bool skipped) {
-      progress.finished(point_label(spec, points[i]), o, skipped);
-    });
-    if (!r.root) return 0;
-    progress.close();
-    const int status = report(write_index(spec, points));
-    return r.interrupted ? 130 : status;
-  }
-
   std::vector<std::size_t> selected;
   Slice slice;
   if (slice_text) slice = parse_slice(*slice_text);
@@ -133,6 +121,20 @@ int sweep_command(const CommandContext& context) {
     if (slice.contains(points[i].id)) selected.push_back(i);
   std::vector<PointJob> selected_jobs;
   for (const auto i : selected) selected_jobs.push_back(jobs[i]);
+
+  install_interrupt_handlers();
+  if (launched_by_mpi()) {
+    // One point per rank at a time (--jobs does not apply): ranks are the parallelism.
+    SweepProgress progress(std::cerr, selected.size(), false);
+    const MpiSweepResult r = run_points_mpi(selected_jobs, [&](std::size_t i, const PointOutcome& o, bool skipped) {
+      progress.finished(point_label(spec, points[selected[i]]), o, skipped);
+    });
+    if (!r.root) return 0;
+    progress.close();
+    if (r.interrupted) return 130;
+    if (slice_text) return 0;
+    return report(write_index(spec, points));
+  }
 
   SweepProgress progress(std::cerr, selected.size(), isatty(STDERR_FILENO) != 0);
   std::size_t failed = 0;
