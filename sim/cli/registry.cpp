@@ -26,6 +26,8 @@ int calibrate_import_command(const CommandContext&);
 extern const char* const kCalibratePredictHelp;
 int calibrate_predict_command(const CommandContext&);
 
+extern const char* const kReportHelp;
+int report_command(const CommandContext&);
 extern const char* const kSweepHelp;
 int sweep_command(const CommandContext&);
 extern const char* const kPlanHelp;
@@ -66,6 +68,8 @@ const std::vector<Command>& commands() {
       {"calibrate predict", "TABLE -o OUT.csv [--calibration CARD]",
        "predict every row of a measured-operator table (for tools/validate_compute)", kCalibratePredictHelp,
        calibrate_predict_command},
+      {"report", "RUN.h5 [RUN2.h5 ...] [--json]", "a results file's summary, or several compared side by side",
+       kReportHelp, report_command},
       {"sweep", "SWEEP.toml [--jobs N] [--slice I/K | --emit-slurm F | --collect]",
        "run a sweep's points (locally, under mpirun, or as Slurm array slices) and index them", kSweepHelp,
        sweep_command},
