@@ -46,8 +46,9 @@ Options:
   --tolerance F         relative width of the --max-load bracket (default 0.05)
   --seeds N             seeds 1..N per probe (default 3)
   --cost                pick the cheapest configuration instead of the smallest count
-  --price CARD=USD      price per GPU-hour of a GPU card (repeatable); otherwise the runs'
-                        cost.gpu_hour config value is used
+  --price CARD=USD      price per GPU-hour of a GPU card (repeatable); a card without one
+                        takes cost.gpu_hour from the runs' resolved config, once scenarios
+                        have a [cost] table (they do not yet)
   --no-auto-nodes       do not raise platform.nodes to fit instances.count × instances.tp GPUs
   -j, --jobs N          runs in parallel (default 1)
   -o, --output DIR      where probe runs are written (default results/plan)
@@ -288,7 +289,7 @@ int plan_command(const CommandContext& context) {
     for (const auto& c : candidates) {
       if (cost) {
         if (!c.cost_per_hour)
-          throw InputError("command line", 0, "--cost", "no price for GPU " + c.gpu + ": give --price " + c.gpu + "=USD or cost.gpu_hour");
+          throw InputError("command line", 0, "--cost", "no price for GPU " + c.gpu + ": give --price " + c.gpu + "=USD");
         if (*c.cost_per_hour < *best->cost_per_hour) best = &c;
       } else if (c.count < best->count) {
         best = &c;
