@@ -114,6 +114,13 @@ int sweep_command(const CommandContext& context) {
   };
   if (collect) return report(write_index(spec, points));
 
+  // An unusable output folder is the user's input problem, caught before any point starts.
+  std::error_code ec;
+  std::filesystem::create_directories(spec.output_dir, ec);
+  if (ec || !std::filesystem::is_directory(spec.output_dir) || ::access(spec.output_dir.c_str(), W_OK) != 0)
+    throw InputError(spec.source, 0, "sweep.output",
+                     "cannot write into the output folder " + spec.output_dir + (ec ? ": " + ec.message() : ""));
+
   std::vector<std::size_t> selected;
   Slice slice;
   if (slice_text) slice = parse_slice(*slice_text);

@@ -154,6 +154,11 @@ TEST_CASE("kvsim sweep: bad invocations exit 2 naming what is wrong") {
   CHECK(r.exit_code == 2);
   r = run_kvsim(dir, {"sweep", "s.toml", "--slice", "4/4"});
   CHECK(r.exit_code == 2);
+  dir.write("blocked", "a file where the output folder should be");
+  dir.write("ok.toml", "[sweep]\noutput = \"blocked/out\"\n");
+  r = run_kvsim(dir, {"sweep", "ok.toml"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("ok.toml: sweep.output: cannot write into the output folder blocked/out") != std::string::npos);
   r = run_kvsim(dir, {"sweep", "missing.toml"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("missing.toml") != std::string::npos);
