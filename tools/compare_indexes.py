@@ -26,6 +26,16 @@ def load(path):
     return frame.drop(columns=[c for c in WALL if c in frame.columns])
 
 
+def same(a, b):
+    """Cells are equal as numbers when both read as numbers (150 and 150.0, nan and nan:
+    the CSV writes whole numbers without a decimal point), as text otherwise."""
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return a == b
+    return x == y or (x != x and y != y)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -33,10 +43,10 @@ def main():
     if list(a.columns) != list(b.columns) or a.shape != b.shape:
         print(f"shapes or columns differ: {a.shape} {list(a.columns)} vs {b.shape} {list(b.columns)}")
         sys.exit(1)
-    diff = (a != b)
-    if diff.values.any():
-        for row, col in zip(*diff.values.nonzero()):
-            print(f"row {row} column {a.columns[col]}: {a.iat[row, col]} != {b.iat[row, col]}")
+    differences = [(r, c) for r in range(a.shape[0]) for c in range(a.shape[1]) if not same(a.iat[r, c], b.iat[r, c])]
+    for row, col in differences:
+        print(f"row {row} column {a.columns[col]}: {a.iat[row, col]} != {b.iat[row, col]}")
+    if differences:
         sys.exit(1)
     print(f"indexes equal: {a.shape[0]} points, {a.shape[1]} columns")
 
