@@ -13,7 +13,6 @@
 #include "sim/config/units.hpp"
 #include "sim/experiments/plan_probe.hpp"
 #include "sim/experiments/plan_search.hpp"
-#include "sim/experiments/results_reader.hpp"
 #include "sim/util/error.hpp"
 #include "sim/util/interrupt.hpp"
 
@@ -47,8 +46,8 @@ Options:
   --seeds N             seeds 1..N per probe (default 3)
   --cost                pick the cheapest configuration instead of the smallest count
   --price CARD=USD      price per GPU-hour of a GPU card (repeatable); a card without one
-                        takes cost.gpu_hour from the runs' resolved config, once scenarios
-                        have a [cost] table (they do not yet)
+                        takes cost.gpu_hour from the scenario, once scenarios have a [cost]
+                        table (they do not yet)
   --no-auto-nodes       do not raise platform.nodes to fit instances.count × instances.tp GPUs
   -j, --jobs N          runs in parallel (default 1)
   -o, --output DIR      where probe runs are written (default results/plan)
@@ -121,6 +120,170 @@ void print_probe(std::ostream& out, const std::string& label, const Probe& p, co
 }
 
 std::string number_value(double v) { return config::shortest_number(v); }
+
+// What both searches share: the scenario and overrides, the list axis, the SLO columns
+// shown as margins, prices, and the probe runner.
+struct Plan {
+  std::string base;
+  std::vector<std::string> sets;
+  std::string list_key;
+  std::vector<std::string> list_values;  // {""} without a list axis
+  std::vector<SloColumn> slos;
+  std::map<std::string, double> prices;  // per GPU-hour, by GPU card
+  bool cost = false;
+  bool auto_nodes = true;
+  experiments::ProbeRunner& runner;
+  std::ostream& out;
+
+  // The scenario as a probe would load it, with one instance (so any count validates):
+  // GPUs per node, TP and the GPU card, for auto nodes and prices.
+  config::Scenario resolve(const std::string& list_value) const {
+    config::LoadOptions load;
+    load.config_path = base;
+    load.overrides = sets;
+    if (!list_key.empty()) load.overrides.push_back(list_key + "=" + list_value);
+    load.overrides.push_back("instances.count=1");
+    load.output = "";
+    return config::load_scenario(load);
+  }
+};
+
+// The smallest count (or cheapest list value and count) meeting every SLO. Exit status.
+int smallest_configuration(Plan& plan, const RangeAxis& count_axis) {
+  using namespace kvsim::experiments;
+  const auto& list_key = plan.list_key;
+  const auto& slos = plan.slos;
+  const auto& prices = plan.prices;
+  auto& runner = plan.runner;
+  auto& out = plan.out;
+  struct Candidate {
+    std::string list_value;
+    std::int64_t count;
+    double gpus;
+    std::optional<double> cost_per_hour;
+    std::string gpu;
+  };
+  std::vector<Candidate> candidates;
+  std::size_t max_probes = 0;
+  for (const auto& list_value : plan.list_values) {
+    const config::Scenario probe_scenario = plan.resolve(list_value);
+    // Price per GPU-hour: --price for the card, else the scenario's cost.gpu_hour (once
+    // scenarios have a [cost] table). Checked before any probe runs.
+    std::optional<double> gpu_price;
+    if (auto it = prices.find(probe_scenario.gpu.name); it != prices.end()) {
+      gpu_price = it->second;
+    } else {
+      const toml::table resolved = toml::parse(probe_scenario.resolved_toml);
+      gpu_price = resolved.at_path("cost.gpu_hour").value<double>();
+    }
+    if (plan.cost && !gpu_price)
+      throw InputError("command line", 0, "--price",
+                       "--cost needs the price of GPU " + probe_scenario.gpu.name + ": give --price " +
+                           probe_scenario.gpu.name + "=USD_PER_GPU_HOUR");
+    const bool scale_nodes = plan.auto_nodes && count_axis.key == "instances.count";
+    const std::string prefix = list_key.empty() ? "" : list_key + "=" + list_value;
+    if (!prefix.empty()) out << prefix << "\n";
+    std::map<std::int64_t, Probe> probes;
+    const auto search = smallest_passing(std::int64_t(count_axis.lo), std::int64_t(count_axis.hi), [&](std::int64_t n) {
+      std::vector<std::string> overrides;
+      if (!list_key.empty()) overrides.push_back(list_key + "=" + list_value);
+      overrides.push_back(count_axis.key + "=" + std::to_string(n));
+      if (scale_nodes) {
+        const long gpus = long(n) * probe_scenario.tp;
+        overrides.push_back("platform.nodes=" + std::to_string((gpus + probe_scenario.node.gpus - 1) / probe_scenario.node.gpus));
+      }
+      Probe p = runner.run(overrides);
+      std::cerr << "plan: probe " << (prefix.empty() ? "" : prefix + ", ") << count_axis.key << "=" << n << ": "
+                << (p.pass ? "pass" : "fail") << "\n";
+      return (probes[n] = std::move(p)).pass;
+    });
+    max_probes = std::max(max_probes, search.probes.size());
+    for (const auto& [n, p] : probes) {
+      std::string label = count_axis.key + "=" + std::to_string(n);
+      for (const auto& o : p.overrides)
+        if (o.starts_with("platform.nodes=") && scale_nodes) label += " (" + o + ")";
+      print_probe(out, label, p, slos);
+    }
+    if (!search.smallest) {
+      out << "  no " << count_axis.key << " in " << count_axis.lo << ".." << count_axis.hi << " meets every SLO\n";
+      continue;
+    }
+    Candidate c{list_value, *search.smallest, 0, std::nullopt, probe_scenario.gpu.name};
+    c.gpus = double(c.count) * (count_axis.key == "instances.count" ? probe_scenario.tp : 1);
+    if (gpu_price) c.cost_per_hour = c.gpus * *gpu_price;
+    out << "  smallest " << count_axis.key << ": " << c.count;
+    if (probes.count(c.count - 1)) out << " (" << c.count - 1 << " fails)";
+    if (c.cost_per_hour) out << ", " << number3(c.gpus) << " GPUs, " << number3(*c.cost_per_hour) << " per hour";
+    out << "\n";
+    candidates.push_back(c);
+  }
+  out << "probes per search: at most " << max_probes << " (" << runner.simulations() << " simulations run, "
+      << runner.seeds_per_probe() << " seeds per probe)\n";
+  if (candidates.empty()) {
+    out << "answer: none in the range\n";
+    return 1;
+  }
+  const Candidate* best = &candidates.front();
+  for (const auto& c : candidates) {
+    if (plan.cost) {
+      if (*c.cost_per_hour < *best->cost_per_hour) best = &c;
+    } else if (c.count < best->count) {
+      best = &c;
+    }
+  }
+  out << "answer: " << (list_key.empty() ? "" : list_key + "=" + best->list_value + ", ") << count_axis.key << "="
+      << best->count;
+  if (best->cost_per_hour) out << " (" << number3(*best->cost_per_hour) << " per hour" << (plan.cost ? ", the cheapest" : "") << ")";
+  out << "\n";
+  return 0;
+}
+
+// The highest load (per list value) within SLO. Exit status.
+int highest_load(Plan& plan, const RangeAxis& load_axis, double tolerance) {
+  using namespace kvsim::experiments;
+  const auto& list_key = plan.list_key;
+  const auto& slos = plan.slos;
+  auto& runner = plan.runner;
+  auto& out = plan.out;
+  std::optional<double> best;
+  std::string best_list;
+  for (const auto& list_value : plan.list_values) {
+    const std::string prefix = list_key.empty() ? "" : list_key + "=" + list_value;
+    if (!prefix.empty()) out << prefix << "\n";
+    std::vector<std::pair<double, Probe>> probes;
+    const auto search = highest_passing(load_axis.lo, load_axis.hi, tolerance, [&](double x) {
+      std::vector<std::string> overrides;
+      if (!list_key.empty()) overrides.push_back(list_key + "=" + list_value);
+      overrides.push_back(load_axis.key + "=" + number_value(x));
+      Probe p = runner.run(overrides);
+      std::cerr << "plan: probe " << (prefix.empty() ? "" : prefix + ", ") << load_axis.key << "=" << number_value(x)
+                << ": " << (p.pass ? "pass" : "fail") << "\n";
+      probes.emplace_back(x, std::move(p));
+      return probes.back().second.pass;
+    });
+    std::sort(probes.begin(), probes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [x, p] : probes) print_probe(out, load_axis.key + "=" + number_value(x), p, slos);
+    if (!search.highest_pass) {
+      out << "  even " << load_axis.key << "=" << number_value(load_axis.lo) << " misses an SLO\n";
+      continue;
+    }
+    out << "  highest " << load_axis.key << " within SLO: " << number_value(*search.highest_pass);
+    if (search.lowest_fail) out << " (" << number_value(*search.lowest_fail) << " fails)";
+    else out << " (the top of the range; it may sustain more)";
+    out << ", " << search.probes.size() << " probes\n";
+    if (!best || *search.highest_pass > *best) {
+      best = search.highest_pass;
+      best_list = list_value;
+    }
+  }
+  if (!best) {
+    out << "answer: none in the range\n";
+    return 1;
+  }
+  out << "answer: " << (list_key.empty() ? "" : list_key + "=" + best_list + ", ") << load_axis.key << "="
+      << number_value(*best) << "\n";
+  return 0;
+}
 
 }  // namespace
 
@@ -206,141 +369,9 @@ int plan_command(const CommandContext& context) {
   ProbeRunner runner(base, sets, extra, seeds, output, unsigned(parallel));
   if (list_values.empty()) list_values.push_back("");  // one pass without a list axis
 
-  // The scenario as a probe would load it, with one instance (so any count validates):
-  // GPUs per node, TP and the GPU card, for auto nodes and prices.
-  auto resolve = [&](const std::string& list_value) {
-    config::LoadOptions load;
-    load.config_path = base;
-    load.overrides = sets;
-    if (!list_key.empty()) load.overrides.push_back(list_key + "=" + list_value);
-    load.overrides.push_back("instances.count=1");
-    load.output = "";
-    return config::load_scenario(load);
-  };
 
-  int status = 0;
-  std::ostream& out = std::cout;
-  if (count_axis) {
-    struct Candidate {
-      std::string list_value;
-      std::int64_t count;
-      double gpus;
-      std::optional<double> cost_per_hour;
-      std::string gpu;
-    };
-    std::vector<Candidate> candidates;
-    std::size_t max_probes = 0;
-    for (const auto& list_value : list_values) {
-      const config::Scenario probe_scenario = resolve(list_value);
-      const bool scale_nodes = auto_nodes && !user_nodes && count_axis->key == "instances.count";
-      const std::string prefix = list_key.empty() ? "" : list_key + "=" + list_value;
-      if (!prefix.empty()) out << prefix << "\n";
-      std::map<std::int64_t, Probe> probes;
-      const auto search = smallest_passing(std::int64_t(count_axis->lo), std::int64_t(count_axis->hi), [&](std::int64_t n) {
-        std::vector<std::string> overrides;
-        if (!list_key.empty()) overrides.push_back(list_key + "=" + list_value);
-        overrides.push_back(count_axis->key + "=" + std::to_string(n));
-        if (scale_nodes) {
-          const long gpus = long(n) * probe_scenario.tp;
-          overrides.push_back("platform.nodes=" + std::to_string((gpus + probe_scenario.node.gpus - 1) / probe_scenario.node.gpus));
-        }
-        Probe p = runner.run(overrides);
-        std::cerr << "plan: probe " << (prefix.empty() ? "" : prefix + ", ") << count_axis->key << "=" << n << ": "
-                  << (p.pass ? "pass" : "fail") << "\n";
-        return (probes[n] = std::move(p)).pass;
-      });
-      max_probes = std::max(max_probes, search.probes.size());
-      for (const auto& [n, p] : probes) {
-        std::string label = count_axis->key + "=" + std::to_string(n);
-        for (const auto& o : p.overrides)
-          if (o.starts_with("platform.nodes=") && scale_nodes) label += " (" + o + ")";
-        print_probe(out, label, p, slos);
-      }
-      if (!search.smallest) {
-        out << "  no " << count_axis->key << " in " << count_axis->lo << ".." << count_axis->hi << " meets every SLO\n";
-        continue;
-      }
-      Candidate c{list_value, *search.smallest, 0, std::nullopt, probe_scenario.gpu.name};
-      c.gpus = double(c.count) * (count_axis->key == "instances.count" ? probe_scenario.tp : 1);
-      if (auto it = prices.find(c.gpu); it != prices.end()) {
-        c.cost_per_hour = c.gpus * it->second;
-      } else {
-        // The runs' own price, when the scenario carries one (cost.gpu_hour).
-        const auto& run = probes[c.count].runs.front();
-        try {
-          const toml::table resolved = toml::parse(read_resolved_config(run.path));
-          if (auto price = resolved.at_path("cost.gpu_hour").value<double>()) c.cost_per_hour = c.gpus * *price;
-        } catch (const std::exception&) {
-        }
-      }
-      out << "  smallest " << count_axis->key << ": " << c.count;
-      if (probes.count(c.count - 1)) out << " (" << c.count - 1 << " fails)";
-      if (c.cost_per_hour) out << ", " << number3(c.gpus) << " GPUs, " << number3(*c.cost_per_hour) << " per hour";
-      out << "\n";
-      candidates.push_back(c);
-    }
-    out << "probes per search: at most " << max_probes << " (" << runner.simulations() << " simulations run, "
-        << seeds.size() << " seeds per probe)\n";
-    if (candidates.empty()) {
-      out << "answer: none in the range\n";
-      return 1;
-    }
-    const Candidate* best = &candidates.front();
-    for (const auto& c : candidates) {
-      if (cost) {
-        if (!c.cost_per_hour)
-          throw InputError("command line", 0, "--cost", "no price for GPU " + c.gpu + ": give --price " + c.gpu + "=USD");
-        if (*c.cost_per_hour < *best->cost_per_hour) best = &c;
-      } else if (c.count < best->count) {
-        best = &c;
-      }
-    }
-    out << "answer: " << (list_key.empty() ? "" : list_key + "=" + best->list_value + ", ") << count_axis->key << "="
-        << best->count;
-    if (best->cost_per_hour) out << " (" << number3(*best->cost_per_hour) << " per hour" << (cost ? ", the cheapest" : "") << ")";
-    out << "\n";
-    return status;
-  }
-
-  // --max-load
-  std::optional<double> best;
-  std::string best_list;
-  for (const auto& list_value : list_values) {
-    const std::string prefix = list_key.empty() ? "" : list_key + "=" + list_value;
-    if (!prefix.empty()) out << prefix << "\n";
-    std::vector<std::pair<double, Probe>> probes;
-    const auto search = highest_passing(load_axis->lo, load_axis->hi, tolerance, [&](double x) {
-      std::vector<std::string> overrides;
-      if (!list_key.empty()) overrides.push_back(list_key + "=" + list_value);
-      overrides.push_back(load_axis->key + "=" + number_value(x));
-      Probe p = runner.run(overrides);
-      std::cerr << "plan: probe " << (prefix.empty() ? "" : prefix + ", ") << load_axis->key << "=" << number_value(x)
-                << ": " << (p.pass ? "pass" : "fail") << "\n";
-      probes.emplace_back(x, std::move(p));
-      return probes.back().second.pass;
-    });
-    std::sort(probes.begin(), probes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [x, p] : probes) print_probe(out, load_axis->key + "=" + number_value(x), p, slos);
-    if (!search.highest_pass) {
-      out << "  even " << load_axis->key << "=" << number_value(load_axis->lo) << " misses an SLO\n";
-      continue;
-    }
-    out << "  highest " << load_axis->key << " within SLO: " << number_value(*search.highest_pass);
-    if (search.lowest_fail) out << " (" << number_value(*search.lowest_fail) << " fails)";
-    else out << " (the top of the range; it may sustain more)";
-    out << ", " << search.probes.size() << " probes\n";
-    if (!best || *search.highest_pass > *best) {
-      best = search.highest_pass;
-      best_list = list_value;
-    }
-  }
-  if (!best) {
-    out << "answer: none in the range\n";
-    return 1;
-  }
-  out << "answer: " << (list_key.empty() ? "" : list_key + "=" + best_list + ", ") << load_axis->key << "="
-      << number_value(*best) << "\n";
-  return 0;
+  Plan plan{base, sets, list_key, list_values, slos, prices, cost, auto_nodes && !user_nodes, runner, std::cout};
+  return count_axis ? smallest_configuration(plan, *count_axis) : highest_load(plan, *load_axis, tolerance);
 }
 
 }  // namespace kvsim::cli

@@ -36,6 +36,7 @@ class ProbeRunner {
   // a run fails (an invalid value) and std::runtime_error when its summary lacks slo_pass.
   Probe run(const std::vector<std::string>& overrides);
   std::size_t simulations() const { return simulations_; }
+  std::size_t seeds_per_probe() const { return seeds_.size(); }
 
  private:
   std::string base_;

@@ -60,26 +60,4 @@ std::vector<std::pair<std::string, double>> read_summary(const std::string& path
   return out;
 }
 
-std::string read_resolved_config(const std::string& path) {
-  QuietErrors quiet;
-  Handle file{checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "the file", path), H5Fclose};
-  Handle attribute{checked(H5Aopen(file.id, "config", H5P_DEFAULT), "the config attribute", path), H5Aclose};
-  Handle type{checked(H5Aget_type(attribute.id), "the config attribute's type", path), H5Tclose};
-  if (H5Tis_variable_str(type.id) > 0) {
-    Handle memory{H5Tcopy(H5T_C_S1), H5Tclose};
-    H5Tset_size(memory.id, H5T_VARIABLE);
-    H5Tset_cset(memory.id, H5Tget_cset(type.id));
-    char* text = nullptr;
-    if (H5Aread(attribute.id, memory.id, &text) < 0) throw std::runtime_error(path + ": cannot read config");
-    std::string out = text ? text : "";
-    H5free_memory(text);
-    return out;
-  }
-  const std::size_t size = H5Tget_size(type.id);
-  std::string out(size, '\0');
-  if (H5Aread(attribute.id, type.id, out.data()) < 0) throw std::runtime_error(path + ": cannot read config");
-  out.resize(out.find('\0') == std::string::npos ? out.size() : out.find('\0'));
-  return out;
-}
-
 }  // namespace kvsim::experiments

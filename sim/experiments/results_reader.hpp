@@ -12,7 +12,4 @@ namespace kvsim::experiments {
 // without touching this code. Throws std::runtime_error when the file cannot be read.
 std::vector<std::pair<std::string, double>> read_summary(const std::string& path);
 
-// The resolved config stored in the file's root attribute "config" (TOML text).
-std::string read_resolved_config(const std::string& path);
-
 }  // namespace kvsim::experiments

@@ -7,6 +7,7 @@
 // and its TTFT is its queueing time plus the prefill step (~9 ms).
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <regex>
 #include <string>
 
@@ -104,4 +105,26 @@ TEST_CASE("kvsim plan: bad options exit 2") {
                                  "instances.count=1..2", "--seeds", "1"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("workload.rate") != std::string::npos);
+}
+
+TEST_CASE("kvsim plan --cost: a list axis searched per value, the cheapest wins") {
+  // Serving two requests at a time halves the waves: with max_num_seqs = 2 the burst of 16
+  // needs 4 instances (2 waves of 2 per instance; 3 instances give 3 waves), against 8 with
+  // max_num_seqs = 1. At $2 per H100-hour: 8 GPUs cost 16 per hour, 4 GPUs 8 per hour.
+  ScratchDir dir;
+  dir.write("burst.jsonl", trace(16, 0));
+  dir.write("burst.toml", scenario("burst.jsonl", 8));
+  const auto r = run_kvsim(dir, {"plan", "burst.toml", "--slo", "ttft.p99=1.2s", "--vary", "instances.count=1..16",
+                                 "--vary", "instances.max_num_seqs=1,2", "--cost", "--price", "h100-sxm=2", "--seeds", "1"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("smallest instances.count: 8 (7 fails), 8 GPUs, 16 per hour") != std::string::npos);
+  CHECK(r.out.find("smallest instances.count: 4 (3 fails), 4 GPUs, 8 per hour") != std::string::npos);
+  CHECK(r.out.find("answer: instances.max_num_seqs=2, instances.count=4 (8 per hour, the cheapest)") != std::string::npos);
+  // Without a price, --cost is refused before any probe runs.
+  const auto unpriced = run_kvsim(dir, {"plan", "burst.toml", "--slo", "ttft.p99=1.2s", "--vary", "instances.count=1..16",
+                                        "--cost", "--seeds", "1", "-o", "unpriced"});
+  CHECK(unpriced.exit_code == 2);
+  CHECK(unpriced.err.find("--cost needs the price of GPU h100-sxm: give --price h100-sxm=") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir.file("unpriced")));
 }
