@@ -6,6 +6,8 @@ packages=(
   build-essential cmake pkg-config git
   libsimgrid-dev libboost-graph-dev libtomlplusplus-dev libhdf5-dev doctest-dev libsimdjson-dev
   python3 python3-h5py python3-numpy python3-pandas hdf5-tools
+  # Sweeps under mpirun (sim/experiments/mpi_sweep.cpp) and tools/plot.
+  libopenmpi-dev openmpi-bin python3-matplotlib
   # Fuzzing (tools/fuzz.sh, tests/fuzz): clang 14 with compiler-rt, which ships libFuzzer
   # and the ASan/UBSan runtimes for clang; flock (util-linux) serialises fuzz builds.
   clang-14 libclang-rt-14-dev util-linux

@@ -28,6 +28,10 @@ int calibrate_predict_command(const CommandContext&);
 
 extern const char* const kReportHelp;
 int report_command(const CommandContext&);
+extern const char* const kSweepHelp;
+int sweep_command(const CommandContext&);
+extern const char* const kPlanHelp;
+int plan_command(const CommandContext&);
 
 Command trace_group(const std::vector<Command>& registered);
 
@@ -66,6 +70,12 @@ const Registry<Command>& commands() {
        calibrate_predict_command},
       {"report", "RUN.h5 [RUN2.h5 ...] [--json]", "a results file's summary, or several compared side by side",
        kReportHelp, report_command},
+      {"sweep", "SWEEP.toml [--jobs N] [--slice I/K | --emit-slurm F | --collect]",
+       "run a sweep's points (locally, under mpirun, or as Slurm array slices) and index them", kSweepHelp,
+       sweep_command},
+      {"plan", "[SCENARIO.toml] --slo M.S=T... (--vary KEY=LO..HI [--cost] | --max-load LO..HI)",
+       "smallest or cheapest configuration meeting every SLO, or the highest load within SLO", kPlanHelp,
+       plan_command},
     };
     r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
     return r;
