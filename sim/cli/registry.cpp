@@ -26,14 +26,17 @@ int calibrate_import_command(const CommandContext&);
 extern const char* const kCalibratePredictHelp;
 int calibrate_predict_command(const CommandContext&);
 
+extern const char* const kPlatformShowHelp;
+int platform_show_command(const CommandContext&);
+
 Command trace_group(const std::vector<Command>& registered);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> registry = [] {
     std::vector<Command> r{
       {"run", "[CONFIG.toml] [options]", "simulate a scenario (no CONFIG: the embedded default)", kRunHelp, run_command},
-      {"list", "[FAMILY]", "list registered variants (routers, policies, compute, formats, generators, gpus, nodes, models)",
-       "Usage: kvsim list [routers|policies|compute|formats|generators|gpus|nodes|models]\n", list_command},
+      {"list", "[FAMILY]", "list registered variants (routers, policies, compute, formats, generators, gpus, nodes, models, clusters)",
+       "Usage: kvsim list [routers|policies|compute|formats|generators|gpus|nodes|models|clusters]\n", list_command},
       {"describe", "NAME", "parameters of a scenario section or family member (e.g. scenario, workload.chat)",
        "Usage: kvsim describe NAME\n  NAME: scenario, a scenario section (instances, workload, ...), "
        "routing.<router>, eviction.<policy>, workload.<generator>, gpu.<card>, node.<card>, llm.<card>,\n"
@@ -61,6 +64,8 @@ const std::vector<Command>& commands() {
       {"calibrate predict", "TABLE -o OUT.csv [--calibration CARD]",
        "predict every row of a measured-operator table (for tools/validate_compute)", kCalibratePredictHelp,
        calibrate_predict_command},
+      {"platform show", "CARD [--route A B]", "build a cluster card's platform: hosts, links, a route",
+       kPlatformShowHelp, platform_show_command},
     };
     r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
     return r;

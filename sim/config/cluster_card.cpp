@@ -213,7 +213,7 @@ bool place_instances(const ClusterSpec& cluster, int count, int tp, std::vector<
 }
 
 std::vector<ParamDoc> describe_cluster_card() {
-  const EmbeddedFile* card = find_embedded("cluster", "h100-4node");
+  const EmbeddedFile* card = find_embedded("cluster", "h100-32node");
   auto context = std::make_shared<ReadContext>();
   context->record_resolved = false;
   read_card(parse_toml(card->text, std::string(card->path)), std::string(card->path), ".", context);

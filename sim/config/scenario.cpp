@@ -352,9 +352,12 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   const std::string cluster_ref = platform.text(
       "cluster", "", "cluster card (platforms/clusters/, name or path): node groups and network; replaces node and nodes");
   if (!cluster_ref.empty()) {
-    for (const char* key : {"node", "nodes", "gpu", "node_spec", "gpu_spec"})
+    for (const char* key : {"nodes", "gpu", "node_spec", "gpu_spec"})
       if (platform.has(key)) platform.fail(key, std::string("platform.") + key + " cannot be combined with platform.cluster (the card names the nodes)");
     scenario.cluster = read_cluster_card(platform, "cluster", cluster_ref, scenario.base_dir);
+    // platform.node (set by the default scenario) may stay when it names the card's first node kind.
+    if (platform.has("node") && node_ref != scenario.cluster.groups[0].node.name)
+      platform.fail("node", "platform.node cannot be combined with platform.cluster (the card names the nodes)");
     scenario.node = scenario.cluster.groups[0].node;
     scenario.gpu = scenario.cluster.groups[0].gpu;
     scenario.nodes = scenario.cluster.nodes();

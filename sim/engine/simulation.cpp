@@ -123,13 +123,13 @@ void sample_occupancy(RunState& run) {
 
 void build_instances(RunState& run) {
   const auto& s = run.scenario;
-  const int per_node = s.node.gpus / s.tp;
   for (int i = 0; i < s.instances; ++i) {
     auto instance = std::make_unique<Instance>();
     instance->index = i;
-    instance->node = i / per_node;
+    const auto& place = s.placement[std::size_t(i)];  // filled node by node (sim/config/cluster_card.hpp)
+    instance->node = place.node;
     for (int g = 0; g < s.tp; ++g)
-      instance->gpus.push_back(run.platform.gpus[std::size_t(instance->node)][std::size_t((i % per_node) * s.tp + g)]);
+      instance->gpus.push_back(run.platform.gpus[std::size_t(place.node)][std::size_t(place.first_gpu + g)]);
     instance->engine = std::make_unique<scheduling::ServingEngine>(s.engine, *run.perf);
     run.views.push_back(instance->engine.get());
     run.instances.push_back(std::move(instance));
