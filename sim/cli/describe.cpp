@@ -64,16 +64,13 @@ int describe_command(const CommandContext& context) {
   }
   for (const auto& r : scheduling::routing::routers())
     if (name == "routing." + r.name) {
-      std::cout << r.name << ": " << r.help << "\n  (no parameters)\n";
+      std::cout << r.name << ": " << r.help << "\n" << describe_params(r.params);
       return 0;
     }
   for (const auto& p : kvcache::eviction::policies()) {
     if (name != "eviction." + std::string(p.name)) continue;
     std::cout << p.name << ": " << p.help << "\n";
-    if (p.params.empty()) std::cout << "  (no parameters)\n";
-    for (const auto& param : p.params)
-      std::cout << "  " << param.name << "  (number" << (param.unit.empty() ? "" : ", " + std::string(param.unit))
-                << ", default " << param.default_value << ")\n      " << param.help << "\n";
+    std::cout << describe_params(p.params);
     if (p.needs_profile) std::cout << "  needs a profile: wa_profile = \"wa.toml\" (kvsim trace profile)\n";
     if (p.needs_future) std::cout << "  needs the future: only in `kvsim cache`\n";
     return 0;

@@ -190,6 +190,15 @@ compute::ComputeSpec read_compute(Section s, CardStore& cards, const compute::Gp
   return spec;
 }
 
+// The numeric parameters of a pluggable variant from its table: the declared ones with their
+// defaults; any other key is rejected by the table's finish() with a suggestion.
+ParamValues read_params(Section table, std::span<const ParamSpec> specs) {
+  ParamValues values;
+  for (const auto& spec : specs) values[std::string(spec.name)] = table.number(spec.name, spec.default_value, spec.help);
+  table.finish();
+  return values;
+}
+
 // The eviction policy of one tier: `eviction`, its numeric `eviction_params` and, for the
 // workload-aware policies, a `wa_profile` written by `kvsim trace profile`.
 kvcache::EvictionChoice read_eviction(Section& t, const std::string& base_dir) {
@@ -201,11 +210,7 @@ kvcache::EvictionChoice read_eviction(Section& t, const std::string& base_dir) {
   if (info.needs_future)
     t.fail("eviction", "\"" + choice.policy + "\" (Belady) needs every future access, which a timed run does not "
                        "know in advance (its requests are generated or released online); use `kvsim cache` for this bound");
-  Section params = t.table("eviction_params");
-  std::map<std::string, double, std::less<>> values;
-  for (const auto& spec : info.params)
-    values[std::string(spec.name)] = params.number(spec.name, spec.default_value, spec.help);
-  params.finish();
+  const ParamValues values = read_params(t.table("eviction_params"), info.params);
   const std::string profile = t.text("wa_profile", "", "reuse profile written by `kvsim trace profile` (wa policies)");
   std::shared_ptr<const ev::WaProfile> loaded;
   if (!profile.empty()) {
@@ -451,6 +456,7 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
 
   Section routing = root.table("routing");
   scenario.router = routing.choice("policy", "least_loaded", scheduling::routing::router_names(), "router");
+  scenario.router_params = read_params(routing.table("params"), scheduling::routing::routers().at(scenario.router).params);
   routing.finish();
 
   Section workload_section = root.table("workload");

@@ -2,6 +2,8 @@
 // values (SI units), with the resolved config (defaults filled in) kept as TOML text.
 #pragma once
 
+#include "sim/util/params.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -116,6 +118,7 @@ struct Scenario {
   double activation_reserve = 0;  // B per GPU
   scheduling::EngineParams engine;
   std::string router;
+  ParamValues router_params;  // [routing.params], resolved against the router's specs
   KvTiersSpec kv;
   // The workload as parameters (generator or trace, closed loop or not); each simulation
   // opens its own source from it, so a Scenario is a plain value that can be copied and

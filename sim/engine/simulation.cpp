@@ -202,7 +202,7 @@ RunOutput Simulation::run() {
   RunState run(scenario_, options_.request_sink);
   run.platform = build_platform(scenario_);
   run.perf = compute::make_step_time_model(scenario_.model, scenario_.gpu, scenario_.tp, scenario_.compute);
-  run.router = scheduling::routing::make_router(scenario_.router);
+  run.router = scheduling::routing::make_router(scenario_.router, scenario_.router_params);
   run.block_bytes = double(scenario_.engine.block_size) * scenario_.model.kv_bytes_per_token();
   run.transfers = std::make_unique<TransferService>(run.platform, std::size_t(scenario_.instances));
   build_instances(run);

@@ -22,6 +22,7 @@
 //     a prefix (shared by more requests) is the most recently used.
 #pragma once
 
+#include "sim/util/params.hpp"
 #include "sim/util/registry.hpp"
 
 #include <cstdint>
@@ -92,18 +93,11 @@ class Policy {
 struct WaProfile;  // wa_profile.hpp
 
 // Numeric parameters resolved against the policy's ParamSpec list (defaults filled in).
-struct PolicyParams {
-  std::map<std::string, double, std::less<>> values;
+struct PolicyParams : kvsim::Params {
   std::shared_ptr<const WaProfile> profile;  // policies with needs_profile
-  double at(std::string_view name) const;
 };
 
-struct ParamSpec {
-  std::string_view name;
-  double default_value;
-  std::string_view unit;
-  std::string_view help;
-};
+using kvsim::ParamSpec;
 
 struct PolicyInfo {
   std::string_view name;

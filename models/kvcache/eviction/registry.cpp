@@ -48,29 +48,11 @@ std::vector<std::string> policy_names() { return policies().names(); }
 
 const PolicyInfo& find_policy(std::string_view name) { return policies().at(name, "eviction policy", "policy"); }
 
-double PolicyParams::at(std::string_view name) const {
-  const auto it = values.find(name);
-  if (it == values.end()) throw std::logic_error("eviction policy parameter not resolved: " + std::string(name));
-  return it->second;
-}
-
 PolicyParams resolve_params(const PolicyInfo& info, const std::map<std::string, double, std::less<>>& overrides,
                             std::shared_ptr<const WaProfile> profile) {
   PolicyParams params;
-  for (const auto& spec : info.params) params.values.emplace(std::string(spec.name), spec.default_value);
-  for (const auto& [key, value] : overrides) {
-    auto it = params.values.find(key);
-    if (it == params.values.end()) {
-      std::string known;
-      for (const auto& spec : info.params) known += (known.empty() ? "" : ", ") + std::string(spec.name);
-      throw InputError("eviction policy", 0, std::string(info.name) + "." + key,
-                       "unknown parameter of policy " + std::string(info.name) +
-                           (known.empty() ? " (it has none)" : " (parameters: " + known + ")"));
-    }
-    if (!(value >= 0) || !std::isfinite(value))
-      throw InputError("eviction policy", 0, std::string(info.name) + "." + key, "expected a finite value >= 0");
-    it->second = value;
-  }
+  static_cast<kvsim::Params&>(params) = kvsim::resolve_params(
+      info.params, overrides, "eviction policy \"" + std::string(info.name) + "\"", "eviction policy", std::string(info.name));
   params.profile = std::move(profile);
   return params;
 }

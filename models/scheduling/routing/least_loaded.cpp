@@ -25,6 +25,6 @@ class LeastLoaded final : public Router {
 };
 }  // namespace
 
-std::unique_ptr<Router> make_least_loaded() { return std::make_unique<LeastLoaded>(); }
+std::unique_ptr<Router> make_least_loaded(const Params&) { return std::make_unique<LeastLoaded>(); }
 
 }  // namespace kvsim::scheduling::routing

@@ -5,21 +5,22 @@
 
 namespace kvsim::scheduling::routing {
 
-std::unique_ptr<Router> make_round_robin();
-std::unique_ptr<Router> make_least_loaded();
+std::unique_ptr<Router> make_round_robin(const Params&);
+std::unique_ptr<Router> make_least_loaded(const Params&);
 
 const Registry<RouterEntry>& routers() {
   static const Registry<RouterEntry> entries{"router", {
-      {"round_robin", "cycles through instances in index order, ignoring their load", make_round_robin},
-      {"least_loaded", "the instance with the fewest outstanding tokens (prompt tokens to compute plus output tokens to generate); ties go to the lowest index", make_least_loaded},
+      {"round_robin", "cycles through instances in index order, ignoring their load", {}, make_round_robin},
+      {"least_loaded", "the instance with the fewest outstanding tokens (prompt tokens to compute plus output tokens to generate); ties go to the lowest index", {}, make_least_loaded},
   }};
   return entries;
 }
 
 std::vector<std::string> router_names() { return routers().names(); }
 
-std::unique_ptr<Router> make_router(const std::string& name) {
-  return routers().at(name, "scenario", "routing.policy").make();
+std::unique_ptr<Router> make_router(const std::string& name, const ParamValues& overrides) {
+  const RouterEntry& entry = routers().at(name, "scenario", "routing.policy");
+  return entry.make(resolve_params(entry.params, overrides, "router \"" + name + "\"", "scenario", "routing.params"));
 }
 
 }  // namespace kvsim::scheduling::routing

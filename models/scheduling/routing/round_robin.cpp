@@ -16,6 +16,6 @@ class RoundRobin final : public Router {
 };
 }  // namespace
 
-std::unique_ptr<Router> make_round_robin() { return std::make_unique<RoundRobin>(); }
+std::unique_ptr<Router> make_round_robin(const Params&) { return std::make_unique<RoundRobin>(); }
 
 }  // namespace kvsim::scheduling::routing

@@ -2,6 +2,7 @@
 // request and each instance's engine state at the current time), never SimGrid.
 #pragma once
 
+#include "sim/util/params.hpp"
 #include "sim/util/registry.hpp"
 
 #include <functional>
@@ -26,13 +27,15 @@ class Router {
 struct RouterEntry {
   std::string name;  // registry name, equal to the variant's file name
   std::string help;
-  std::function<std::unique_ptr<Router>()> make;
+  std::vector<ParamSpec> params;  // numeric parameters, read from [routing.params]
+  std::function<std::unique_ptr<Router>(const Params&)> make;
 };
 
 // Every registered router, in registry order.
 const Registry<RouterEntry>& routers();
 std::vector<std::string> router_names();
-// The router of that name; throws std::invalid_argument listing valid names otherwise.
-std::unique_ptr<Router> make_router(const std::string& name);
+// The router of that name with its parameters resolved from overrides (defaults for the
+// rest); an InputError naming the field for an unknown name or parameter.
+std::unique_ptr<Router> make_router(const std::string& name, const ParamValues& overrides = {});
 
 }  // namespace kvsim::scheduling::routing
