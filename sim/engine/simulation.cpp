@@ -17,6 +17,7 @@
 #include "sim/engine/injector.hpp"
 #include "sim/engine/instance_driver.hpp"
 #include "sim/engine/kv_tiers.hpp"
+#include "sim/engine/router_view.hpp"
 #include "sim/engine/run_state.hpp"
 #include "sim/util/interrupt.hpp"
 
@@ -206,6 +207,8 @@ RunOutput Simulation::run() {
   run.block_bytes = double(scenario_.engine.block_size) * scenario_.model.kv_bytes_per_token();
   run.transfers = std::make_unique<TransferService>(run.platform, std::size_t(scenario_.instances));
   build_instances(run);
+  EngineRouterView router_view(run);  // what cache-aware routers may ask (outlives the run)
+  run.router->attach(router_view);
   run.injector = std::make_unique<Injector>(run, scenario_.workload.open());
   Progress progress(options_.progress, run.injector->expected_count());
   run.progress = &progress;
