@@ -90,3 +90,22 @@ TEST_CASE("a run on a cluster card completes, and platform.nodes is refused besi
   CHECK(check.exit_code == 2);
   CHECK(check.err.find("platform.nodes cannot be combined with platform.cluster") != std::string::npos);
 }
+
+TEST_CASE("cache-aware routers raise the prefix hit ratio of the default multi-turn chat over least_loaded") {
+  // The default scenario: 8 instances, multi-turn sessions over 20 shared system prompts.
+  // least_loaded scatters a session's turns (each instance sees every prompt), the
+  // cache-aware routers send a turn where its context is cached. Seed fixed; the margin
+  // (0.1) is far below the measured gap (0.60 vs 0.77-0.79 with seed 1).
+  ScratchDir dir;
+  auto hit_ratio = [&](const std::string& router) {
+    const auto r = run_kvsim(dir, {"run", "--quiet", "--json", "--seed", "2", "--set", "workload.num_requests=1500",
+                                   "--set", "routing.policy=" + router, "-o", ""});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto at = r.out.find("\"prefix_hit_ratio\":");
+    REQUIRE(at != std::string::npos);
+    return std::stod(r.out.substr(at + 19));
+  };
+  const double base = hit_ratio("least_loaded");
+  CHECK(hit_ratio("prefix_affinity") > base + 0.1);
+  CHECK(hit_ratio("session_affinity") > base + 0.1);
+}
