@@ -212,6 +212,18 @@ bool place_instances(const ClusterSpec& cluster, int count, int tp, std::vector<
   return true;
 }
 
+std::string mixed_gpu_placement(const ClusterSpec& cluster, const std::vector<InstancePlacement>& placement,
+                                const std::string& gpu) {
+  for (std::size_t i = 0; i < placement.size(); ++i) {
+    const auto& group = cluster.group_of(placement[i].node);
+    if (group.gpu.name != gpu)
+      return "instance " + std::to_string(i) + " lands on node " + std::to_string(placement[i].node) + " (group \"" +
+             group.name + "\", " + group.gpu.name + ") but the run models " + gpu +
+             " GPUs: one run serves on one GPU kind for now; use fewer instances";
+  }
+  return "";
+}
+
 std::vector<ParamDoc> describe_cluster_card() {
   const EmbeddedFile* card = find_embedded("cluster", "h100-32node");
   auto context = std::make_shared<ReadContext>();

@@ -37,6 +37,11 @@ ClusterSpec identical_nodes(const NodeSpec& node, const compute::GpuCard& gpu, i
 bool place_instances(const ClusterSpec& cluster, int count, int tp, std::vector<int>& used,
                      std::vector<InstancePlacement>& out);
 
+// "" when every placed instance is on a node of GPU card gpu; else why not (a run models one
+// GPU kind: nodes of other kinds in a heterogeneous card may exist but must stay unused).
+std::string mixed_gpu_placement(const ClusterSpec& cluster, const std::vector<InstancePlacement>& placement,
+                                const std::string& gpu);
+
 // Documentation of every cluster card key (for `kvsim describe cluster`).
 std::vector<ParamDoc> describe_cluster_card();
 

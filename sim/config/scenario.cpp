@@ -16,6 +16,7 @@
 #include "models/scheduling/routing/router.hpp"
 #include "sim/config/cluster_card.hpp"
 #include "sim/config/embedded.hpp"
+#include "sim/config/instance_groups.hpp"
 #include "sim/util/text.hpp"
 #include "workloads/source_factory.hpp"
 
@@ -419,14 +420,12 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
     inst.fail("count", std::to_string(scenario.instances) + " instances at tp=" + std::to_string(scenario.tp) +
                            " need " + std::to_string(long(scenario.instances) * scenario.tp) + " GPUs; the platform has " +
                            std::to_string(total_gpus));
-  for (const auto& group : scenario.cluster.groups)
-    if (group.node.gpus % scenario.tp != 0 || group.gpu.name != scenario.gpu.name)
-      inst.fail("tp", "one [instances] table needs nodes of one GPU kind whose GPU count tp divides; node group \"" +
-                          group.name + "\" differs");
   {
     std::vector<int> used;
     if (!place_instances(scenario.cluster, scenario.instances, scenario.tp, used, scenario.placement))
       inst.fail("count", "the instances do not fit on the cluster's nodes at tp=" + std::to_string(scenario.tp));
+    if (const std::string why = mixed_gpu_placement(scenario.cluster, scenario.placement, scenario.gpu.name); !why.empty())
+      inst.fail("count", why);
   }
 
   const double usable = scenario.gpu.hbm_bytes * scenario.hbm_utilization - scenario.activation_reserve;
@@ -520,9 +519,12 @@ Scenario load_scenario(const LoadOptions& options) {
     if (!output) throw InputError("-o", 0, "output", "the config's output is not a table");
     output->insert_or_assign("path", *options.output);
   }
-  auto context = std::make_shared<ReadContext>();
-  context->default_source = scenario.source;
-  return read_scenario(doc, context, std::move(scenario));
+  // [[instances]] groups: one parse per group (sim/config/instance_groups.hpp).
+  return read_with_instance_groups(doc, [&](const toml::table& one) {
+    auto context = std::make_shared<ReadContext>();
+    context->default_source = scenario.source;
+    return read_scenario(one, context, scenario);
+  });
 }
 
 std::vector<ParamDoc> describe_scenario() {

@@ -92,6 +92,19 @@ struct InstancePlacement {
   int first_gpu = 0;
 };
 
+// One [[instances]] group: count instances of one TP degree and role with their batching
+// knobs (sim/config/instance_groups.hpp). A scenario with a single [instances] table has no
+// groups: its instances are the one mixed group described by the fields of Scenario.
+struct InstanceGroupSpec {
+  std::string name;
+  std::string role = "mixed";  // "mixed" (prefill/decode: P/D disaggregation, not yet)
+  int count = 1;
+  int tp = 1;
+  double hbm_utilization = 0.9;
+  double activation_reserve = 0;  // B per GPU
+  scheduling::EngineParams engine;
+};
+
 // A scenario: a plain, copyable value built once by load_scenario and validated there.
 struct Scenario {
   std::string source;    // config path, or "<default scenario>"
@@ -108,6 +121,9 @@ struct Scenario {
   ClusterSpec cluster;
   // [instance] -> node and GPUs, filled node by node (place_instances, sim/config/cluster_card.hpp).
   std::vector<InstancePlacement> placement;
+  // [[instances]] groups (empty with a single [instances] table) and [instance] -> group.
+  std::vector<InstanceGroupSpec> groups;
+  std::vector<int> instance_group;
 
   compute::ModelCard model;
   compute::RooflineParams compute;

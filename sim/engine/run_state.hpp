@@ -61,6 +61,7 @@ struct RunState {
   const config::Scenario& scenario;
   Platform platform;
   std::unique_ptr<compute::PerfModel> perf;
+  std::vector<std::unique_ptr<compute::PerfModel>> group_perf;  // per [[instances]] group (by its tp)
   std::unique_ptr<TransferService> transfers;
   std::unique_ptr<LowerTiers> lower_tiers;  // null without lower tiers
   std::vector<std::unique_ptr<Instance>> instances;

@@ -129,9 +129,16 @@ void build_instances(RunState& run) {
     instance->index = i;
     const auto& place = s.placement[std::size_t(i)];  // filled node by node (sim/config/cluster_card.hpp)
     instance->node = place.node;
-    for (int g = 0; g < s.tp; ++g)
+    // [[instances]] groups bring their own tp and engine knobs (and step model, by tp).
+    const int group = s.groups.empty() ? -1 : s.instance_group[std::size_t(i)];
+    const int tp = group < 0 ? s.tp : s.groups[std::size_t(group)].tp;
+    for (int g = 0; g < tp; ++g)
       instance->gpus.push_back(run.platform.gpus[std::size_t(place.node)][std::size_t(place.first_gpu + g)]);
-    instance->engine = std::make_unique<scheduling::ServingEngine>(s.engine, *run.perf);
+    if (group < 0)
+      instance->engine = std::make_unique<scheduling::ServingEngine>(s.engine, *run.perf);
+    else
+      instance->engine = std::make_unique<scheduling::ServingEngine>(s.groups[std::size_t(group)].engine,
+                                                                     *run.group_perf[std::size_t(group)]);
     run.views.push_back(instance->engine.get());
     run.instances.push_back(std::move(instance));
   }
@@ -203,6 +210,8 @@ RunOutput Simulation::run() {
   RunState run(scenario_, options_.request_sink);
   run.platform = build_platform(scenario_);
   run.perf = compute::make_step_time_model(scenario_.model, scenario_.gpu, scenario_.tp, scenario_.compute);
+  for (const auto& group : scenario_.groups)
+    run.group_perf.push_back(compute::make_step_time_model(scenario_.model, scenario_.gpu, group.tp, scenario_.compute));
   run.router = scheduling::routing::make_router(scenario_.router, scenario_.router_params);
   run.block_bytes = double(scenario_.engine.block_size) * scenario_.model.kv_bytes_per_token();
   run.transfers = std::make_unique<TransferService>(run.platform, std::size_t(scenario_.instances));

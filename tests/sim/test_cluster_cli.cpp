@@ -109,3 +109,26 @@ TEST_CASE("cache-aware routers raise the prefix hit ratio of the default multi-t
   CHECK(hit_ratio("prefix_affinity") > base + 0.1);
   CHECK(hit_ratio("session_affinity") > base + 0.1);
 }
+
+TEST_CASE("a run with two [[instances]] groups of different tp on a cluster card") {
+  ScratchDir dir;
+  const auto config = dir.write("groups.toml", R"([platform]
+cluster = "h100-4node"
+[[instances]]
+name = "tp2"
+count = 4
+tp = 2
+[[instances]]
+name = "tp1"
+count = 8
+tp = 1
+max_num_seqs = 64
+[routing]
+policy = "power_of_two"
+[workload]
+num_requests = 300
+)");
+  const auto r = run_kvsim(dir, {"run", "--quiet", "--json", config, "-o", ""});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.out.find("\"completed\":300") != std::string::npos);
+}
