@@ -93,7 +93,7 @@ int run_command(const CommandContext& context) {
     meta.config_toml = scenario.resolved_toml;
     meta.wall_time = wall;
     meta.workload_report = workload_report;
-    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples}, summary);
+    file->commit(meta, {{}, output.tiers, output.links, output.tier_samples, output.instance_samples, output.link_samples}, summary);
   }
   std::ostream& table_out = json ? std::cerr : std::cout;
   if (!quiet) {

@@ -76,6 +76,8 @@ struct RunState {
   // Occupancy samples: (time, tier row, blocks); rows are the instances' HBM, then the
   // lower tier stores.
   std::vector<results::TierSample> samples;
+  std::vector<results::InstanceSample> instance_samples;  // sim/engine/cluster_sampler.hpp
+  std::vector<results::LinkSample> link_samples;
   // The first error raised inside an actor (e.g. a malformed trace line met while
   // streaming); the run stops and Simulation::run rethrows it.
   std::exception_ptr failure;

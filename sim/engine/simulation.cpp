@@ -14,6 +14,7 @@
 #include <simgrid/s4u/Engine.hpp>
 #include <xbt/log.h>
 
+#include "sim/engine/cluster_sampler.hpp"
 #include "sim/engine/injector.hpp"
 #include "sim/engine/instance_driver.hpp"
 #include "sim/engine/kv_tiers.hpp"
@@ -91,6 +92,7 @@ void sample_occupancy(RunState& run) {
   const double interval = run.scenario.kv.sample_interval;
   std::vector<std::uint64_t> last;
   std::vector<bool> seen;
+  ClusterSampler cluster;  // instance and link series at the same instants
   for (double k = 0;; ++k) {
     double t = k * interval;
     if (t > run.scenario.time_limit) return;
@@ -113,6 +115,7 @@ void sample_occupancy(RunState& run) {
     }
     if (run.lower_tiers)
       for (const auto& store : run.lower_tiers->stores()) record(store.store->occupancy());
+    cluster.sample(run, t);
     if (!busy) {
       // Nothing changes before the next arrival: resume at the first tick at or after it.
       const double next = run.injector->next_arrival();
@@ -251,6 +254,8 @@ RunOutput Simulation::run() {
   output.tiers = tier_records(run);
   output.links = run.transfers->link_records();
   output.tier_samples = std::move(run.samples);
+  output.instance_samples = std::move(run.instance_samples);
+  output.link_samples = std::move(run.link_samples);
   output.requests = run.recorder.take_sorted();
   output.workload_report = run.injector->source().report();
   return output;

@@ -45,6 +45,8 @@ struct RunOutput {
   std::vector<results::TierRecord> tiers;        // HBM per instance, then the lower tier stores
   std::vector<results::LinkRecord> links;        // links that carried KV transfers
   std::vector<results::TierSample> tier_samples; // occupancy when it changed, rows index tiers
+  std::vector<results::InstanceSample> instance_samples;  // instance state when it changed
+  std::vector<results::LinkSample> link_samples;          // link utilisation while in use
   double sim_duration = 0;                       // s
   std::uint64_t steps = 0;                       // engine steps over all instances
   std::uint64_t waits = 0;                       // SimGrid waits of instance actors (events)

@@ -354,6 +354,8 @@ void finish_file(Hid& file, const RunMetadata& metadata, const RunTables& tables
     const Hid group(H5Gcreate2(file, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                     "cannot create group /timeseries");
     write_table(group, "tier_occupancy", tier_samples_table(), tables.tier_samples);
+    write_table(group, "instances", instance_samples_table(), tables.instance_samples);
+    write_table(group, "links", link_samples_table(), tables.link_samples);
   }
   write_table(file, "summary", summary_table(), std::span<const Summary>(&summary, 1), {.compress = false});
 
