@@ -6,7 +6,8 @@
 
 namespace kvsim::engine {
 
-scheduling::routing::PrefixHit EngineRouterView::prefix_hit(std::size_t instance, const workload::Request& request) const {
+scheduling::routing::PrefixHit EngineRouterView::prefix_hit(std::size_t instance, const workload::Request& request,
+                                                            int deepest) const {
   scheduling::routing::PrefixHit hit;
   if (request.blocks.empty() || request.input_tokens == 0) return hit;
   // As the engine matches: full blocks of at most input - 1 tokens (the last token is computed).
@@ -14,12 +15,12 @@ scheduling::routing::PrefixHit EngineRouterView::prefix_hit(std::size_t instance
                                                            (request.input_tokens - 1) / block_size());
   const auto& engine = *run_.instances[instance]->engine;
   hit.hbm = engine.blocks().match_prefix(request.blocks, max_blocks);
-  if (!run_.lower_tiers) return hit;
+  if (!run_.lower_tiers || deepest < 0) return hit;
   const auto serving = run_.lower_tiers->serving(int(instance));
   const auto& stores = run_.lower_tiers->stores();
   for (std::uint32_t b = hit.hbm; b < max_blocks; ++b) {
     int found = -1;
-    for (int k = 0; k < kTierKinds && found < 0; ++k)
+    for (int k = 0; k <= std::min(deepest, kTierKinds - 1) && found < 0; ++k)
       if (serving[std::size_t(k)] >= 0 && stores[std::size_t(serving[std::size_t(k)])].store->contains(request.blocks[b]))
         found = k;
     if (found < 0) break;

@@ -12,7 +12,8 @@ namespace kvsim::engine {
 class EngineRouterView final : public scheduling::routing::RouterView {
  public:
   explicit EngineRouterView(const RunState& run) : run_(run) {}
-  scheduling::routing::PrefixHit prefix_hit(std::size_t instance, const workload::Request& request) const override;
+  scheduling::routing::PrefixHit prefix_hit(std::size_t instance, const workload::Request& request,
+                                            int deepest) const override;
   double load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const override;
   double prefill_seconds(std::size_t instance, std::uint32_t tokens) const override;
   std::uint32_t block_size() const override { return run_.scenario.engine.block_size; }

@@ -31,7 +31,7 @@ class FakeView final : public RouterView {
  public:
   std::map<std::size_t, PrefixHit> hits;
   std::map<std::size_t, double> load_time;  // seconds to load an instance's lower-tier hit
-  PrefixHit prefix_hit(std::size_t i, const workload::Request&) const override {
+  PrefixHit prefix_hit(std::size_t i, const workload::Request&, int) const override {
     auto it = hits.find(i);
     return it == hits.end() ? PrefixHit{} : it->second;
   }

@@ -27,7 +27,7 @@ class PrefixAffinity final : public Router {
       for (std::size_t i = 0; i < instances.size(); ++i) {
         const double excess = load[i] - load[least];
         if (excess > imbalance_tokens_ && load[i] > imbalance_ratio_ * load[least]) continue;
-        const PrefixHit hit = view_->prefix_hit(i, request);
+        const PrefixHit hit = view_->prefix_hit(i, request, 0);  // HBM and the node's DRAM
         const std::uint32_t blocks = hit.hbm + hit.lower[0];
         if (blocks > best_blocks || (blocks == best_blocks && blocks > 0 && load[i] < load[best])) {
           best = i;

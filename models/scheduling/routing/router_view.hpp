@@ -29,7 +29,10 @@ struct PrefixHit {
 class RouterView {
  public:
   virtual ~RouterView() = default;
-  virtual PrefixHit prefix_hit(std::size_t instance, const workload::Request& request) const = 0;
+  // Looks in HBM and the lower tiers down to deepest (0 = dram, 1 = ssd, 2 = remote; -1 = HBM
+  // only): a router that weighs only near tiers need not walk the shared remote pool once
+  // per instance.
+  virtual PrefixHit prefix_hit(std::size_t instance, const workload::Request& request, int deepest = 2) const = 0;
   // Expected seconds to load hit's lower-tier blocks into the instance's HBM now, loads in
   // flight included; 0 when there are none.
   virtual double load_seconds(std::size_t instance, const PrefixHit& hit) const = 0;
