@@ -66,11 +66,7 @@ int main(int argc, char** argv) {
         words = n;
       }
     }
-    if (!command) {
-      std::string names;
-      for (const auto& c : cli::commands()) names += (names.empty() ? "" : ", ") + c.name;
-      throw InputError("command line", 0, "", "unknown command \"" + args[0] + "\" (commands: " + names + ")");
-    }
+    if (!command) throw InputError("command line", 0, "", cli::commands().unknown_message(args[0]));
     args.erase(args.begin(), args.begin() + long(words));
     if (std::find(args.begin(), args.end(), "--help") != args.end() ||
         std::find(args.begin(), args.end(), "-h") != args.end()) {

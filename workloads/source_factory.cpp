@@ -1,5 +1,6 @@
 // Registry of workload generators (see source_factory.hpp).
 #include "workloads/source_factory.hpp"
+#include "workloads/service_classes.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -29,16 +30,16 @@ constexpr GeneratorInfo entry(std::string_view name, std::string_view summary) {
           }};
 }
 
-const GeneratorInfo generators[] = {
+const Registry<GeneratorInfo> generators{"workload generator", {
     entry<&parse_chat_params, ChatGenerator>(
         "chat", "multi-turn chat sessions with shared system prompts (or empirical length pairs)"),
     entry<&parse_mix_params, MixGenerator>(
         "mix", "populations (chat, api, agent, batch) from a spec or preset (to-c, to-b)"),
-};
+}};
 
 }  // namespace
 
-std::span<const GeneratorInfo> workload_generators() { return generators; }
+const Registry<GeneratorInfo>& workload_generators() { return generators; }
 
 std::vector<std::string> workload_generator_names() {
   std::vector<std::string> names;
@@ -114,6 +115,12 @@ WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t
       "Release a session's next turn its think time after the previous turn completes (the trace's gap "
       "between their arrivals when the think time is unknown), instead of at its arrival time.");
   spec.closed_loop = closed_loop;
+  // Service classes by rule wrap whatever source is opened below.
+  auto with_classes = [&, rules = read_class_rules(workload_section)](WorkloadSpec opened) {
+    if (!rules.empty())
+      opened.open = [open = std::move(opened.open), rules, seed] { return classify(open(), rules, seed); };
+    return opened;
+  };
   if (!trace.empty()) {
     if (workload_section.has("generator"))
       workload_section.fail("generator", "set either trace (replay a file) or generator, not both");
@@ -122,7 +129,7 @@ WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t
     if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
     spec.description = "trace " + file.string();
     spec.open = [path = file.string(), options] { return open_trace(path, options); };
-    return spec;
+    return with_classes(std::move(spec));
   }
   for (const auto key : kTraceKeys)
     if (workload_section.has(key))
@@ -139,11 +146,9 @@ WorkloadSpec make_workload_spec(config::Section& workload_section, std::uint64_t
   const auto names = workload_generator_names();
   const std::string name =
       workload_section.choice("generator", "chat", names, "Synthetic workload generator; its parameters follow.");
-  const auto it = std::find_if(std::begin(generators), std::end(generators),
-                               [&](const GeneratorInfo& g) { return g.name == name; });
   spec.description = "generator " + name;
-  spec.open = it->bind(workload_section, seed, block_size, base_dir);
-  return spec;
+  spec.open = generators.at(name).bind(workload_section, seed, block_size, base_dir);
+  return with_classes(std::move(spec));
 }
 
 }  // namespace kvsim::workload

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/util/random.hpp"
+#include "sim/util/registry.hpp"
 #include "workloads/request.hpp"
 #include "workloads/workload_spec.hpp"
 
@@ -40,7 +41,7 @@ struct WorkloadSettings {
   bool closed_loop = false;
 };
 
-std::span<const GeneratorInfo> workload_generators();
+const Registry<GeneratorInfo>& workload_generators();
 std::vector<std::string> workload_generator_names();
 
 // Reads `generator` (default "chat") and that generator's parameters from

@@ -14,10 +14,13 @@
 //                  above it near the ridge, where real GEMMs are neither compute- nor
 //                  memory-bound (measured: 64–512 tokens).
 //   elementwise moving B bytes   elementwise_floor + B / (bw·elementwise_efficiency)
-//   attention call               floor + smooth(4·pairs·heads·head_dim/tp / (peak·e_prefill),
-//                                              KV bytes / (bw·attention_decode_efficiency)),
-//                                with the prefill or decode floor and efficiency
-//   all-reduce of M bytes        allreduce_latency + 2(tp−1)/tp · M / (nvlink·nvlink_efficiency)
+//   prefill attention call       floor + smooth(4·pairs·heads·head_dim/tp / (peak·e_prefill(K)),
+//                                              bytes / (bw·attention_decode_efficiency)),
+//                                e_prefill(K) = attention_prefill_efficiency · K / (K + half_keys),
+//                                K = pairs / query tokens (keys per query; operators.hpp says why)
+//   decode attention call        floor + KV bytes / (bw·attention_decode_efficiency)
+//   all-reduce of M bytes        min over NCCL protocols (low-latency, bulk) of
+//                                latency + 2(tp−1)/tp · M / (nvlink·efficiency)
 //                                (ring all-reduce, Patarasuk & Yuan, JPDC 2009)
 //   CPU                          step_overhead + overhead_per_seq·seqs + overhead_per_token·tokens
 //
@@ -107,10 +110,11 @@ class Analytical final : public PerfModel {
     double attention = 0.0;
     if (batch.prefill_seqs() > 0) {
       const double bytes = (batch.prefill_context() * 2.0 * kv_width_ + 2.0 * batch.prefill_tokens() * q_width_) * dtype_;
-      attention += k.attention_prefill(4.0 * batch.prefill_pairs() * q_width_, bytes);
+      attention += k.attention_prefill(4.0 * batch.prefill_pairs() * q_width_, bytes,
+                                       batch.prefill_tokens() > 0 ? batch.prefill_pairs() / batch.prefill_tokens() : 0.0);
     }
     if (batch.decode_seqs > 0)
-      attention += k.attention_decode(4.0 * batch.decode_context * q_width_, batch.decode_context * 2.0 * kv_width_ * dtype_);
+      attention += k.attention_decode(batch.decode_context * 2.0 * kv_width_ * dtype_);
     out.attention = layers_ * attention;
 
     out.lm_head = lm_head(batch.num_logits);
@@ -200,11 +204,12 @@ std::unique_ptr<PerfModel> make_analytical(const ModelCard& model, const GpuCard
   const auto& p = params;
   require(fraction(p.flops_efficiency) && fraction(p.hbm_efficiency) && fraction(p.elementwise_efficiency) &&
               fraction(p.attention_prefill_efficiency) && fraction(p.attention_decode_efficiency) &&
-              fraction(p.nvlink_efficiency),
+              fraction(p.nvlink_efficiency) && fraction(p.nvlink_bulk_efficiency),
           "efficiencies must be in (0, 1]");
   require(p.roofline_sharpness >= 1.0, "roofline_sharpness must be at least 1");
   require(p.gemm_floor >= 0.0 && p.elementwise_floor >= 0.0 && p.attention_prefill_floor >= 0.0 &&
-              p.attention_decode_floor >= 0.0 && p.allreduce_latency >= 0.0 && p.step_overhead >= 0.0 &&
+              p.attention_decode_floor >= 0.0 && p.attention_prefill_half_keys >= 0.0 &&
+              p.allreduce_latency >= 0.0 && p.allreduce_bulk_latency >= 0.0 && p.step_overhead >= 0.0 &&
               p.overhead_per_seq >= 0.0 && p.overhead_per_token >= 0.0,
           "floors, latencies and overheads must not be negative");
   return std::make_unique<Analytical>(model, gpu, tp, params);

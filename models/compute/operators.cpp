@@ -37,7 +37,8 @@ KernelTimes::KernelTimes(const GpuCard& gpu, const AnalyticalParams& params)
       elementwise_bytes_(gpu.hbm_bandwidth * params.elementwise_efficiency),
       prefill_flops_(gpu.flops * params.attention_prefill_efficiency),
       attention_bytes_(gpu.hbm_bandwidth * params.attention_decode_efficiency),
-      nvlink_bytes_(gpu.nvlink_bandwidth * params.nvlink_efficiency) {}
+      nvlink_bytes_(gpu.nvlink_bandwidth * params.nvlink_efficiency),
+      nvlink_bulk_bytes_(gpu.nvlink_bandwidth * params.nvlink_bulk_efficiency) {}
 
 double KernelTimes::gemm(double tokens, double k, double n, double dtype_bytes) const {
   const double compute = 2.0 * tokens * k * n / gemm_flops_;
@@ -47,19 +48,31 @@ double KernelTimes::gemm(double tokens, double k, double n, double dtype_bytes) 
 
 double KernelTimes::elementwise(double bytes) const { return p_.elementwise_floor + bytes / elementwise_bytes_; }
 
-double KernelTimes::attention_prefill(double flops, double bytes) const {
-  return p_.attention_prefill_floor + smooth_max(flops / prefill_flops_, bytes / attention_bytes_, p_.roofline_sharpness);
+double prefill_attention_efficiency(double ceiling, double half_keys, double keys_per_query) {
+  if (keys_per_query <= 0.0) return ceiling;
+  return ceiling * keys_per_query / (keys_per_query + half_keys);
 }
 
-double KernelTimes::attention_decode(double flops, double bytes) const {
-  // Decode attention is memory-bound; its FLOP run at the prefill kernels' rate.
-  return p_.attention_decode_floor + smooth_max(flops / prefill_flops_, bytes / attention_bytes_, p_.roofline_sharpness);
+double KernelTimes::attention_prefill(double flops, double bytes, double keys_per_query) const {
+  const double rate = prefill_flops_ * prefill_attention_efficiency(1.0, p_.attention_prefill_half_keys, keys_per_query);
+  return p_.attention_prefill_floor + smooth_max(flops / rate, bytes / attention_bytes_, p_.roofline_sharpness);
+}
+
+double KernelTimes::attention_decode(double bytes) const {
+  // Decode attention reads every cached K and V once for one query row: about 2·heads/kv_heads
+  // FLOP per byte, far below any GPU's ridge point, so only the KV stream is timed.
+  return p_.attention_decode_floor + bytes / attention_bytes_;
 }
 
 double KernelTimes::all_reduce(double bytes, int tp) const {
   if (tp <= 1) return 0.0;
-  const double ring = 2.0 * (tp - 1) / tp;
-  return p_.allreduce_latency + ring * bytes / nvlink_bytes_;
+  const double moved = 2.0 * (tp - 1) / tp * bytes;
+  // NCCL times each protocol and runs the fastest for the message size (its tuner, a
+  // latency + size / bandwidth model per protocol): the low-latency protocols for small
+  // messages, the bulk (Simple) protocol once its higher bandwidth repays its set-up.
+  const double low_latency = p_.allreduce_latency + moved / nvlink_bytes_;
+  const double bulk = p_.allreduce_bulk_latency + moved / nvlink_bulk_bytes_;
+  return std::min(low_latency, bulk);
 }
 
 double KernelTimes::cpu(double seqs, double tokens) const {
@@ -94,12 +107,12 @@ double kernel_time(const KernelTimes& k, const OperatorShape& s) {
       const double c = n, p = s.context;
       const double pairs = s.seqs * (c * p + c * (c + 1.0) / 2.0);
       const double bytes = s.seqs * ((p + c) * 2.0 * kv_width + 2.0 * c * q_width) * dt;
-      return k.attention_prefill(4.0 * pairs * q_width, bytes);
+      return k.attention_prefill(4.0 * pairs * q_width, bytes, s.seqs > 0 && c > 0 ? pairs / (s.seqs * c) : 0.0);
     }
     case Operator::attn_decode: {
       // seqs sequences of one query token each after `context` tokens.
       const double pairs = s.seqs * (s.context + 1.0);
-      return k.attention_decode(4.0 * pairs * q_width, pairs * 2.0 * kv_width * dt);
+      return k.attention_decode(pairs * 2.0 * kv_width * dt);
     }
     case Operator::all_reduce: return k.all_reduce(s.bytes, s.tp);
     case Operator::cpu: return k.cpu(s.seqs, n);

@@ -115,12 +115,17 @@ struct AnalyticalParams {
   double gemm_floor = 6e-6;                  // s, least time of one GEMM kernel
   double elementwise_efficiency = 0.6;       // norms, RoPE, activation, adds, KV write: fraction of HBM bw
   double elementwise_floor = 4e-6;           // s, least time of one elementwise kernel
-  double attention_prefill_efficiency = 0.25;  // prefill attention: achieved fraction of peak FLOP/s
-  double attention_prefill_floor = 15e-6;    // s per prefill attention call (one per layer)
-  double attention_decode_efficiency = 0.5;  // decode attention: achieved fraction of HBM bandwidth
+  double attention_prefill_efficiency = 0.4;  // prefill attention: fraction of peak FLOP/s approached
+                                               // when each query attends to many keys
+  double attention_prefill_half_keys = 600;  // keys per query at which prefill attention reaches half
+                                             // of that ceiling (per-tile set-up amortised over the key loop)
+  double attention_prefill_floor = 10e-6;    // s per prefill attention call (one per layer)
+  double attention_decode_efficiency = 0.8;  // decode attention: achieved fraction of HBM bandwidth
   double attention_decode_floor = 15e-6;     // s per decode attention call (one per layer)
-  double nvlink_efficiency = 0.6;            // all-reduce bus bandwidth as a fraction of NVLink's
-  double allreduce_latency = 25e-6;          // s, per-call floor of an all-reduce
+  double nvlink_efficiency = 0.5;            // all-reduce bus bandwidth, low-latency protocol, fraction of NVLink's
+  double allreduce_latency = 40e-6;          // s, per-call floor of an all-reduce, low-latency protocol
+  double nvlink_bulk_efficiency = 0.65;      // all-reduce bus bandwidth, bulk (NCCL Simple) protocol
+  double allreduce_bulk_latency = 100e-6;    // s, per-call floor of an all-reduce, bulk protocol
   double step_overhead = 1e-3;               // s of CPU work per step
   double overhead_per_seq = 40e-6;           // s of CPU work per sequence in the step
   double overhead_per_token = 0.0;           // s of CPU work per token computed

@@ -100,8 +100,10 @@ class Profile final : public PerfModel {
   // The analytical model's time of one kernel at coordinate x (the profile's extrapolation shape).
   double analytical(Operator op, double x) const {
     switch (op) {
-      case Operator::attn_prefill: return kernels_.attention_prefill(4.0 * x * q_width_, 0.0);
-      case Operator::attn_decode: return kernels_.attention_decode(4.0 * x * q_width_, x * 2.0 * kv_width_ * dtype_);
+      // The coordinate alone does not fix the keys per query: the shape is taken at the
+      // efficiency ceiling.
+      case Operator::attn_prefill: return kernels_.attention_prefill(4.0 * x * q_width_, 0.0, 0.0);
+      case Operator::attn_decode: return kernels_.attention_decode(x * 2.0 * kv_width_ * dtype_);
       case Operator::all_reduce: return kernels_.all_reduce(x, tp_ > 1 ? tp_ : 2);
       case Operator::cpu: return kernels_.cpu(x, x);
       default: {

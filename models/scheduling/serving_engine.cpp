@@ -9,7 +9,10 @@
 namespace kvsim::scheduling {
 
 ServingEngine::ServingEngine(const EngineParams& params, const compute::PerfModel& perf)
-    : params_(params), perf_(perf), blocks_(params.num_blocks, params.eviction) {
+    : params_(params),
+      perf_(perf),
+      batcher_(batching::make_batcher(params.batcher, params.batcher_params)),
+      blocks_(params.num_blocks, params.eviction) {
   if (params.block_size == 0) throw std::invalid_argument("block_size must be positive");
 }
 
@@ -52,106 +55,84 @@ void ServingEngine::enqueue(workload::Request request) {
   waiting_.push_back(std::move(seq));
 }
 
-void ServingEngine::preempt(Sequence* victim) {
-  outstanding_ -= remaining(*victim);
-  blocks_.release(victim->table);
-  victim->table.clear();
-  victim->computed = 0;
-  victim->published = 0;
-  victim->prefill_target = victim->request.input_tokens + victim->generated;
-  ++victim->preemptions;
+void ServingEngine::preempt(Sequence& victim) {
+  outstanding_ -= remaining(victim);
+  blocks_.release(victim.table);
+  victim.table.clear();
+  victim.computed = 0;
+  victim.published = 0;
+  victim.prefill_target = victim.request.input_tokens + victim.generated;
+  ++victim.preemptions;
   ++preemptions_;
-  outstanding_ += remaining(*victim);
-  auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == victim; });
+  outstanding_ += remaining(victim);
+  auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &victim; });
+  if (it == running_.end() || victim.in_step || victim.loading)
+    throw std::logic_error("batcher preempted a sequence that is not running, is loading, or is in the step");
+  victim.is_running = false;
   waiting_.push_front(std::move(*it));
   running_.erase(it);
 }
 
-// Returns true if a request was preempted.
-bool ServingEngine::schedule_running(std::uint32_t& budget) {
-  bool preempted = false;
-  for (std::size_t i = 0; i < running_.size() && budget > 0; ++i) {
-    Sequence* seq = running_[i].get();
-    if (seq->loading) continue;  // joins once its KV has arrived
-    const bool prefill = seq->computed < seq->prefill_target;
-    const std::uint32_t left = prefill ? seq->prefill_target - seq->computed : 1;
-    const std::uint32_t chunk = std::min(left, budget);
-    if (prefill && chunk < left && !params_.chunked_prefill) continue;
-    const std::uint32_t need = blocks_for(std::uint64_t{seq->computed} + chunk) - std::uint32_t(seq->table.size());
-    bool self_preempted = false;
-    while (need > blocks_.free_blocks()) {
-      Sequence* victim = pick_victim(seq);
-      preempted = true;
-      preempt(victim);
-      if (victim == seq) {
-        self_preempted = true;
-        break;
-      }
-    }
-    if (self_preempted) break;  // seq was the last running request
-    blocks_.allocate(need, seq->table);
-    scheduled_.push_back({seq, chunk});
-    shape_.add(seq->computed, chunk, !prefill || chunk == left);
-    budget -= chunk;
-  }
-  return preempted;
+std::uint32_t ServingEngine::blocks_needed(const Sequence& seq, std::uint32_t tokens) const {
+  return blocks_for(std::uint64_t{seq.computed} + tokens) - std::uint32_t(seq.table.size());
 }
 
-void ServingEngine::admit_waiting(std::uint32_t& budget) {
-  while (!waiting_.empty() && running_.size() < params_.max_num_seqs && budget > 0) {
-    Sequence* seq = waiting_.front().get();
-    std::uint32_t matched = 0, unreferenced = 0;
-    if (params_.prefix_caching && !seq->request.blocks.empty()) {
-      // At least one token must be computed to produce logits, and only full prompt blocks
-      // are ever cached.
-      const std::uint32_t max_hit = std::min((seq->prefill_target - 1) / params_.block_size,
-                                             seq->request.input_tokens / params_.block_size);
-      matched = blocks_.match_prefix(seq->request.blocks, max_hit, &unreferenced);
-    }
-    seq->hbm_hit_blocks = matched;
-    seq->lower_hit_blocks = {};
-    pending_lookup_.reset();
-    if (backend_ && params_.prefix_caching && !seq->request.blocks.empty() &&
-        try_start_load(*seq, matched, unreferenced,
-                       std::min((seq->prefill_target - 1) / params_.block_size,
-                                seq->request.input_tokens / params_.block_size))) {
-      running_.push_back(std::move(waiting_.front()));
-      waiting_.pop_front();
-      continue;
-    }
-    const std::uint32_t start = matched * params_.block_size;
-    const std::uint32_t left = seq->prefill_target - start;
-    const std::uint32_t chunk = std::min(left, budget);
-    if (chunk < left && !params_.chunked_prefill) break;
-    const std::uint32_t need = blocks_for(std::uint64_t{start} + chunk) - matched;
-    if (std::uint64_t{need} + unreferenced > blocks_.free_blocks()) break;
-
-    if (pending_lookup_) backend_->note_admission(pending_lookup_->first, pending_lookup_->second, false);
-    pending_lookup_.reset();
-    if (params_.prefix_caching && !seq->request.blocks.empty())
-      lookup_blocks_ += std::min((seq->prefill_target - 1) / params_.block_size,
-                                 seq->request.input_tokens / params_.block_size);
-    blocks_.acquire_cached(seq->request.blocks, matched, seq->table, category_of(*seq));
-    blocks_.allocate(need, seq->table);
-    outstanding_ -= remaining(*seq);
-    seq->computed = start;
-    seq->cached_tokens = start;
-    seq->published = matched;
-    outstanding_ += remaining(*seq);
-    running_.push_back(std::move(waiting_.front()));
-    waiting_.pop_front();
-    scheduled_.push_back({seq, chunk});
-    shape_.add(seq->computed, chunk, chunk == left);
-    budget -= chunk;
-  }
+void ServingEngine::schedule(Sequence& seq, std::uint32_t tokens) {
+  const std::uint32_t wanted = seq.tokens_wanted();
+  if (seq.loading || seq.in_step || tokens == 0 || tokens > wanted)
+    throw std::logic_error("batcher scheduled a sequence that is loading, already in the step, or too many tokens");
+  if (!blocks_.allocate(blocks_needed(seq, tokens), seq.table))
+    throw std::logic_error("batcher scheduled a sequence without free blocks");
+  seq.in_step = true;
+  scheduled_.push_back({&seq, tokens});
+  shape_.add(seq.computed, tokens, !seq.prefilling() || tokens == wanted);
 }
 
-Sequence* ServingEngine::pick_victim(const Sequence* current) const {
-  // The most recently admitted request that is not waiting for a load (a load in flight
-  // cannot be called back); current itself when nothing else is left.
-  for (auto it = running_.rbegin(); it != running_.rend(); ++it)
-    if (!(*it)->loading || it->get() == current) return it->get();
-  return const_cast<Sequence*>(current);
+void ServingEngine::start_running(Sequence& seq) {
+  auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](const auto& p) { return p.get() == &seq; });
+  seq.is_running = true;
+  running_.push_back(std::move(*it));
+  waiting_.erase(it);
+}
+
+batching::Admission ServingEngine::admit(Sequence& seq, std::uint32_t budget) {
+  using batching::Admission;
+  std::uint32_t matched = 0, unreferenced = 0;
+  // At least one token must be computed to produce logits, and only full prompt blocks are
+  // ever cached.
+  const std::uint32_t max_hit =
+      std::min((seq.prefill_target - 1) / params_.block_size, seq.request.input_tokens / params_.block_size);
+  const bool lookup = params_.prefix_caching && !seq.request.blocks.empty();
+  if (lookup) matched = blocks_.match_prefix(seq.request.blocks, max_hit, &unreferenced);
+  seq.hbm_hit_blocks = matched;
+  seq.lower_hit_blocks = {};
+  pending_lookup_.reset();
+  if (backend_ && lookup && try_start_load(seq, matched, unreferenced, max_hit)) {
+    start_running(seq);
+    return {Admission::Kind::loading, 0};
+  }
+  const std::uint32_t start = matched * params_.block_size;
+  const std::uint32_t left = seq.prefill_target - start;
+  const std::uint32_t tokens = std::min(left, budget);
+  if (tokens < left && !params_.chunked_prefill) return {};
+  const std::uint32_t need = blocks_for(std::uint64_t{start} + tokens) - matched;
+  if (std::uint64_t{need} + unreferenced > blocks_.free_blocks()) return {};
+
+  if (pending_lookup_) backend_->note_admission(pending_lookup_->first, pending_lookup_->second, false);
+  pending_lookup_.reset();
+  if (lookup) lookup_blocks_ += max_hit;
+  blocks_.acquire_cached(seq.request.blocks, matched, seq.table, category_of(seq));
+  blocks_.allocate(need, seq.table);
+  outstanding_ -= remaining(seq);
+  seq.computed = start;
+  seq.cached_tokens = start;
+  seq.published = matched;
+  outstanding_ += remaining(seq);
+  start_running(seq);
+  seq.in_step = true;
+  scheduled_.push_back({&seq, tokens});
+  shape_.add(seq.computed, tokens, tokens == left);
+  return {Admission::Kind::scheduled, tokens};
 }
 
 void ServingEngine::set_backend(kvcache::KvBackend* backend) {
@@ -215,16 +196,21 @@ void ServingEngine::load_done(std::uint64_t request_id, double now) {
   throw std::logic_error("load_done for request " + std::to_string(request_id) + " which is not loading");
 }
 
-double ServingEngine::solo_latency(const workload::Request& request) const {
+double ServingEngine::prefill_time(std::uint64_t tokens) const {
   double total = 0;
   std::uint64_t done = 0;
-  while (done < request.input_tokens) {
-    const std::uint64_t chunk = std::min<std::uint64_t>(request.input_tokens - done, params_.max_num_batched_tokens);
+  while (done < tokens) {
+    const std::uint64_t chunk = std::min<std::uint64_t>(tokens - done, params_.max_num_batched_tokens);
     compute::BatchShape shape;
-    shape.add(done, chunk, done + chunk == request.input_tokens);
+    shape.add(done, chunk, done + chunk == tokens);
     total += perf_.step_time(shape);
     done += chunk;
   }
+  return total;
+}
+
+double ServingEngine::solo_latency(const workload::Request& request) const {
+  double total = prefill_time(request.input_tokens);
   compute::BatchShape decode;
   decode.add(request.input_tokens, 1, true);
   for (std::uint32_t token = 1; token < request.output_tokens; ++token) {
@@ -274,13 +260,12 @@ std::size_t ServingEngine::multi_step_count() const {
 bool ServingEngine::plan(double now, double time_limit) {
   now_ = now;
   blocks_.set_time(now);
+  for (const auto& s : scheduled_) s.seq->in_step = false;  // a plan dropped without apply()
   scheduled_.clear();
-  ends_.clear();
+  plan_.start(now);
   shape_ = {};
-  std::uint32_t budget = params_.max_num_batched_tokens;
-  const bool preempted = schedule_running(budget);
   const std::size_t waiting_before = waiting_.size();
-  if (!preempted) admit_waiting(budget);
+  const bool preempted = batcher_->fill(*this);
   report_evictions();
   if (scheduled_.empty()) return false;
 
@@ -291,29 +276,27 @@ bool ServingEngine::plan(double now, double time_limit) {
   }
   reduction_per_step_ += shape_.num_logits;
 
-  ends_.push_back(now + perf_.step_time(shape_));
-  // Several steps at once only when nothing queued could join: the waiting queue is empty
-  // or its head was just refused (memory or sequence limit, which only a finish relaxes).
-  const bool stable = !preempted && waiting_.size() == waiting_before;
+  plan_.push_end(now + perf_.step_time(shape_));
+  // Several steps at once only when nothing queued could join: nothing was admitted or
+  // preempted (the waiting queue is empty or its head was refused for memory or the
+  // sequence limit, which only a finish relaxes), and the batcher decides the same way
+  // later as now.
+  const bool stable = !preempted && waiting_.size() == waiting_before && batcher_->time_invariant();
   if (params_.multi_step && stable) {
     const std::size_t k = multi_step_count();
     compute::BatchShape shape = shape_;
     for (std::size_t j = 1; j < k; ++j) {
       shape.advance_decode();
-      const double end = ends_.back() + perf_.step_time(shape);
+      const double end = plan_.last_end() + perf_.step_time(shape);
       if (end > time_limit) break;
-      ends_.push_back(end);
+      plan_.push_end(end);
     }
   }
   return true;
 }
 
-std::size_t ServingEngine::steps_done_by(double t) const {
-  return static_cast<std::size_t>(std::upper_bound(ends_.begin(), ends_.end(), t) - ends_.begin());
-}
-
 double ServingEngine::outstanding_tokens(double t) const {
-  return outstanding_ - double(steps_done_by(t)) * reduction_per_step_;
+  return outstanding_ - double(plan_.done_by(t)) * reduction_per_step_;
 }
 
 void ServingEngine::publish_prompt_blocks(Sequence& s) {
@@ -324,13 +307,14 @@ void ServingEngine::publish_prompt_blocks(Sequence& s) {
 }
 
 void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
-  assert(n >= 1 && n <= ends_.size());
-  const double end = ends_[n - 1];
+  assert(n >= 1 && n <= plan_.size());
+  const double end = plan_.end(n - 1);
   blocks_.set_time(end);
   const auto steps = static_cast<std::uint32_t>(n);
   bool any_finished = false;
   for (const auto& s : scheduled_) {
     Sequence& seq = *s.seq;
+    seq.in_step = false;
     const double before = remaining(seq);
     if (seq.computed < seq.prefill_target) {
       assert(n == 1);
@@ -357,7 +341,7 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
   report_evictions();
   steps_ += n;
   scheduled_.clear();
-  ends_.clear();
+  plan_.clear();
   reduction_per_step_ = 0;
   if (!any_finished) return;
   for (auto it = running_.begin(); it != running_.end();) {

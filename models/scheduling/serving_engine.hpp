@@ -1,6 +1,8 @@
 // The serving engine of one instance, as plain code (no SimGrid): queues, the paged KV
-// pool with prefix caching, and vLLM-style continuous batching with chunked prefill,
-// max_num_seqs / max_num_batched_tokens limits and preemption by recompute.
+// pool with prefix caching, loads from lower KV tiers, and continuous batching with
+// chunked prefill, max_num_seqs / max_num_batched_tokens limits and preemption by
+// recompute. Which sequences run in a step is the batcher's choice (batching/: vllm_v1 by
+// default, sarathi, ...); the engine carries it out and keeps the books.
 //
 // The simulator drives it in three calls: enqueue() when a request is routed here,
 // plan() at a step boundary, apply() when planned steps have ended. plan() may plan
@@ -10,11 +12,7 @@
 // up front and the simulator waits once. An arrival in the middle cuts the plan at the next
 // step boundary (apply(n) with n < k), so results are identical to stepping one at a time.
 //
-// Scheduling order within a step (vLLM V1): running requests first in admission order
-// (prefill chunks or one decode token each), preempting the most recently admitted running
-// request when KV blocks run out; then waiting requests in FCFS order while the token budget,
-// the sequence limit and free blocks allow. No new request is admitted in a step that
-// preempted one.
+// The plan is a StepPlan (step_plan.hpp), whose cut_at() is the cutting rule above.
 #pragma once
 
 #include <array>
@@ -29,6 +27,9 @@
 #include "models/compute/perf_model.hpp"
 #include "models/kvcache/backend.hpp"
 #include "models/kvcache/block_manager.hpp"
+#include "models/scheduling/batching/batcher.hpp"
+#include "models/scheduling/sequence.hpp"
+#include "models/scheduling/step_plan.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::scheduling {
@@ -43,30 +44,11 @@ struct EngineParams {
   bool prefix_caching = true;                 // reuse cached prefix blocks
   bool multi_step = true;                     // plan several identical decode steps at once
   kvcache::EvictionChoice eviction;           // policy for cached HBM blocks
+  std::string batcher = "vllm_v1";            // batching/ registry name
+  ParamValues batcher_params;                 // its parameters (defaults for the rest)
 };
 
-struct Sequence {
-  workload::Request request;
-  std::uint32_t prefill_target = 0;  // tokens to compute before the next sample (input + generated)
-  std::uint32_t computed = 0;        // tokens whose KV is computed
-  std::uint32_t generated = 0;       // output tokens produced so far
-  std::uint32_t cached_tokens = 0;   // prompt tokens found in the prefix cache at last admission
-  std::uint32_t published = 0;       // prompt blocks made discoverable in the prefix index
-  std::uint32_t preemptions = 0;
-  // Prefix blocks found in HBM, and in each lower tier (dram, ssd, remote), at the last
-  // admission; loading is true while those lower-tier blocks are on their way to HBM.
-  std::uint32_t hbm_hit_blocks = 0;
-  std::array<std::uint32_t, 3> lower_hit_blocks{};
-  bool loading = false;
-  std::uint32_t loading_blocks = 0;  // blocks of the load in flight
-  double load_start = -1;            // s
-  double load_wait = 0;              // s spent waiting for loads, over all admissions
-  double first_token = -1;           // s
-  double finish = -1;                // s
-  std::vector<kvcache::BlockIndex> table;  // block table, in token order
-};
-
-class ServingEngine {
+class ServingEngine final : private batching::StepContext {
  public:
   using FinishCallback = std::function<void(const Sequence&)>;
 
@@ -91,13 +73,10 @@ class ServingEngine {
   // Plans the next step(s) starting at now; returns false if nothing can run. Steps that
   // would end after time_limit are not planned, except the first one.
   bool plan(double now, double time_limit);
-  std::size_t planned_steps() const { return ends_.size(); }
-  double step_end(std::size_t i) const { return ends_[i]; }
-  // Planned steps whose end is <= t.
-  std::size_t steps_done_by(double t) const;
+  const StepPlan& current_plan() const { return plan_; }
 
-  // Completes the first n planned steps; finished requests are passed to on_finish (in
-  // admission order) and leave the engine.
+  // Completes the first n steps of the current plan; finished requests are passed to
+  // on_finish (in admission order) and leave the engine.
   void apply(std::size_t n, const FinishCallback& on_finish);
 
   // Prompt tokens still to compute plus output tokens still to generate, over all requests
@@ -118,10 +97,23 @@ class ServingEngine {
   const compute::BatchShape& last_shape() const { return shape_; }
 
  private:
-  struct Scheduled {
+  struct InStep {
     Sequence* seq;
     std::uint32_t chunk;
   };
+
+  // StepContext: what the batcher sees and does (batching/batcher.hpp).
+  const std::vector<std::unique_ptr<Sequence>>& running_sequences() const override { return running_; }
+  const std::deque<std::unique_ptr<Sequence>>& waiting_sequences() const override { return waiting_; }
+  std::uint32_t max_num_seqs() const override { return params_.max_num_seqs; }
+  double prefill_time(std::uint64_t tokens) const override;
+  std::uint32_t max_num_batched_tokens() const override { return params_.max_num_batched_tokens; }
+  bool chunked_prefill() const override { return params_.chunked_prefill; }
+  std::uint32_t blocks_needed(const Sequence& seq, std::uint32_t tokens) const override;
+  std::uint32_t free_blocks() const override { return blocks_.free_blocks(); }
+  void schedule(Sequence& seq, std::uint32_t tokens) override;
+  void preempt(Sequence& victim) override;
+  batching::Admission admit(Sequence& seq, std::uint32_t budget) override;
 
   std::uint32_t blocks_for(std::uint64_t tokens) const {
     return static_cast<std::uint32_t>((tokens + params_.block_size - 1) / params_.block_size);
@@ -129,25 +121,24 @@ class ServingEngine {
   double remaining(const Sequence& s) const;
   // Eviction category (type x turn) of the sequence's request.
   static std::uint16_t category_of(const Sequence& s);
-  void preempt(Sequence* victim);
-  bool schedule_running(std::uint32_t& budget);
-  void admit_waiting(std::uint32_t& budget);
   std::size_t multi_step_count() const;
   void publish_prompt_blocks(Sequence& s);
-  Sequence* pick_victim(const Sequence* current) const;
   bool try_start_load(Sequence& seq, std::uint32_t matched, std::uint32_t unreferenced, std::uint32_t max_hit);
   void report_evictions();
+  // Moves seq from the waiting queue to the end of the running list.
+  void start_running(Sequence& seq);
 
   EngineParams params_;
   const compute::PerfModel& perf_;
+  std::unique_ptr<batching::Batcher> batcher_;
   kvcache::BlockManager blocks_;
   kvcache::KvBackend* backend_ = nullptr;
   std::deque<std::unique_ptr<Sequence>> waiting_;
   std::vector<std::unique_ptr<Sequence>> running_;
 
   // Current plan.
-  std::vector<Scheduled> scheduled_;
-  std::vector<double> ends_;
+  std::vector<InStep> scheduled_;
+  StepPlan plan_;
   compute::BatchShape shape_;
   double reduction_per_step_ = 0;  // outstanding tokens removed by one planned step
 

@@ -2,6 +2,8 @@
 // registry.cpp; main.cpp dispatches on the first one or two words ("run", "trace stats").
 #pragma once
 
+#include "sim/util/registry.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -57,6 +59,7 @@ struct Command {
   int (*run)(const CommandContext&);
 };
 
-const std::vector<Command>& commands();
+// The command family (one file under sim/cli/ per command plus one line in registry.cpp).
+const Registry<Command>& commands();
 
 }  // namespace kvsim::cli

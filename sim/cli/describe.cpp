@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "models/kvcache/eviction/policy.hpp"
+#include "models/scheduling/batching/batcher.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/cli/command.hpp"
 #include "sim/config/cluster_card.hpp"
@@ -65,6 +66,11 @@ int describe_command(const CommandContext& context) {
   for (const auto& r : scheduling::routing::routers())
     if (name == "routing." + r.name) {
       std::cout << r.name << ": " << r.help << "\n" << describe_params(r.params);
+      return 0;
+    }
+  for (const auto& b : scheduling::batching::batchers())
+    if (name == "batcher." + b.name) {
+      std::cout << b.name << ": " << b.help << "\n" << describe_params(b.params);
       return 0;
     }
   for (const auto& p : kvcache::eviction::policies()) {

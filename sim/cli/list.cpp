@@ -5,6 +5,8 @@
 
 #include "models/compute/perf_model.hpp"
 #include "models/kvcache/eviction/policy.hpp"
+#include "models/kvcache/admission/admission.hpp"
+#include "models/scheduling/batching/batcher.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/cli/command.hpp"
 #include "sim/config/embedded.hpp"
@@ -27,6 +29,10 @@ int list_command(const CommandContext& context) {
   };
   if (section("routers"))
     for (const auto& r : scheduling::routing::routers()) std::cout << "  " << r.name << "  " << r.help << "\n";
+  if (section("batchers"))
+    for (const auto& b : scheduling::batching::batchers()) std::cout << "  " << b.name << "  " << b.help << "\n";
+  if (section("admission"))
+    for (const auto& a : kvcache::admission::admission_rules()) std::cout << "  " << a.name << "  " << a.help << "\n";
   if (section("policies"))
     for (const auto& p : kvcache::eviction::policies()) std::cout << "  " << p.name << "  " << p.help << "\n";
   if (section("formats")) {
@@ -46,7 +52,7 @@ int list_command(const CommandContext& context) {
   if (!any)
     throw InputError("command line", 0, "list",
                      "unknown family \"" + family +
-                         "\"; families: routers, policies, compute, formats, generators, gpus, nodes, models, clusters");
+                         "\"; families: routers, batchers, admission, policies, compute, formats, generators, gpus, nodes, models, clusters");
   return 0;
 }
 

@@ -31,8 +31,8 @@ int platform_show_command(const CommandContext&);
 
 Command trace_group(const std::vector<Command>& registered);
 
-const std::vector<Command>& commands() {
-  static const std::vector<Command> registry = [] {
+const Registry<Command>& commands() {
+  static const Registry<Command> registry("command", [] {
     std::vector<Command> r{
       {"run", "[CONFIG.toml] [options]", "simulate a scenario (no CONFIG: the embedded default)", kRunHelp, run_command},
       {"list", "[FAMILY]", "list registered variants (routers, policies, compute, formats, generators, gpus, nodes, models, clusters)",
@@ -69,7 +69,7 @@ const std::vector<Command>& commands() {
     };
     r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
     return r;
-  }();
+  }());
   return registry;
 }
 

@@ -354,6 +354,20 @@ Section Section::table(std::string_view key) {
   return Section(node ? node->as_table() : nullptr, dotted(key), context_);
 }
 
+std::vector<Section> Section::tables(std::string_view key) {
+  std::vector<Section> out;
+  const toml::node* node = raw(key);
+  if (!node) return out;
+  const toml::array* array = node->as_array();
+  if (!array) fail_at(node, key, "expected an array of tables ([[" + dotted(key) + "]]), got " + describe_type(*node));
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& entry = (*array)[i];
+    if (!entry.is_table()) fail_at(&entry, key, "entry " + std::to_string(i + 1) + " is not a table");
+    out.emplace_back(entry.as_table(), dotted(key) + "[" + std::to_string(i) + "]", context_);
+  }
+  return out;
+}
+
 void Section::finish() const {
   for (const toml::table* layer : {table_, card_}) {
     if (!layer) continue;

@@ -81,6 +81,9 @@ class Section {
   bool has(std::string_view key) const;
   // A sub-table; a missing one yields an empty section (all defaults). A non-table is an error.
   Section table(std::string_view key);
+  // An array of tables ([[key]] entries), one section per entry named key[i]; empty when
+  // absent. Anything else is an error.
+  std::vector<Section> tables(std::string_view key);
   // A sub-table layered over a card: keys present in the sub-table override the card's, the
   // card supplies the rest. Both are checked for unknown keys, each at its own file and line.
   Section layered(std::string_view key, const toml::table* card);

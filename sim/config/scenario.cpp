@@ -13,6 +13,7 @@
 
 #include "models/kvcache/cache_replay.hpp"
 #include "models/kvcache/eviction/wa_profile.hpp"
+#include "models/scheduling/batching/batcher.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/config/cluster_card.hpp"
 #include "sim/config/embedded.hpp"
@@ -133,7 +134,11 @@ compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalP
   p.elementwise_floor = s.quantity("elementwise_floor", Dimension::time, p.elementwise_floor,
                                    "least time of one elementwise kernel");
   p.attention_prefill_efficiency = s.number("attention_prefill_efficiency", p.attention_prefill_efficiency,
-                                            "prefill attention: achieved fraction of peak FLOP/s", fraction);
+                                            "prefill attention: fraction of peak FLOP/s approached when each query attends to many keys",
+                                            fraction);
+  p.attention_prefill_half_keys = s.number("attention_prefill_half_keys", p.attention_prefill_half_keys,
+                                           "prefill attention: keys per query (tokens) at which it reaches half of that fraction",
+                                           Range::at_least(0));
   p.attention_prefill_floor = s.quantity("attention_prefill_floor", Dimension::time, p.attention_prefill_floor,
                                          "least time of one prefill attention call (one per layer)");
   p.attention_decode_efficiency = s.number("attention_decode_efficiency", p.attention_decode_efficiency,
@@ -141,9 +146,15 @@ compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalP
   p.attention_decode_floor = s.quantity("attention_decode_floor", Dimension::time, p.attention_decode_floor,
                                         "least time of one decode attention call (one per layer)");
   p.nvlink_efficiency = s.number("nvlink_efficiency", p.nvlink_efficiency,
-                                 "all-reduce bus bandwidth as a fraction of the GPU's NVLink bandwidth", fraction);
+                                 "all-reduce bus bandwidth as a fraction of the GPU's NVLink bandwidth (NCCL low-latency protocol)",
+                                 fraction);
   p.allreduce_latency = s.quantity("allreduce_latency", Dimension::time, p.allreduce_latency,
-                                   "per-call floor of one tensor-parallel all-reduce");
+                                   "per-call floor of one tensor-parallel all-reduce (NCCL low-latency protocol)");
+  p.nvlink_bulk_efficiency = s.number("nvlink_bulk_efficiency", p.nvlink_bulk_efficiency,
+                                      "all-reduce bus bandwidth, NCCL bulk (Simple) protocol; the faster protocol is used",
+                                      fraction);
+  p.allreduce_bulk_latency = s.quantity("allreduce_bulk_latency", Dimension::time, p.allreduce_bulk_latency,
+                                        "per-call floor of one all-reduce, NCCL bulk (Simple) protocol");
   p.step_overhead = s.quantity("step_overhead", Dimension::time, p.step_overhead,
                                "CPU time per engine step (scheduling, input preparation, sampling, outputs)");
   p.overhead_per_seq = s.quantity("overhead_per_seq", Dimension::time, p.overhead_per_seq,
@@ -397,6 +408,10 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   engine.prefix_caching = inst.flag("prefix_caching", true, "reuse cached prefix blocks across requests");
   engine.multi_step = inst.flag("multi_step", true,
                                 "advance runs of identical decode steps as one event (same results, faster)");
+  engine.batcher = inst.choice("batcher", "vllm_v1", scheduling::batching::batchers().names(),
+                               "batching policy (models/scheduling/batching/)");
+  engine.batcher_params =
+      read_params(inst.table("batcher_params"), scheduling::batching::batchers().at(engine.batcher).params);
   engine.max_model_len = std::uint32_t(std::min<std::int64_t>(scenario.model.max_context, UINT32_MAX));
   // Default: the peak activation of a full step (max_num_batched_tokens tokens, max_num_seqs of
   // them sampling), which vLLM's memory profiling measures before sizing its KV cache.

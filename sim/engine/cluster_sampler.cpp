@@ -17,7 +17,7 @@ void ClusterSampler::sample(RunState& run, double t) {
     s.instance = std::uint32_t(i);
     s.waiting = std::uint32_t(engine.waiting());
     s.running = std::uint32_t(engine.running());
-    s.batch_tokens = engine.planned_steps() > 0 ? engine.last_shape().new_tokens : 0;
+    s.batch_tokens = engine.current_plan().empty() ? 0 : engine.last_shape().new_tokens;
     s.hbm_blocks = engine.blocks().occupied();
     const auto& l = last_[i];
     if (!seen_[i] || l.waiting != s.waiting || l.running != s.running || l.batch_tokens != s.batch_tokens ||

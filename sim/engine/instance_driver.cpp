@@ -58,8 +58,9 @@ void trace_steps(RunState& run, const Instance& instance, double start, std::siz
   compute::BatchShape shape = engine.last_shape();
   for (std::size_t j = 0; j < n; ++j) {
     if (j > 0) shape.advance_decode();
-    const double begin = j == 0 ? start : engine.step_end(j - 1);
-    run.step_trace->step(instance.index, begin, engine.step_end(j), shape, run.perf->breakdown(shape));
+    const auto& plan = engine.current_plan();
+    const double begin = j == 0 ? start : plan.end(j - 1);
+    run.step_trace->step(instance.index, begin, plan.end(j), shape, run.perf->breakdown(shape));
   }
 }
 
@@ -99,11 +100,12 @@ void drive_instance(RunState& run, Instance& instance) {
       continue;
     }
     // Wait for the end of the plan; an arrival or a completed load cuts it at the next
-    // step boundary.
-    std::size_t last = engine.planned_steps() - 1;
+    // step boundary (StepPlan::cut_at).
+    const auto& plan = engine.current_plan();
+    std::size_t keep = plan.size();  // steps to complete
     bool ends_run = false;
     while (true) {
-      const double target = engine.step_end(last);
+      const double target = plan.end(keep - 1);
       if (target > limit) {  // the run ends before this step does
         while (wait_event(run, instance, limit, at) != Woken::deadline) {
         }
@@ -112,20 +114,16 @@ void drive_instance(RunState& run, Instance& instance) {
       }
       if (wait_event(run, instance, target, at) == Woken::deadline) break;
       if (at < now) continue;  // a wake-up that cuts nothing
-      const std::size_t done = engine.steps_done_by(at);
-      if (done > last) continue;
-      if (done > 0 && engine.step_end(done - 1) == at) {
-        last = done - 1;  // exactly at a boundary: stop there
-        break;
-      }
-      last = done;  // stop at the end of the step in progress
+      if (plan.done_by(at) >= keep) continue;  // the kept steps end no later: nothing to cut
+      keep = plan.cut_at(at);
+      if (plan.end(keep - 1) == at) break;  // woken exactly at a step end: stop there
     }
     if (ends_run) break;
-    if (run.step_trace) trace_steps(run, instance, now, last + 1);
-    XBT_VERB("instance %d: %zu step(s) of %u sequences, %.9f -> %.9f", instance.index, last + 1,
-              engine.last_shape().num_seqs, now, engine.step_end(last));
-    now = engine.step_end(last);
-    engine.apply(last + 1, on_finish);
+    if (run.step_trace) trace_steps(run, instance, now, keep);
+    XBT_VERB("instance %d: %zu step(s) of %u sequences, %.9f -> %.9f", instance.index, keep,
+              engine.last_shape().num_seqs, now, plan.end(keep - 1));
+    now = plan.end(keep - 1);
+    engine.apply(keep, on_finish);
   }
 }
 

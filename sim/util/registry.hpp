@@ -24,6 +24,7 @@ class Registry {
   const std::vector<Entry>& entries() const { return entries_; }
   auto begin() const { return entries_.begin(); }
   auto end() const { return entries_.end(); }
+  std::size_t size() const { return entries_.size(); }
 
   std::vector<std::string> names() const {
     std::vector<std::string> out;

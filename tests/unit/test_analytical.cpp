@@ -169,6 +169,8 @@ AnalyticalParams round_params() {
   p.attention_prefill_floor = 10e-6;
   p.attention_decode_floor = 8e-6;
   p.allreduce_latency = 20e-6;
+  p.attention_prefill_half_keys = 0;  // prefill attention at its ceiling whatever its keys
+  p.allreduce_bulk_latency = 1.0;     // the bulk all-reduce protocol never wins
   p.step_overhead = 1e-3;
   p.overhead_per_seq = 40e-6;
   p.overhead_per_token = 0;
@@ -200,9 +202,9 @@ TEST_CASE("analytical - elementwise, attention, all-reduce and CPU kernels by ha
   const KernelTimes k(round_gpu(), round_params());
   CHECK(k.elementwise(1e6) == doctest::Approx(2e-6 + 1e-6).epsilon(1e-12));
   // Prefill: 1e12 FLOP at 1e15 → 1e-3 s vs 1e6 B at 1e12 → 1e-6 s, + floor 10 µs.
-  CHECK(k.attention_prefill(1e12, 1e6) == doctest::Approx(1e-3 + 10e-6).epsilon(1e-12));
+  CHECK(k.attention_prefill(1e12, 1e6, 300.0) == doctest::Approx(1e-3 + 10e-6).epsilon(1e-12));
   // Decode: memory-bound, 1e8 B / 1e12 = 1e-4 s, + floor 8 µs.
-  CHECK(k.attention_decode(1e9, 1e8) == doctest::Approx(1e-4 + 8e-6).epsilon(1e-12));
+  CHECK(k.attention_decode(1e8) == doctest::Approx(1e-4 + 8e-6).epsilon(1e-12));
   // Ring all-reduce at tp 4: 2·3/4 · 1e6 B / 1e11 B/s = 1.5e-5 s, + 20 µs; nothing at tp 1.
   CHECK(k.all_reduce(1e6, 4) == doctest::Approx(35e-6).epsilon(1e-12));
   CHECK(k.all_reduce(1e6, 1) == 0.0);
@@ -210,7 +212,8 @@ TEST_CASE("analytical - elementwise, attention, all-reduce and CPU kernels by ha
 }
 
 TEST_CASE("analytical - one step of llama-3.1-8b at tp 2 summed by hand from its kernels") {
-  const AnalyticalParams params = round_params();
+  AnalyticalParams params = round_params();
+  params.attention_prefill_half_keys = 100;
   const KernelTimes k(round_gpu(), params);
   const auto model = make_analytical(llama_8b(), round_gpu(), 2, params);
   BatchShape b;
@@ -227,8 +230,13 @@ TEST_CASE("analytical - one step of llama-3.1-8b at tp 2 summed by hand from its
                                    k.elementwise(5.5 * n * 7168 * 2) + 2 * k.elementwise(3 * n * 4096 * 2));
   CHECK(out.elementwise == doctest::Approx(elementwise).epsilon(1e-12));
   // Two attention calls per layer: prefill (5,050 pairs, 100 KV tokens + Q/O of 100 tokens) and decode.
-  const double attention = 32 * (k.attention_prefill(4 * 5050 * 2048, (100 * 2 * 512 + 2 * 100 * 2048) * 2) +
-                                 k.attention_decode(4 * 301 * 2048, 301 * 2 * 512 * 2));
+  // The prefill call's queries see 5,050 / 100 = 50.5 keys on average: efficiency
+  // 50.5 / (50.5 + 100) of the ceiling (1 here), compute 4·5050·2048 / (1e15·50.5/150.5) =
+  // 0.123 µs; the bytes, (100·1024 + 200·2048)·2 = 1,024,000 at 1e12, take longer (hard max).
+  CHECK(k.attention_prefill(4 * 5050 * 2048, (100 * 2 * 512 + 2 * 100 * 2048) * 2, 50.5) ==
+        doctest::Approx(10e-6 + 1.024e-6).epsilon(1e-12));
+  const double attention = 32 * (k.attention_prefill(4 * 5050 * 2048, (100 * 2 * 512 + 2 * 100 * 2048) * 2, 50.5) +
+                                 k.attention_decode(301 * 2 * 512 * 2));
   CHECK(out.attention == doctest::Approx(attention).epsilon(1e-12));
   CHECK(out.kv_write == doctest::Approx(32 * k.elementwise(2 * n * 2 * 512 * 2)).epsilon(1e-12));
   CHECK(out.allreduce == doctest::Approx(2 * 32 * k.all_reduce(n * 4096 * 2, 2)).epsilon(1e-12));
@@ -290,4 +298,66 @@ TEST_CASE("analytical - an empty batch costs nothing") {
   const auto model = make_analytical(llama_8b(), h100(), 1, AnalyticalParams{});
   CHECK(model->step_time(BatchShape{}) == 0.0);
   CHECK(model->breakdown(BatchShape{}).total() == 0.0);
+}
+
+TEST_CASE("analytical - prefill attention efficiency rises with keys per query toward its ceiling") {
+  using kvsim::compute::prefill_attention_efficiency;
+  // ceiling · K / (K + half): 0.4 · 600 / 1200 = 0.2; 0.4 · 1800 / 2400 = 0.3; 0.4 · 5400 / 6000 = 0.36.
+  CHECK(prefill_attention_efficiency(0.4, 600, 600) == doctest::Approx(0.2).epsilon(1e-12));
+  CHECK(prefill_attention_efficiency(0.4, 600, 1800) == doctest::Approx(0.3).epsilon(1e-12));
+  CHECK(prefill_attention_efficiency(0.4, 600, 5400) == doctest::Approx(0.36).epsilon(1e-12));
+  CHECK(prefill_attention_efficiency(0.4, 600, 6e9) == doctest::Approx(0.4).epsilon(1e-6));
+  CHECK(prefill_attention_efficiency(0.4, 0, 10) == 0.4);  // no set-up cost: always the ceiling
+  CHECK(prefill_attention_efficiency(0.4, 600, 0) == 0.4);  // no query: nothing to slow down
+}
+
+TEST_CASE("analytical - prefill attention kernel: a long prompt after a long cache runs closer to the ceiling") {
+  AnalyticalParams p = round_params();
+  p.attention_prefill_half_keys = 2048;
+  const KernelTimes k(round_gpu(), p);
+  kvsim::compute::OperatorShape s;
+  s.op = kvsim::compute::Operator::attn_prefill;
+  s.hidden = 4096, s.heads = 32, s.kv_heads = 8, s.head_dim = 128, s.intermediate = 14336, s.vocab = 32000;
+  s.tp = 1, s.seqs = 1;
+  // 4,095 tokens, no cache: pairs 4095·4096/2 = 8,386,560, keys per query 2,048 → efficiency
+  // 0.5; FLOP 4 · 8,386,560 · 4096 = 137,405,399,040 at 0.5e15 → 2.7481079808e-4 s; bytes
+  // 4095 · (2·1024 + 2·4096) · 2 = 83,865,600 at 1e12 → 8.39e-5 s, below (hard max); + 10 µs.
+  s.tokens = 4095, s.context = 0;
+  CHECK(kernel_time(k, s) == doctest::Approx(2.7481079808e-4 + 10e-6).epsilon(1e-10));
+  // 2,048 tokens after 6,143: keys per query 6,143 + 2,049/2 = 7,167.5 → efficiency
+  // 7167.5 / 9215.5; pairs 2048 · 7167.5 = 14,679,040; FLOP 4 · 14,679,040 · 4096 =
+  // 240,501,391,360 → 240.50139136e9 · 9215.5 / 7167.5 / 1e15 ≈ 3.09e-4 s; bytes
+  // 8191·2048·2 + 2048·8192·2 = 67,104,768 → 6.7e-5 s, below (hard max); + 10 µs.
+  s.tokens = 2048, s.context = 6143;
+  CHECK(kernel_time(k, s) == doctest::Approx(240.50139136e9 * 9215.5 / 7167.5 / 1e15 + 10e-6).epsilon(1e-10));
+}
+
+TEST_CASE("analytical - the analytical model times a batch's prefill at its mean keys per query") {
+  AnalyticalParams p = round_params();
+  p.attention_prefill_half_keys = 4000.5;
+  const auto model = make_analytical(llama_8b(), round_gpu(), 1, p);
+  BatchShape b;
+  b.add(0, 2000, true);     // 2000·2001/2 = 2,001,000 pairs
+  b.add(6000, 2000, true);  // 2000·6000 + 2,001,000 = 14,001,000 pairs
+  // 16,002,000 pairs over 4,000 query tokens: 4,000.5 keys per query → efficiency 1/2.
+  // FLOP 4 · 16,002,000 · 4096 at 0.5e15 → 5.24353536e-4 s; bytes: KV of 2,000 + 8,000 tokens
+  // (2·1024 wide) and Q, O of 4,000 tokens (4096 wide), 2 B → 106,496,000 B → 1.06496e-4 s,
+  // below (hard max); + the 10 µs floor, × 32 layers.
+  CHECK(model->breakdown(b).attention == doctest::Approx(32 * (10e-6 + 5.24353536e-4)).epsilon(1e-12));
+}
+
+TEST_CASE("analytical - all-reduce: the low-latency protocol for small messages, the bulk one for large") {
+  AnalyticalParams p = round_params();
+  p.nvlink_efficiency = 0.5;         // low-latency: 5e10 B/s bus bandwidth, 20 µs
+  p.nvlink_bulk_efficiency = 1.0;    // bulk: 1e11 B/s, 100 µs
+  p.allreduce_bulk_latency = 100e-6;
+  const KernelTimes k(round_gpu(), p);
+  // tp 2 moves 2·1/2 · M = M bytes. 1 MB: low-latency 20 + 20 = 40 µs, bulk 110 µs → 40 µs.
+  CHECK(k.all_reduce(1e6, 2) == doctest::Approx(40e-6).epsilon(1e-12));
+  // 100 MB: low-latency 20 + 2000 µs, bulk 100 + 1000 µs → 1,100 µs.
+  CHECK(k.all_reduce(1e8, 2) == doctest::Approx(1100e-6).epsilon(1e-12));
+  // Crossover where 20e-6 + M/5e10 = 100e-6 + M/1e11: M = 8 MB, both 180 µs.
+  CHECK(k.all_reduce(8e6, 2) == doctest::Approx(180e-6).epsilon(1e-12));
+  // tp 8 moves 2·7/8 · 1e8 = 1.75e8 B: bulk 100 + 1750 µs beats 20 + 3500 µs.
+  CHECK(k.all_reduce(1e8, 8) == doctest::Approx(1850e-6).epsilon(1e-12));
 }

@@ -56,11 +56,14 @@ TEST_CASE("calibrate fit: knobs used to generate a synthetic table are recovered
   truth.elementwise_efficiency = 0.77;
   truth.elementwise_floor = 3.3e-6;
   truth.attention_prefill_efficiency = 0.31;
+  truth.attention_prefill_half_keys = 420;
   truth.attention_prefill_floor = 14e-6;
   truth.attention_decode_efficiency = 0.58;
   truth.attention_decode_floor = 11e-6;
   truth.nvlink_efficiency = 0.55;
   truth.allreduce_latency = 30e-6;
+  truth.nvlink_bulk_efficiency = 0.8;
+  truth.allreduce_bulk_latency = 90e-6;
   truth.step_overhead = 1.3e-3;
   truth.overhead_per_seq = 45e-6;
   const KernelTimes kernels(gpu, truth);
@@ -82,6 +85,8 @@ TEST_CASE("calibrate fit: knobs used to generate a synthetic table are recovered
       add(Operator::attn_decode, tp, n, n, 64 * n, 0);
       add(Operator::all_reduce, tp + 1, 0, 0, 0, n * 8192);
       add(Operator::cpu, tp, n, n, 0, 0);
+      // Messages up to 512 MiB, so that the bulk protocol wins for some (above ~32 MB here).
+      add(Operator::all_reduce, tp + 1, 0, 0, 0, n * 131072);
     }
   const auto report = fit_analytical(rows, gpu, AnalyticalParams{});
   for (const auto& knob : analytical_knobs()) {

@@ -107,8 +107,8 @@ double drain(ServingEngine& engine, double now, const ServingEngine::FinishCallb
     REQUIRE(guard < 100000);
     REQUIRE(engine.plan(now, kInf));
     check_block_invariants(engine);
-    now = engine.step_end(engine.planned_steps() - 1);
-    engine.apply(engine.planned_steps(), on_finish);
+    now = engine.current_plan().end(engine.current_plan().size() - 1);
+    engine.apply(engine.current_plan().size(), on_finish);
     check_block_invariants(engine);
   }
   return now;
@@ -129,9 +129,9 @@ TEST_CASE("serving engine: one request, prefill then all decode steps planned at
 
   // Step 1: the whole prompt, after no context: 96 new tokens, 96 KV tokens, one logit.
   REQUIRE(engine.plan(0.0, kInf));
-  REQUIRE(engine.planned_steps() == 1);
+  REQUIRE(engine.current_plan().size() == 1);
   const double e1 = step(96, 96);
-  CHECK(engine.step_end(0) == e1);
+  CHECK(engine.current_plan().end(0) == e1);
   CHECK(engine.last_shape().num_seqs == 1);
   CHECK(engine.last_shape().num_logits == 1);
   CHECK(engine.last_shape().new_tokens == 96);
@@ -140,9 +140,9 @@ TEST_CASE("serving engine: one request, prefill then all decode steps planned at
   CHECK(engine.waiting() == 0);
   CHECK(engine.blocks().free_blocks() == 58);  // 6 prompt blocks taken
   // The step removes 96 prompt tokens and samples 1 token: 100 - 97 = 3 once it has ended.
-  CHECK(engine.steps_done_by(e1 / 2) == 0);
+  CHECK(engine.current_plan().done_by(e1 / 2) == 0);
   CHECK(engine.outstanding_tokens(e1 / 2) == 100.0);
-  CHECK(engine.steps_done_by(e1) == 1);
+  CHECK(engine.current_plan().done_by(e1) == 1);
   CHECK(engine.outstanding_tokens(e1) == 3.0);
 
   int finishes = 0;
@@ -165,19 +165,19 @@ TEST_CASE("serving engine: one request, prefill then all decode steps planned at
   // Decode: three identical-composition steps, planned together; the context read grows by
   // one token per step (97, 98, 99) and the 97th token needs a 7th block.
   REQUIRE(engine.plan(e1, kInf));
-  REQUIRE(engine.planned_steps() == 3);  // output_tokens - 1
+  REQUIRE(engine.current_plan().size() == 3);  // output_tokens - 1
   const double e2 = e1 + step(1, 97);
   const double e3 = e2 + step(1, 98);
   const double e4 = e3 + step(1, 99);
-  CHECK(engine.step_end(0) == e2);
-  CHECK(engine.step_end(1) == e3);
-  CHECK(engine.step_end(2) == e4);
+  CHECK(engine.current_plan().end(0) == e2);
+  CHECK(engine.current_plan().end(1) == e3);
+  CHECK(engine.current_plan().end(2) == e4);
   CHECK(engine.outstanding_tokens(e1) == 3.0);
   CHECK(engine.outstanding_tokens(e2) == 2.0);
   CHECK(engine.outstanding_tokens((e2 + e3) / 2) == 2.0);
   CHECK(engine.outstanding_tokens(e3) == 1.0);
   CHECK(engine.outstanding_tokens(e4) == 0.0);
-  CHECK(engine.steps_done_by(e3) == 2);
+  CHECK(engine.current_plan().done_by(e3) == 2);
 
   engine.apply(3, [&](const Sequence& s) {
     on_finish(s);
@@ -205,9 +205,9 @@ TEST_CASE("serving engine: without multi-step the same request takes one plan pe
   int finishes = 0;
   for (std::size_t i = 0; i < expected.size(); ++i) {
     REQUIRE(engine.plan(now, kInf));
-    REQUIRE(engine.planned_steps() == 1);
-    CHECK(engine.step_end(0) == now + expected[i]);
-    now = engine.step_end(0);
+    REQUIRE(engine.current_plan().size() == 1);
+    CHECK(engine.current_plan().end(0) == now + expected[i]);
+    now = engine.current_plan().end(0);
     engine.apply(1, [&](const Sequence& s) {
       ++finishes;
       CHECK(s.finish == now);
@@ -225,17 +225,17 @@ TEST_CASE("serving engine: a multi-step plan stops at the time limit but always 
   ServingEngine engine(p, perf);
   engine.enqueue(make_request(1, 0.0, 96, 4));
   REQUIRE(engine.plan(0.0, kInf));
-  const double e1 = engine.step_end(0);
+  const double e1 = engine.current_plan().end(0);
   engine.apply(1, [](const Sequence&) {});
   const double e2 = e1 + step(1, 97), e3 = e2 + step(1, 98);
   // Limit exactly at the second decode end: steps ending at the limit are kept.
   REQUIRE(engine.plan(e1, e3));
-  CHECK(engine.planned_steps() == 2);
-  CHECK(engine.step_end(1) == e3);
+  CHECK(engine.current_plan().size() == 2);
+  CHECK(engine.current_plan().end(1) == e3);
   // A limit before the first end still plans the first step.
   REQUIRE(engine.plan(e1, e1));
-  CHECK(engine.planned_steps() == 1);
-  CHECK(engine.step_end(0) == e2);
+  CHECK(engine.current_plan().size() == 1);
+  CHECK(engine.current_plan().end(0) == e2);
 }
 
 TEST_CASE("serving engine: chunked prefill splits a 1000-token prompt into 256, 256, 256, 232") {
@@ -254,17 +254,17 @@ TEST_CASE("serving engine: chunked prefill splits a 1000-token prompt into 256, 
   std::uint32_t prior = 0;
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     REQUIRE(engine.plan(now, kInf));
-    REQUIRE(engine.planned_steps() == 1);  // prefill is never planned several steps ahead
+    REQUIRE(engine.current_plan().size() == 1);  // prefill is never planned several steps ahead
     const BatchShape& shape = engine.last_shape();
     CHECK(shape.new_tokens == chunks[i]);
     CHECK(shape.context_tokens == double(prior + chunks[i]));
     CHECK(shape.attention_pairs == double(chunks[i]) * prior + double(chunks[i]) * (chunks[i] + 1) / 2.0);
     CHECK(shape.num_logits == (i + 1 == chunks.size() ? 1u : 0u));  // only the last chunk samples
     expected_end += step(chunks[i], prior + chunks[i]);
-    CHECK(engine.step_end(0) == expected_end);
+    CHECK(engine.current_plan().end(0) == expected_end);
     outstanding -= chunks[i] + (i + 1 == chunks.size() ? 1.0 : 0.0);
     CHECK(engine.outstanding_tokens(expected_end) == outstanding);
-    now = engine.step_end(0);
+    now = engine.current_plan().end(0);
     engine.apply(1, [](const Sequence&) { FAIL("no request should finish during prefill"); });
     const Sequence* seq = find_unfinished(engine, 3);
     REQUIRE(seq != nullptr);
@@ -275,7 +275,7 @@ TEST_CASE("serving engine: chunked prefill splits a 1000-token prompt into 256, 
   CHECK(engine.outstanding_tokens(now) == 1.0);
   // One decode step after 1000 tokens of context finishes it.
   REQUIRE(engine.plan(now, kInf));
-  CHECK(engine.step_end(0) == expected_end + step(1, 1001));
+  CHECK(engine.current_plan().end(0) == expected_end + step(1, 1001));
   int finishes = 0;
   engine.apply(1, [&](const Sequence& s) {
     ++finishes;
@@ -374,14 +374,14 @@ TEST_CASE("serving engine: prefix caching reuses the leading blocks a finished r
       CHECK(engine.last_shape().new_tokens == 32);
       CHECK(engine.last_shape().context_tokens == 96.0);
       CHECK(engine.last_shape().attention_pairs == 32.0 * 64 + 32.0 * 33 / 2);
-      CHECK(engine.step_end(0) == t + step(32, 96));
+      CHECK(engine.current_plan().end(0) == t + step(32, 96));
       CHECK(engine.blocks().counters().hit_blocks == 4);
       CHECK(engine.outstanding_tokens(t) == 34.0);  // 32 prompt + 2 output left
       CHECK(b->table[0] != b->table[5]);
     } else {
       CHECK(b->cached_tokens == 0);
       CHECK(engine.last_shape().new_tokens == 96);
-      CHECK(engine.step_end(0) == t + step(96, 96));
+      CHECK(engine.current_plan().end(0) == t + step(96, 96));
       CHECK(engine.blocks().counters().hit_blocks == 0);
       CHECK(engine.outstanding_tokens(t) == 98.0);
     }
@@ -420,7 +420,7 @@ TEST_CASE("serving engine: a fully cached prompt still computes its last block")
   REQUIRE(d != nullptr);
   CHECK(d->cached_tokens == 80);
   CHECK(engine.last_shape().new_tokens == 10);
-  CHECK(engine.step_end(0) == t + step(10, 90));
+  CHECK(engine.current_plan().end(0) == t + step(10, 90));
   drain(engine, t, [](const Sequence&) {});
   // The partial block was never published: 6 blocks of A are cached, nothing of D's tail.
   CHECK(engine.blocks().cached_blocks() == 6);
@@ -443,16 +443,16 @@ TEST_CASE("serving engine: max_num_seqs limits admissions and the queue is serve
   REQUIRE(find_unfinished(engine, 2) != nullptr);
   CHECK(find_unfinished(engine, 2)->table.empty());
   const double e1 = step(32, 32);
-  CHECK(engine.step_end(0) == e1);
+  CHECK(engine.current_plan().end(0) == e1);
   engine.apply(1, [](const Sequence&) { FAIL("nothing finishes after one token of three"); });
 
   // Both decode twice more; the refused head cannot join before they finish, so both
   // steps are planned together.
   REQUIRE(engine.plan(e1, kInf));
-  REQUIRE(engine.planned_steps() == 2);
+  REQUIRE(engine.current_plan().size() == 2);
   CHECK(engine.waiting() == 1);
   const double e2 = e1 + step(2, 34), e3 = e2 + step(2, 36);
-  CHECK(engine.step_end(1) == e3);
+  CHECK(engine.current_plan().end(1) == e3);
   std::vector<std::uint64_t> order;
   engine.apply(2, [&](const Sequence& s) {
     order.push_back(s.request.id);
@@ -462,7 +462,7 @@ TEST_CASE("serving engine: max_num_seqs limits admissions and the queue is serve
 
   REQUIRE(engine.plan(e3, kInf));
   CHECK(engine.last_shape().num_seqs == 1);
-  CHECK(engine.step_end(0) == e3 + step(16, 16));
+  CHECK(engine.current_plan().end(0) == e3 + step(16, 16));
   engine.apply(1, [](const Sequence&) {});
   CHECK(find_unfinished(engine, 2)->first_token == e3 + step(16, 16));
 }
@@ -520,8 +520,8 @@ TEST_CASE("serving engine: KV pressure preempts the most recently admitted reque
     while (engine.steps() < 17) {
       REQUIRE(engine.plan(now, kInf));
       check_block_invariants(engine);
-      now = engine.step_end(engine.planned_steps() - 1);
-      engine.apply(engine.planned_steps(), on_finish);
+      now = engine.current_plan().end(engine.current_plan().size() - 1);
+      engine.apply(engine.current_plan().size(), on_finish);
     }
     CHECK(engine.preemptions() == 0);
     REQUIRE(engine.plan(now, kInf));
@@ -537,10 +537,10 @@ TEST_CASE("serving engine: KV pressure preempts the most recently admitted reque
     CHECK(r1->prefill_target == 33);
     CHECK(r1->table.empty());
     CHECK(engine.last_shape().num_seqs == 1);
-    CHECK(engine.planned_steps() == 1);  // a step that preempted is never extended
+    CHECK(engine.current_plan().size() == 1);  // a step that preempted is never extended
     // Outstanding: r0 has 23 tokens to generate, r1 33 to recompute and 23 to generate.
     CHECK(engine.outstanding_tokens(now) == 23.0 + 33.0 + 23.0);
-    now = engine.step_end(0);
+    now = engine.current_plan().end(0);
     engine.apply(1, on_finish);
 
     drain(engine, now, on_finish);
@@ -598,19 +598,15 @@ RunResult serve(const EngineParams& params, const std::vector<Request>& requests
     }
     REQUIRE(engine.plan(now, kInf));
     ++result.plans;
-    if (engine.planned_steps() > 1) ++result.multi_step_plans;
+    if (engine.current_plan().size() > 1) ++result.multi_step_plans;
     check_block_invariants(engine);
-    const double last = engine.step_end(engine.planned_steps() - 1);
-    double target = last;
-    if (next < requests.size() && requests[next].arrival < target) {
-      const double a = requests[next].arrival;
-      const std::size_t done = engine.steps_done_by(a);
-      target = (done > 0 && engine.step_end(done - 1) == a) ? a : engine.step_end(done);
-      if (target < last) ++result.cut_plans;
-    }
-    now = target;
+    const auto& plan = engine.current_plan();
+    std::size_t keep = plan.size();
+    if (next < requests.size() && requests[next].arrival < plan.last_end()) keep = plan.cut_at(requests[next].arrival);
+    if (keep < plan.size()) ++result.cut_plans;
+    now = plan.end(keep - 1);
     arrive(now);
-    engine.apply(engine.steps_done_by(now), on_finish);
+    engine.apply(keep, on_finish);
     check_block_invariants(engine);
   }
   result.steps = engine.steps();
@@ -747,6 +743,82 @@ TEST_CASE("serving engine: multi-step planning is exact when the token budget is
   p.max_num_seqs = 32;
   p.max_num_batched_tokens = 24;
   CHECK(check_multi_step_exact(p, 15).second.evicted > 0);
+}
+
+TEST_CASE("serving engine: multi-step planning is exact under the sarathi batcher, tight pool") {
+  EngineParams p;
+  p.num_blocks = 120;
+  p.max_num_seqs = 16;
+  p.batcher = "sarathi";
+  p.batcher_params = {{"token_budget", 128}};
+  const auto [multi, r] = check_multi_step_exact(p, 16);
+  CHECK(multi.cut_plans > 0);
+  CHECK(r.preemptions > 0);
+  CHECK(r.evicted > 0);
+}
+
+TEST_CASE("serving engine: sarathi's token budget chunks a prompt next to a decode, times by hand") {
+  // r0 (32-token prompt, 3 outputs) and r1 (200-token prompt, 2 outputs) arrive at 0; budget
+  // 64. Step 1: r0's prompt (32) + r1's first 32. Step 2: r0's decode + 63 of r1. Step 3: r0's
+  // last decode + 63 of r1. Step 4: r1's last 42 tokens (its first token). Step 5: r1's decode.
+  EngineParams p;
+  p.num_blocks = 64;
+  p.batcher = "sarathi";
+  p.batcher_params = {{"token_budget", 64}};
+  FakePerf perf;
+  ServingEngine engine(p, perf);
+  engine.enqueue(make_request(0, 0.0, 32, 3));
+  engine.enqueue(make_request(1, 0.0, 200, 2));
+  std::map<std::uint64_t, std::pair<double, double>> times;  // first token, finish
+  const double end = drain(engine, 0.0, [&](const Sequence& s) { times[s.request.id] = {s.first_token, s.finish}; });
+  const double e1 = step(64, 32 + 32);            // contexts: 32 (r0) + 32 (r1's chunk)
+  const double e2 = e1 + step(64, 33 + 95);       // r0 at 33; r1's chunk ends at 95
+  const double e3 = e2 + step(64, 34 + 158);
+  const double e4 = e3 + step(42, 200);           // r0 finished at e3
+  const double e5 = e4 + step(1, 201);
+  CHECK(times.at(0) == std::pair{e1, e3});
+  CHECK(times.at(1) == std::pair{e4, e5});
+  CHECK(end == e5);
+}
+
+TEST_CASE("serving engine: priority batcher, an online and an offline request compete for one slot, times by hand") {
+  // max_num_seqs = 1, no block ids (no prefix cache), FakePerf.
+  EngineParams p;
+  p.num_blocks = 64;
+  p.max_num_seqs = 1;
+  p.batcher = "priority";
+  auto offline = [](std::uint64_t id, double arrival, std::uint32_t in, std::uint32_t out) {
+    Request r = make_request(id, arrival, in, out);
+    r.priority = 1;
+    return r;
+  };
+  SUBCASE("arriving together, the online request is admitted first") {
+    // Offline r0 (96 tokens, 4 outputs) is first in FCFS order, online r1 (96, 2) second.
+    const RunResult r = serve(p, {offline(0, 0.0, 96, 4), make_request(1, 0.0, 96, 2)});
+    const double e1 = step(96, 96), f1 = e1 + step(1, 97);
+    double f0 = f1 + step(96, 96);
+    for (int c = 97; c <= 99; ++c) f0 += step(1, c);
+    CHECK(r.outcomes.at(1).first_token == e1);
+    CHECK(r.outcomes.at(1).finish == f1);
+    CHECK(r.outcomes.at(0).first_token == f1 + step(96, 96));
+    CHECK(r.outcomes.at(0).finish == f0);
+    CHECK(r.preemptions == 0);
+  }
+  SUBCASE("an online arrival preempts the running offline request at the next step end") {
+    // r0 alone: prefill ends at e1, its first decode at d1; online r1 arrives in between, the
+    // plan is cut at d1 (2 tokens generated), r0 is preempted, r1 runs (prefill + 1 decode),
+    // then r0 recomputes its 96 + 2 tokens (sampling its 3rd token) and decodes its 4th.
+    const double e1 = step(96, 96), d1 = e1 + step(1, 97);
+    const RunResult r = serve(p, {offline(0, 0.0, 96, 4), make_request(1, (e1 + d1) / 2, 96, 2)});
+    const double t1 = d1 + step(96, 96), f1 = t1 + step(1, 97);
+    const double f0 = f1 + step(98, 98) + step(1, 99);
+    CHECK(r.outcomes.at(0).first_token == e1);
+    CHECK(r.outcomes.at(1).first_token == t1);
+    CHECK(r.outcomes.at(1).finish == f1);
+    CHECK(r.outcomes.at(0).finish == f0);
+    CHECK(r.outcomes.at(0).preemptions == 1);
+    CHECK(r.outcomes.at(1).preemptions == 0);
+  }
 }
 
 TEST_CASE("serving engine: an arrival cuts a multi-step plan at the step end at or after it") {

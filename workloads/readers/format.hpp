@@ -6,6 +6,8 @@
 // categories and the mapping of trace blocks onto engine blocks.
 #pragma once
 
+#include "sim/util/registry.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -80,8 +82,9 @@ struct TraceWriterInfo {
   TraceWriteFn write;
 };
 
-std::span<const TraceFormatInfo> trace_formats();
-std::span<const TraceWriterInfo> trace_writers();
+// The format and writer families (one file each plus one registry line).
+const Registry<TraceFormatInfo>& trace_formats();
+const Registry<TraceWriterInfo>& trace_writers();
 
 // ----- helpers shared by the formats -----------------------------------------------------
 

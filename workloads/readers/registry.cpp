@@ -20,7 +20,7 @@ void write_mooncake(Source&, std::ostream&, std::uint32_t);
 
 namespace {
 
-const TraceFormatInfo formats[] = {
+const Registry<TraceFormatInfo> formats{"trace format", {
     {"bailian", "Alibaba Bailian (ATC'25) JSONL: per-block hashes over 16-token blocks, chat sessions",
      detect_bailian, open_bailian},
     {"mooncake", "Mooncake (FAST'25) JSONL: ms timestamps, prefix hashes over 512-token blocks", detect_mooncake,
@@ -30,17 +30,17 @@ const TraceFormatInfo formats[] = {
     {"burstgpt", "BurstGPT CSV: Timestamp,Model,Request tokens,Response tokens,... [,Session ID]", detect_burstgpt,
      open_burstgpt},
     {"kvsim", "kvsim's canonical JSONL (header line, then one Request per line)", detect_kvsim, open_kvsim},
-};
+}};
 
-const TraceWriterInfo writers[] = {
+const Registry<TraceWriterInfo> writers{"trace writer", {
     {"kvsim", write_kvsim},
     {"bailian", write_bailian},
     {"mooncake", write_mooncake},
-};
+}};
 
 }  // namespace
 
-std::span<const TraceFormatInfo> trace_formats() { return formats; }
-std::span<const TraceWriterInfo> trace_writers() { return writers; }
+const Registry<TraceFormatInfo>& trace_formats() { return formats; }
+const Registry<TraceWriterInfo>& trace_writers() { return writers; }
 
 }  // namespace kvsim::workload

@@ -378,22 +378,13 @@ std::string detect_trace_format(const std::string& path) {
   return std::string(detect_line(first, path, lines.number()).name);
 }
 
-std::vector<std::string> trace_format_names() {
-  std::vector<std::string> names;
-  for (const auto& f : trace_formats()) names.emplace_back(f.name);
-  return names;
-}
+std::vector<std::string> trace_format_names() { return trace_formats().names(); }
 
-std::vector<std::string> trace_writer_names() {
-  std::vector<std::string> names;
-  for (const auto& w : trace_writers()) names.emplace_back(w.name);
-  return names;
-}
+std::vector<std::string> trace_writer_names() { return trace_writers().names(); }
 
 void write_trace(Source& source, const std::string& path, const std::string& format, std::uint32_t block_size) {
-  const auto writers = trace_writers();
-  const auto it = std::find_if(writers.begin(), writers.end(), [&](const TraceWriterInfo& w) { return w.name == format; });
-  if (it == writers.end())
+  const TraceWriterInfo* writer = trace_writers().find(format);
+  if (writer == nullptr)
     throw InputError(path, 0, "format",
                      "cannot write trace format \"" + format + "\" (writable: " + join_names(trace_writer_names()) + ")");
   if (block_size == 0) throw InputError(path, 0, "block_size", "expected a block size >= 1 token");
@@ -404,7 +395,7 @@ void write_trace(Source& source, const std::string& path, const std::string& for
   try {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError(path, 0, "", "cannot write the trace: " + std::string(std::strerror(errno)));
-    it->write(source, out, block_size);
+    writer->write(source, out, block_size);
     out.flush();
     if (!out) throw InputError(path, 0, "", "cannot write the trace (disk full?)");
     out.close();

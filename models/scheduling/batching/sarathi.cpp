@@ -1,0 +1,49 @@
+// sarathi: Sarathi-Serve's stall-free batching (Agrawal et al., OSDI'24). Every step first
+// carries one token of each running decode, so a long prefill never stalls generation;
+// then the prefill chunks of running sequences whose prompt is partly computed; then new
+// admissions in FCFS order; all within a fixed token budget (the paper's chunk size, which
+// bounds each step's time and so the TPOT of the decodes riding along).
+// Preemption is vLLM's (most recently admitted first, recompute), with one difference the
+// two-pass order requires: a prefill chunk never preempts a decode already placed in the
+// step; if the blocks are not there, the chunk waits for a later step.
+#include <algorithm>
+
+#include "models/scheduling/batching/batcher.hpp"
+
+namespace kvsim::scheduling::batching {
+
+namespace {
+
+class Sarathi final : public Batcher {
+ public:
+  explicit Sarathi(const Params& params) : token_budget_(std::uint32_t(params.at("token_budget"))) {}
+
+  bool fill(StepContext& ctx) override {
+    std::uint32_t budget = token_budget_ > 0 ? token_budget_ : ctx.max_num_batched_tokens();
+    bool preempted = false;
+    // Pass 1 decodes, pass 2 prefill chunks: the same walk in admission order, by kind. A
+    // pass-2 preemption may take a skipped sequence ahead of the current one, hence the
+    // snapshot.
+    for (const bool decodes : {true, false}) {
+      for (Sequence* seq : running_snapshot(ctx)) {
+        if (budget == 0) break;
+        if (!seq->is_running || seq->loading || seq->in_step || seq->prefilling() == decodes) continue;
+        const Scheduled s = schedule_or_preempt(ctx, *seq, budget);
+        preempted = preempted || s.preempted_any;
+        if (s.preempted_self) break;
+        budget -= s.tokens;
+      }
+    }
+    if (!preempted) admit_in_order(ctx, budget);
+    return preempted;
+  }
+
+ private:
+  std::uint32_t token_budget_;
+};
+
+}  // namespace
+
+std::unique_ptr<Batcher> make_sarathi(const Params& params) { return std::make_unique<Sarathi>(params); }
+
+}  // namespace kvsim::scheduling::batching
