@@ -6,6 +6,7 @@
 #include "models/scheduling/batching/batcher.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "sim/cli/command.hpp"
+#include "sim/config/cluster_card.hpp"
 #include "sim/config/embedded.hpp"
 #include "sim/config/scenario.hpp"
 #include "sim/results/schema.hpp"
@@ -45,6 +46,12 @@ int describe_command(const CommandContext& context) {
   }
   if (json) args.fail("--json applies to `kvsim describe results` only");
   const auto docs = config::describe_scenario();
+  if (name == "cluster") {
+    std::cout << "cluster card keys (platforms/clusters/*.toml; graph networks also take [[network.switches]] name "
+                 "and [[network.links]] name, from, to, bandwidth, latency, and node_groups[i].switch):\n";
+    print_docs(config::describe_cluster_card(), "");
+    return 0;
+  }
   if (name == "scenario") {
     std::cout << "scenario parameters (key, type and unit, default, meaning):\n";
     print_docs(docs, "");

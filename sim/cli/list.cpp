@@ -45,14 +45,14 @@ int list_command(const CommandContext& context) {
     for (const auto& m : compute::step_time_models()) std::cout << "  " << m.name << "  " << m.help << "\n";
   if (section("generators"))
     for (const auto& g : workload::workload_generators()) std::cout << "  " << g.name << "  " << g.summary << "\n";
-  for (const auto& [title, kind] : {std::pair{"gpus", "gpu"}, {"nodes", "node"}, {"models", "llm"}})
+  for (const auto& [title, kind] : {std::pair{"gpus", "gpu"}, {"nodes", "node"}, {"models", "llm"}, {"clusters", "cluster"}})
     if (section(title))
       for (const auto& f : config::embedded_files())
         if (f.kind == kind) std::cout << "  " << f.name << "  (" << f.path << ")\n";
   if (!any)
     throw InputError("command line", 0, "list",
                      "unknown family \"" + family +
-                         "\"; families: routers, batchers, admission, policies, compute, formats, generators, gpus, nodes, models");
+                         "\"; families: routers, batchers, admission, policies, compute, formats, generators, gpus, nodes, models, clusters");
   return 0;
 }
 

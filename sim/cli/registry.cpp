@@ -32,6 +32,8 @@ extern const char* const kSweepHelp;
 int sweep_command(const CommandContext&);
 extern const char* const kPlanHelp;
 int plan_command(const CommandContext&);
+extern const char* const kPlatformShowHelp;
+int platform_show_command(const CommandContext&);
 
 Command trace_group(const std::vector<Command>& registered);
 
@@ -39,8 +41,8 @@ const Registry<Command>& commands() {
   static const Registry<Command> registry("command", [] {
     std::vector<Command> r{
       {"run", "[CONFIG.toml] [options]", "simulate a scenario (no CONFIG: the embedded default)", kRunHelp, run_command},
-      {"list", "[FAMILY]", "list registered variants (routers, policies, compute, formats, generators, gpus, nodes, models)",
-       "Usage: kvsim list [routers|policies|compute|formats|generators|gpus|nodes|models]\n", list_command},
+      {"list", "[FAMILY]", "list registered variants (routers, policies, compute, formats, generators, gpus, nodes, models, clusters)",
+       "Usage: kvsim list [routers|policies|compute|formats|generators|gpus|nodes|models|clusters]\n", list_command},
       {"describe", "NAME", "parameters of a scenario section or family member (e.g. scenario, workload.chat)",
        "Usage: kvsim describe NAME\n  NAME: scenario, a scenario section (instances, workload, ...), "
        "routing.<router>, eviction.<policy>, workload.<generator>, gpu.<card>, node.<card>, llm.<card>,\n"
@@ -76,6 +78,8 @@ const Registry<Command>& commands() {
       {"plan", "[SCENARIO.toml] --slo M.S=T... (--vary KEY=LO..HI [--cost] | --max-load LO..HI)",
        "smallest or cheapest configuration meeting every SLO, or the highest load within SLO", kPlanHelp,
        plan_command},
+      {"platform show", "CARD [--route A B]", "build a cluster card's platform: hosts, links, a route",
+       kPlatformShowHelp, platform_show_command},
     };
     r.push_back(trace_group(r));  // `kvsim trace --help`: the group's subcommands
     return r;

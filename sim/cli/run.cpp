@@ -158,7 +158,7 @@ int run_command(const CommandContext& context) {
     meta.wall_time = wall;
     meta.workload_report = workload_report;
     file->commit(meta, {{}, output.tiers, output.links, output.tier_samples, output.energy,
-                          output.energy_samples}, summary);
+                          output.energy_samples, output.instance_samples, output.link_samples}, summary);
   }
   std::ostream& table_out = json ? std::cerr : std::cout;
   if (!quiet) {

@@ -15,8 +15,10 @@
 #include "models/kvcache/eviction/wa_profile.hpp"
 #include "models/scheduling/batching/batcher.hpp"
 #include "models/scheduling/routing/router.hpp"
+#include "sim/config/cluster_card.hpp"
 #include "sim/config/embedded.hpp"
 #include "sim/util/random.hpp"
+#include "sim/config/instance_groups.hpp"
 #include "sim/util/text.hpp"
 #include "workloads/source_factory.hpp"
 
@@ -411,6 +413,21 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   const toml::table* gpu_card = load_card(cards, "gpu", platform, "gpu", gpu_ref, scenario.base_dir);
   scenario.gpu = read_gpu(platform.layered("gpu_spec", gpu_card));
   scenario.nodes = int(platform.integer("nodes", 1, "nodes in the cluster", 1, 100000));
+  const std::string cluster_ref = platform.text(
+      "cluster", "", "cluster card (platforms/clusters/, name or path): node groups and network; replaces node and nodes");
+  if (!cluster_ref.empty()) {
+    for (const char* key : {"nodes", "gpu", "node_spec", "gpu_spec"})
+      if (platform.has(key)) platform.fail(key, std::string("platform.") + key + " cannot be combined with platform.cluster (the card names the nodes)");
+    scenario.cluster = read_cluster_card(platform, "cluster", cluster_ref, scenario.base_dir);
+    // platform.node (set by the default scenario) may stay when it names the card's first node kind.
+    if (platform.has("node") && node_ref != scenario.cluster.groups[0].node.name)
+      platform.fail("node", "platform.node cannot be combined with platform.cluster (the card names the nodes)");
+    scenario.node = scenario.cluster.groups[0].node;
+    scenario.gpu = scenario.cluster.groups[0].gpu;
+    scenario.nodes = scenario.cluster.nodes();
+  } else {
+    scenario.cluster = identical_nodes(scenario.node, scenario.gpu, scenario.nodes);
+  }
   platform.finish();
 
   Section model = root.table("model");
@@ -460,11 +477,18 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
     inst.fail("tp", "tp=" + std::to_string(scenario.tp) + " must divide the model's " +
                         std::to_string(scenario.model.heads) + " heads and " + std::to_string(scenario.model.kv_heads) +
                         " KV heads");
-  const long total_gpus = long(scenario.nodes) * scenario.node.gpus;
+  const long total_gpus = scenario.cluster.total_gpus();
   if (long(scenario.instances) * scenario.tp > total_gpus)
     inst.fail("count", std::to_string(scenario.instances) + " instances at tp=" + std::to_string(scenario.tp) +
                            " need " + std::to_string(long(scenario.instances) * scenario.tp) + " GPUs; the platform has " +
                            std::to_string(total_gpus));
+  {
+    std::vector<int> used;
+    if (!place_instances(scenario.cluster, scenario.instances, scenario.tp, used, scenario.placement))
+      inst.fail("count", "the instances do not fit on the cluster's nodes at tp=" + std::to_string(scenario.tp));
+    if (const std::string why = mixed_gpu_placement(scenario.cluster, scenario.placement, scenario.gpu.name); !why.empty())
+      inst.fail("count", why);
+  }
 
   const double usable = scenario.gpu.hbm_bytes * scenario.hbm_utilization - scenario.activation_reserve;
   const double weights_per_gpu = scenario.model.weight_bytes() / scenario.tp;
@@ -489,6 +513,7 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   scenario.kv = read_kvcache(root.table("kvcache"), scenario.node, scenario.base_dir, scenario.engine.eviction);
   if (scenario.kv.has("remote") && scenario.node.nic_bandwidth <= 0)
     root.fail("kvcache", "a remote tier needs GPU NICs: set platform.node_spec.nic_bandwidth");
+  scenario.cluster.nics = !scenario.cluster.name.empty() || scenario.nodes > 1 || scenario.kv.has("remote");
 
   Section routing = root.table("routing");
   scenario.router = routing.choice("policy", "least_loaded", scheduling::routing::router_names(), "router");
@@ -554,6 +579,19 @@ void replace_workload_on_switch(toml::table& doc, const std::vector<std::string>
 
 }  // namespace
 
+std::pair<NodeSpec, compute::GpuCard> load_node_card(Section& at, std::string_view key, const std::string& ref,
+                                                     const std::string& base_dir) {
+  static CardStore cards;  // card documents outlive the sections reading them
+  const toml::table* node_card = load_card(cards, "node", at, key, ref, base_dir);
+  auto context = std::make_shared<ReadContext>();
+  context->record_resolved = false;
+  std::string gpu_ref;
+  NodeSpec node = read_node(Section(node_card, "", context), gpu_ref);
+  Section node_section(node_card, "", context);
+  const toml::table* gpu_card = load_card(cards, "gpu", node_section, "gpu", gpu_ref, base_dir);
+  return {node, read_gpu(Section(gpu_card, "", context))};
+}
+
 std::string_view default_scenario_text() { return find_embedded("scenario", "default")->text; }
 
 Scenario load_scenario(const LoadOptions& options) {
@@ -580,9 +618,12 @@ Scenario load_scenario(const LoadOptions& options) {
     if (!output) throw InputError("-o", 0, "output", "the config's output is not a table");
     output->insert_or_assign("path", *options.output);
   }
-  auto context = std::make_shared<ReadContext>();
-  context->default_source = scenario.source;
-  return read_scenario(doc, context, std::move(scenario));
+  // [[instances]] groups: one parse per group (sim/config/instance_groups.hpp).
+  return read_with_instance_groups(doc, [&](const toml::table& one) {
+    auto context = std::make_shared<ReadContext>();
+    context->default_source = scenario.source;
+    return read_scenario(one, context, scenario);
+  });
 }
 
 std::vector<ParamDoc> describe_scenario() {

@@ -13,6 +13,7 @@
 #include "models/compute/perf_model.hpp"
 #include "models/kvcache/block_manager.hpp"
 #include "models/scheduling/serving_engine.hpp"
+#include "platforms/topology/fabric.hpp"
 #include "sim/config/reader.hpp"
 #include "sim/results/energy.hpp"
 #include "sim/results/slo.hpp"
@@ -61,6 +62,51 @@ struct KvTiersSpec {
   }
 };
 
+// A group of identical nodes of the cluster (a cluster card's [[node_groups]], or the
+// platform.nodes nodes of a scenario without a card).
+struct NodeGroupSpec {
+  std::string name;
+  int count = 1;
+  NodeSpec node;
+  compute::GpuCard gpu;
+};
+
+// The cluster: node groups, and the fabric joining them (sim/config/cluster_card.hpp).
+struct ClusterSpec {
+  std::string name;                 // cluster card name ("" without a card)
+  std::string source;               // card path, for errors
+  std::vector<NodeGroupSpec> groups;
+  std::vector<int> node_group;      // [node] -> index into groups
+  topology::Fabric fabric;
+  bool nics = false;                // NICs and fabric are modelled (a card, several nodes or a remote pool)
+  int nodes() const { return int(node_group.size()); }
+  const NodeGroupSpec& group_of(int node) const { return groups[std::size_t(node_group[std::size_t(node)])]; }
+  long total_gpus() const {
+    long n = 0;
+    for (const auto& g : groups) n += long(g.count) * g.node.gpus;
+    return n;
+  }
+};
+
+// Where one serving instance runs: tp consecutive GPUs of one node.
+struct InstancePlacement {
+  int node = 0;
+  int first_gpu = 0;
+};
+
+// One [[instances]] group: count instances of one TP degree and role with their batching
+// knobs (sim/config/instance_groups.hpp). A scenario with a single [instances] table has no
+// groups: its instances are the one mixed group described by the fields of Scenario.
+struct InstanceGroupSpec {
+  std::string name;
+  std::string role = "mixed";  // "mixed" (prefill/decode: P/D disaggregation, not yet)
+  int count = 1;
+  int tp = 1;
+  double hbm_utilization = 0.9;
+  double activation_reserve = 0;  // B per GPU
+  scheduling::EngineParams engine;
+};
+
 // A scenario: a plain, copyable value built once by load_scenario and validated there.
 struct Scenario {
   std::string source;    // config path, or "<default scenario>"
@@ -72,6 +118,14 @@ struct Scenario {
   compute::GpuCard gpu;
   NodeSpec node;
   int nodes = 1;
+  // Every node with its card, and the fabric; node and gpu above are node 0's (the only kind
+  // without a cluster card), nodes is the total.
+  ClusterSpec cluster;
+  // [instance] -> node and GPUs, filled node by node (place_instances, sim/config/cluster_card.hpp).
+  std::vector<InstancePlacement> placement;
+  // [[instances]] groups (empty with a single [instances] table) and [instance] -> group.
+  std::vector<InstanceGroupSpec> groups;
+  std::vector<int> instance_group;
 
   compute::ModelCard model;
   compute::RooflineParams compute;

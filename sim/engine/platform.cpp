@@ -7,6 +7,8 @@
 #include <simgrid/s4u/Link.hpp>
 #include <simgrid/s4u/NetZone.hpp>
 
+#include "platforms/topology/fabric.hpp"
+
 namespace kvsim::engine {
 
 namespace sg4 = simgrid::s4u;
@@ -24,12 +26,16 @@ struct Edge {
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, boost::no_property,
                                     boost::property<boost::edge_weight_t, double, boost::property<boost::edge_index_t, std::size_t>>>;
 
+// The graph of one zone (a node): vertices are hosts, routers (gateways) or plain graph
+// vertices (an NVSwitch), edges are split-duplex links; routes are added between every
+// ordered pair of hosts and routers along the weighted shortest path.
 class TopologyBuilder {
  public:
   explicit TopologyBuilder(sg4::NetZone* zone) : zone_(zone) {}
 
-  std::size_t add_vertex(sg4::Host* host) {
-    hosts_.push_back(host);
+  std::size_t add_vertex(sg4::Host* host) { return add_vertex(host ? host->get_netpoint() : nullptr); }
+  std::size_t add_vertex(simgrid::kernel::routing::NetPoint* point) {
+    points_.push_back(point);
     return boost::add_vertex(graph_);
   }
 
@@ -48,21 +54,20 @@ class TopologyBuilder {
   }
 
   const std::vector<sg4::Link*>& all_links() const { return links_; }
-
   std::size_t links() const { return edges_.size(); }
 
-  // One route per ordered pair of hosts, along the weighted shortest path.
+  // One route per ordered pair of hosts and routers, along the weighted shortest path.
   std::size_t add_routes() {
     const std::size_t n = boost::num_vertices(graph_);
     std::size_t routes = 0;
     auto index = boost::get(boost::edge_index, graph_);
     for (std::size_t src = 0; src < n; ++src) {
-      if (!hosts_[src]) continue;
+      if (!points_[src]) continue;
       std::vector<std::size_t> pred(n);
       std::vector<double> dist(n);
       boost::dijkstra_shortest_paths(graph_, src, boost::predecessor_map(pred.data()).distance_map(dist.data()));
       for (std::size_t dst = 0; dst < n; ++dst) {
-        if (dst == src || !hosts_[dst] || pred[dst] == dst) continue;
+        if (dst == src || !points_[dst] || pred[dst] == dst) continue;
         std::vector<sg4::LinkInRoute> path;
         for (std::size_t v = dst; v != src; v = pred[v]) {
           const auto [e, found] = boost::edge(pred[v], v, graph_);
@@ -72,7 +77,7 @@ class TopologyBuilder {
           path.emplace_back(edge.link, direction);
         }
         std::reverse(path.begin(), path.end());
-        zone_->add_route(hosts_[src]->get_netpoint(), hosts_[dst]->get_netpoint(), nullptr, nullptr, path, false);
+        zone_->add_route(points_[src], points_[dst], nullptr, nullptr, path, false);
         ++routes;
       }
     }
@@ -82,23 +87,72 @@ class TopologyBuilder {
  private:
   sg4::NetZone* zone_;
   Graph graph_;
-  std::vector<sg4::Host*> hosts_;  // nullptr for switch vertices
+  std::vector<simgrid::kernel::routing::NetPoint*> points_;  // nullptr for plain vertices
   std::vector<Edge> edges_;
   std::vector<sg4::Link*> links_;
 };
 
+// A star zone's member reaches everything through these links (up: leaving it).
+void star_member(sg4::NetZone* star, simgrid::kernel::routing::NetPoint* member, simgrid::kernel::routing::NetPoint* gateway,
+                 sg4::SplitDuplexLink* link) {
+  std::vector<sg4::LinkInRoute> up, down;
+  if (link) {
+    up.emplace_back(link, sg4::LinkInRoute::Direction::UP);
+    down.emplace_back(link, sg4::LinkInRoute::Direction::DOWN);
+  }
+  star->add_route(member, nullptr, gateway, nullptr, up, false);
+  star->add_route(nullptr, member, nullptr, gateway, down, false);
+}
+
+void append(std::vector<sg4::Link*>& to, const std::vector<sg4::Link*>& from) { to.insert(to.end(), from.begin(), from.end()); }
+
 }  // namespace
 
+// Zones: one full zone per node (its GPUs, CPU side, SSD, NVSwitch, and a gateway router
+// where its NICs end), inside a star zone per switch that has nodes or memory servers on
+// it; with several such switches, a full zone over them routes between switches along the
+// fabric's weighted shortest paths. A route between two nodes on one switch is therefore
+// exactly sender NIC + receiver NIC, as in a single flat zone, and routes are stored per
+// node (11 x 10 for a DGX) plus per pair of switches, not per pair of hosts. A scenario
+// with one node and no remote pool has no fabric: its node zone is the whole platform.
 Platform build_platform(const config::Scenario& scenario) {
-  auto* zone = sg4::create_full_zone("cluster");
-  TopologyBuilder topology(zone);
   Platform platform;
-  const auto& node = scenario.node;
+  const auto& cluster = scenario.cluster;
+  const auto& fabric = cluster.fabric;
   const double efficiency = scenario.kv.transfer_efficiency;
-  const bool fabric_used = scenario.nodes > 1 || scenario.kv.has("remote");
-  const std::size_t fabric = topology.add_vertex(nullptr);
-  for (int n = 0; n < scenario.nodes; ++n) {
+  const bool fabric_used = cluster.nics;
+  const bool remote = scenario.kv.has("remote");
+
+  // The root zone must be created first.
+  sg4::NetZone* root = nullptr;
+  std::vector<sg4::NetZone*> switch_zone(fabric.switches.size(), nullptr);
+  std::vector<simgrid::kernel::routing::NetPoint*> switch_router(fabric.switches.size(), nullptr);
+  const auto attached = fabric_used ? fabric.attached(remote) : std::vector<std::size_t>{};
+  if (attached.size() == 1) {
+    root = sg4::create_star_zone("fabric");
+    switch_zone[attached[0]] = root;
+  } else if (attached.size() > 1) {
+    root = sg4::create_full_zone("fabric");
+    for (auto s : attached) {
+      switch_zone[s] = sg4::create_star_zone("switch-" + fabric.switches[s].name);
+      switch_zone[s]->set_parent(root);
+      // SimGrid routes between a zone's member zones, so the switch's router (the gateway
+      // of the inter-switch routes) sits in a zone of its own.
+      auto* port = sg4::create_star_zone("port-" + fabric.switches[s].name);
+      port->set_parent(switch_zone[s]);
+      switch_router[s] = port->create_router(fabric.switches[s].name);
+      star_member(switch_zone[s], port->get_netpoint(), switch_router[s], nullptr);
+    }
+  }
+
+  for (int n = 0; n < cluster.nodes(); ++n) {
+    const auto& group = cluster.group_of(n);
+    const auto& node = group.node;
+    const auto& gpu_card = group.gpu;
     const std::string prefix = "node" + std::to_string(n);
+    auto* zone = sg4::create_full_zone(prefix);
+    if (root) zone->set_parent(switch_zone[fabric.node_switch[std::size_t(n)]]);
+    TopologyBuilder topology(zone);
     auto* cpu = zone->create_host(prefix + "-cpu", kCpuSpeed);
     platform.cpus.push_back(cpu);
     const std::size_t cpu_v = topology.add_vertex(cpu);
@@ -109,44 +163,84 @@ Platform build_platform(const config::Scenario& scenario) {
       // Up (drive → CPU side) is a read, down is a write.
       topology.connect(topology.add_vertex(ssd), cpu_v, prefix + "-ssd", tier.read_bandwidth, 0.0, tier.write_bandwidth);
     }
-    if (fabric_used && node.nic_bandwidth > 0)
-      topology.connect(cpu_v, fabric, prefix + "-cpu-nic", node.nic_bandwidth * efficiency, node.nic_latency);
-    const std::size_t nvswitch = node.nvswitch ? topology.add_vertex(nullptr) : 0;
+    // The gateway stands for the switch port side of the node's NICs.
+    simgrid::kernel::routing::NetPoint* gateway = fabric_used ? zone->create_router(prefix + "-gw") : nullptr;
+    const std::size_t gw_v = topology.add_vertex(gateway);
+    const bool nics = fabric_used && node.nic_bandwidth > 0;
+    if (nics) topology.connect(cpu_v, gw_v, prefix + "-cpu-nic", node.nic_bandwidth * efficiency, node.nic_latency);
+    const std::size_t nvswitch = node.nvswitch ? topology.add_vertex(static_cast<sg4::Host*>(nullptr)) : 0;
     std::vector<std::size_t> gpu_v;
     platform.gpus.emplace_back();
     for (int g = 0; g < node.gpus; ++g) {
       const std::string name = prefix + "-gpu" + std::to_string(g);
-      auto* gpu = zone->create_host(name, scenario.gpu.flops);
+      auto* gpu = zone->create_host(name, gpu_card.flops);
       platform.gpus.back().push_back(gpu);
       gpu_v.push_back(topology.add_vertex(gpu));
-      topology.connect(gpu_v.back(), cpu_v, name + "-pcie", scenario.gpu.pcie_bandwidth * efficiency, node.pcie_latency);
+      topology.connect(gpu_v.back(), cpu_v, name + "-pcie", gpu_card.pcie_bandwidth * efficiency, node.pcie_latency);
       if (node.nvswitch)
-        topology.connect(gpu_v.back(), nvswitch, name + "-nvlink", scenario.gpu.nvlink_bandwidth, node.nvlink_latency);
-      if (fabric_used && node.nic_bandwidth > 0)
-        topology.connect(gpu_v.back(), fabric, name + "-nic", node.nic_bandwidth * efficiency, node.nic_latency);
+        topology.connect(gpu_v.back(), nvswitch, name + "-nvlink", gpu_card.nvlink_bandwidth, node.nvlink_latency);
+      if (nics) topology.connect(gpu_v.back(), gw_v, name + "-nic", node.nic_bandwidth * efficiency, node.nic_latency);
     }
     if (!node.nvswitch && node.gpus > 1) {
       // Point-to-point NVLink mesh: a GPU's links share its total NVLink bandwidth.
-      const double per_link = scenario.gpu.nvlink_bandwidth / (node.gpus - 1);
+      const double per_link = gpu_card.nvlink_bandwidth / (node.gpus - 1);
       for (int a = 0; a < node.gpus; ++a)
         for (int b = a + 1; b < node.gpus; ++b)
           topology.connect(gpu_v[a], gpu_v[b], prefix + "-nvlink-" + std::to_string(a) + "-" + std::to_string(b),
                            per_link, node.nvlink_latency);
     }
+    platform.routes += topology.add_routes();
+    append(platform.all_links, topology.all_links());
+    platform.links += topology.links();
+    if (root) star_member(switch_zone[fabric.node_switch[std::size_t(n)]], zone->get_netpoint(), gateway, nullptr);
+    if (!root) root = zone;
   }
-  for (const auto& tier : scenario.kv.lower) {
-    if (tier.kind != "remote") continue;
-    for (int k = 0; k < tier.servers; ++k) {
-      auto* server = zone->create_host("remote" + std::to_string(k), kCpuSpeed);
-      platform.memory_servers.push_back(server);
-      topology.connect(topology.add_vertex(server), fabric, "remote" + std::to_string(k) + "-nic",
-                       tier.server_bandwidth * efficiency, tier.server_latency);
+
+  if (attached.size() > 1) {
+    // Switch-to-switch links, then one route per ordered pair of attached switches.
+    std::vector<sg4::SplitDuplexLink*> links;
+    for (const auto& l : fabric.links) {
+      auto* link = root->create_split_duplex_link(l.name, l.bandwidth * efficiency);
+      link->set_latency(l.latency);
+      links.push_back(link);
+      platform.all_links.push_back(link->get_link_up());
+      platform.all_links.push_back(link->get_link_down());
+      ++platform.links;
+    }
+    for (auto src : attached) {
+      const auto routes = topology::routes_from(fabric, src);
+      for (auto dst : attached) {
+        if (dst == src) continue;
+        std::vector<sg4::LinkInRoute> path;
+        for (const auto& hop : routes[dst])
+          path.emplace_back(links[hop.link], hop.up ? sg4::LinkInRoute::Direction::UP : sg4::LinkInRoute::Direction::DOWN);
+        root->add_route(switch_zone[src]->get_netpoint(), switch_zone[dst]->get_netpoint(), switch_router[src],
+                        switch_router[dst], path, false);
+        ++platform.routes;
+      }
     }
   }
-  platform.routes = topology.add_routes();
-  platform.all_links = topology.all_links();
-  platform.links = topology.links();
-  zone->seal();
+
+  for (const auto& tier : scenario.kv.lower) {
+    if (tier.kind != "remote") continue;
+    // The memory servers form a zone of their own on their switch, each behind its NIC link.
+    auto* pool = sg4::create_star_zone("pool");
+    pool->set_parent(switch_zone[fabric.memory_switch]);
+    auto* pool_gateway = pool->create_router("pool-gw");
+    star_member(switch_zone[fabric.memory_switch], pool->get_netpoint(), pool_gateway, nullptr);
+    for (int k = 0; k < tier.servers; ++k) {
+      const std::string name = "remote" + std::to_string(k);
+      auto* server = pool->create_host(name, kCpuSpeed);
+      platform.memory_servers.push_back(server);
+      auto* link = pool->create_split_duplex_link(name + "-nic", tier.server_bandwidth * efficiency);
+      link->set_latency(tier.server_latency);
+      star_member(pool, server->get_netpoint(), nullptr, link);
+      platform.all_links.push_back(link->get_link_up());
+      platform.all_links.push_back(link->get_link_down());
+      ++platform.links;
+    }
+  }
+  root->seal();
   return platform;
 }
 

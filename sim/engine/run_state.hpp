@@ -62,6 +62,7 @@ struct RunState {
   const config::Scenario& scenario;
   Platform platform;
   std::unique_ptr<compute::PerfModel> perf;
+  std::vector<std::unique_ptr<compute::PerfModel>> group_perf;  // per [[instances]] group (by its tp)
   std::unique_ptr<TransferService> transfers;
   std::unique_ptr<LowerTiers> lower_tiers;  // null without lower tiers
   std::vector<std::unique_ptr<Instance>> instances;
@@ -77,6 +78,8 @@ struct RunState {
   // Occupancy samples: (time, tier row, blocks); rows are the instances' HBM, then the
   // lower tier stores.
   std::vector<results::TierSample> samples;
+  std::vector<results::InstanceSample> instance_samples;  // sim/engine/cluster_sampler.hpp
+  std::vector<results::LinkSample> link_samples;
   // The first error raised inside an actor (e.g. a malformed trace line met while
   // streaming); the run stops and Simulation::run rethrows it.
   std::exception_ptr failure;

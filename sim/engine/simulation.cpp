@@ -14,9 +14,11 @@
 #include <simgrid/s4u/Engine.hpp>
 #include <xbt/log.h>
 
+#include "sim/engine/cluster_sampler.hpp"
 #include "sim/engine/injector.hpp"
 #include "sim/engine/instance_driver.hpp"
 #include "sim/engine/kv_tiers.hpp"
+#include "sim/engine/router_view.hpp"
 #include "sim/engine/run_state.hpp"
 #include "sim/util/interrupt.hpp"
 
@@ -91,6 +93,7 @@ void sample_occupancy(RunState& run) {
   const double interval = run.scenario.kv.sample_interval;
   std::vector<std::uint64_t> last;
   std::vector<bool> seen;
+  ClusterSampler cluster;  // instance and link series at the same instants
   for (double k = 0;; ++k) {
     double t = k * interval;
     if (t > run.scenario.time_limit) return;
@@ -113,6 +116,7 @@ void sample_occupancy(RunState& run) {
     }
     if (run.lower_tiers)
       for (const auto& store : run.lower_tiers->stores()) record(store.store->occupancy());
+    cluster.sample(run, t);
     if (!busy) {
       // Nothing changes before the next arrival: resume at the first tick at or after it.
       const double next = run.injector->next_arrival();
@@ -124,14 +128,21 @@ void sample_occupancy(RunState& run) {
 
 void build_instances(RunState& run) {
   const auto& s = run.scenario;
-  const int per_node = s.node.gpus / s.tp;
   for (int i = 0; i < s.instances; ++i) {
     auto instance = std::make_unique<Instance>();
     instance->index = i;
-    instance->node = i / per_node;
-    for (int g = 0; g < s.tp; ++g)
-      instance->gpus.push_back(run.platform.gpus[std::size_t(instance->node)][std::size_t((i % per_node) * s.tp + g)]);
-    instance->engine = std::make_unique<scheduling::ServingEngine>(s.engine, *run.perf);
+    const auto& place = s.placement[std::size_t(i)];  // filled node by node (sim/config/cluster_card.hpp)
+    instance->node = place.node;
+    // [[instances]] groups bring their own tp and engine knobs (and step model, by tp).
+    const int group = s.groups.empty() ? -1 : s.instance_group[std::size_t(i)];
+    const int tp = group < 0 ? s.tp : s.groups[std::size_t(group)].tp;
+    for (int g = 0; g < tp; ++g)
+      instance->gpus.push_back(run.platform.gpus[std::size_t(place.node)][std::size_t(place.first_gpu + g)]);
+    if (group < 0)
+      instance->engine = std::make_unique<scheduling::ServingEngine>(s.engine, *run.perf);
+    else
+      instance->engine = std::make_unique<scheduling::ServingEngine>(s.groups[std::size_t(group)].engine,
+                                                                     *run.group_perf[std::size_t(group)]);
     run.views.push_back(instance->engine.get());
     run.instances.push_back(std::move(instance));
   }
@@ -203,10 +214,14 @@ RunOutput Simulation::run() {
   RunState run(scenario_, options_.request_sink);
   run.platform = build_platform(scenario_);
   run.perf = compute::make_step_time_model(scenario_.model, scenario_.gpu, scenario_.tp, scenario_.compute);
+  for (const auto& group : scenario_.groups)
+    run.group_perf.push_back(compute::make_step_time_model(scenario_.model, scenario_.gpu, group.tp, scenario_.compute));
   run.router = scheduling::routing::make_router(scenario_.router, scenario_.router_params);
   run.block_bytes = double(scenario_.engine.block_size) * scenario_.model.kv_bytes_per_token();
   run.transfers = std::make_unique<TransferService>(run.platform, std::size_t(scenario_.instances));
   build_instances(run);
+  EngineRouterView router_view(run);  // what cache-aware routers may ask (outlives the run)
+  run.router->attach(router_view);
   run.injector = std::make_unique<Injector>(run, scenario_.workload.open());
   run.recorder.set_type_names(&run.injector->source().categories());
   Progress progress(options_.progress, run.injector->expected_count(),
@@ -244,6 +259,8 @@ RunOutput Simulation::run() {
   output.tier_samples = std::move(run.samples);
   output.energy = run.energy.finish(output.sim_duration);
   output.energy_samples = run.energy.take_samples();
+  output.instance_samples = std::move(run.instance_samples);
+  output.link_samples = std::move(run.link_samples);
   output.requests = run.recorder.take_sorted();
   output.workload_report = run.injector->source().report();
   output.rejections = run.recorder.rejection_causes();

@@ -47,6 +47,8 @@ struct RunOutput {
   std::vector<results::TierSample> tier_samples; // occupancy when it changed, rows index tiers
   std::vector<results::EnergyRecord> energy;     // one per instance
   std::vector<results::EnergySample> energy_samples;  // cumulative energy per instance over time
+  std::vector<results::InstanceSample> instance_samples;  // instance state when it changed
+  std::vector<results::LinkSample> link_samples;          // link utilisation while in use
   double sim_duration = 0;                       // s
   std::uint64_t steps = 0;                       // engine steps over all instances
   std::uint64_t waits = 0;                       // SimGrid waits of instance actors (events)

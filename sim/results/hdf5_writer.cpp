@@ -358,6 +358,8 @@ void finish_file(Hid& file, const RunMetadata& metadata, const RunTables& tables
                     "cannot create group /timeseries");
     write_table(group, "tier_occupancy", tier_samples_table(), tables.tier_samples);
     write_table(group, "energy", energy_samples_table(), tables.energy_samples);
+    write_table(group, "instances", instance_samples_table(), tables.instance_samples);
+    write_table(group, "links", link_samples_table(), tables.link_samples);
   }
   write_table(file, "summary", summary_table(), std::span<const Summary>(&summary, 1), {.compress = false});
   write_table(file, "slo", slo_table(), std::span<const SloRecord>(summary.slo), {.compress = false});

@@ -140,6 +140,24 @@ struct TierSample {
   std::uint64_t occupancy_blocks = 0;
 };
 
+// One instance's state at a sample time (rows only when it changed since its last row).
+struct InstanceSample {
+  double time = 0;                 // s
+  std::uint32_t instance = 0;
+  std::uint32_t waiting = 0;       // requests queued, not yet admitted
+  std::uint32_t running = 0;       // requests admitted (prefilling or decoding)
+  std::uint64_t batch_tokens = 0;  // tokens computed by the step in progress
+  std::uint64_t hbm_blocks = 0;    // KV blocks held in HBM (used or cached)
+};
+
+// A link's utilisation at a sample time (rows only while it carries traffic, and the first
+// sample after it stops).
+struct LinkSample {
+  double time = 0;          // s
+  char link[48] = {};       // SimGrid link name
+  double utilization = 0;   // fraction of its bandwidth in use
+};
+
 // Root attributes of a results file.
 struct RunMetadata {
   std::string kvsim_version;
@@ -162,12 +180,14 @@ void check_output_path(const std::string& path);
 // to path only once complete; on any failure the temporary file is removed and an
 // InputError naming the path is thrown. Parent directories are created.
 struct RunTables {
-  std::span<const RequestRecord> requests;
-  std::span<const TierRecord> tiers;
-  std::span<const LinkRecord> links;
-  std::span<const TierSample> tier_samples;
-  std::span<const EnergyRecord> energy;
-  std::span<const EnergySample> energy_samples;
+  std::span<const RequestRecord> requests{};
+  std::span<const TierRecord> tiers{};
+  std::span<const LinkRecord> links{};
+  std::span<const TierSample> tier_samples{};
+  std::span<const EnergyRecord> energy{};
+  std::span<const EnergySample> energy_samples{};
+  std::span<const InstanceSample> instance_samples{};
+  std::span<const LinkSample> link_samples{};
 };
 
 void write_hdf5(const std::string& path, const RunMetadata& metadata, const RunTables& tables, const Summary& summary);
@@ -220,7 +240,7 @@ class SummaryBuilder {
 // A file with only requests (the other tables empty).
 inline void write_hdf5(const std::string& path, const RunMetadata& metadata, std::span<const RequestRecord> requests,
                        const Summary& summary) {
-  write_hdf5(path, metadata, RunTables{requests, {}, {}, {}, {}, {}}, summary);
+  write_hdf5(path, metadata, RunTables{.requests = requests}, summary);
 }
 
 }  // namespace kvsim::results

@@ -102,6 +102,23 @@ TableSpec make_tier_samples() {
            column("occupancy_blocks", &S::occupancy_blocks, "blocks", "blocks held")}};
 }
 
+TableSpec make_instance_samples() {
+  using S = InstanceSample;
+  return {"timeseries/instances", sizeof(S),
+          {column("time", &S::time, "s", "sample time"), column("instance", &S::instance, "-", "instance index"),
+           column("waiting", &S::waiting, "-", "requests queued, not yet admitted"),
+           column("running", &S::running, "-", "requests admitted (prefilling or decoding)"),
+           column("batch_tokens", &S::batch_tokens, "tokens", "tokens computed by the step in progress"),
+           column("hbm_blocks", &S::hbm_blocks, "blocks", "KV blocks held in HBM")}};
+}
+
+TableSpec make_link_samples() {
+  using S = LinkSample;
+  return {"timeseries/links", sizeof(S),
+          {column("time", &S::time, "s", "sample time"), column("link", &S::link, "-", "SimGrid link name"),
+           column("utilization", &S::utilization, "-", "fraction of the link's bandwidth in use")}};
+}
+
 TableSpec make_summary() {
   using S = Summary;
   using P = Percentiles;
@@ -195,6 +212,16 @@ const TableSpec& links_table() {
   static const TableSpec t = make_links();
   return t;
 }
+const TableSpec& instance_samples_table() {
+  static const TableSpec t = make_instance_samples();
+  return t;
+}
+
+const TableSpec& link_samples_table() {
+  static const TableSpec t = make_link_samples();
+  return t;
+}
+
 const TableSpec& tier_samples_table() {
   static const TableSpec t = make_tier_samples();
   return t;
@@ -220,8 +247,8 @@ const TableSpec& slo_table() {
 }
 
 std::vector<const TableSpec*> all_tables() {
-  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &summary_table(), &slo_table(), &energy_table(),
-          &energy_samples_table()};
+  return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &instance_samples_table(),
+          &link_samples_table(), &summary_table(), &slo_table(), &energy_table(), &energy_samples_table()};
 }
 
 std::string numpy_type(const ColumnSpec& c) {

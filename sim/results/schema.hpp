@@ -34,6 +34,8 @@ const TableSpec& requests_table();
 const TableSpec& tiers_table();
 const TableSpec& links_table();
 const TableSpec& tier_samples_table();
+const TableSpec& instance_samples_table();
+const TableSpec& link_samples_table();
 const TableSpec& summary_table();
 const TableSpec& slo_table();
 const TableSpec& energy_table();

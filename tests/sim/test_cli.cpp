@@ -316,8 +316,8 @@ TEST_CASE("cli: unknown card and router names list or suggest the valid ones") {
   CHECK(contains(gpu.err, "platform.gpu: unknown gpu card \"h10-sxm\""));
   CHECK(contains(gpu.err, "did you mean \"h100-sxm\"?"));
 
-  const CliResult router = expect_input_error(dir, small_run({"--set", "routing.policy=random"}));
-  CHECK(contains(router.err, "--set: routing.policy: unknown value \"random\"; valid values are: "));
+  const CliResult router = expect_input_error(dir, small_run({"--set", "routing.policy=randomly"}));
+  CHECK(contains(router.err, "--set: routing.policy: unknown value \"randomly\"; valid values are: "));
   CHECK(contains(router.err, "round_robin"));
   CHECK(contains(router.err, "least_loaded"));
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "models/scheduling/routing/router_view.hpp"
 #include "models/scheduling/serving_engine.hpp"
 #include "workloads/request.hpp"
 
@@ -22,6 +23,9 @@ class Router {
   // Index into instances of the chosen one. instances is never empty.
   virtual std::size_t route(const workload::Request& request, std::span<const ServingEngine* const> instances,
                             double now) = 0;
+  // Cache-aware and randomised routers keep the view (it outlives the router's use); called
+  // once before the first route().
+  virtual void attach(const RouterView& view) { (void)view; }
 };
 
 struct RouterEntry {

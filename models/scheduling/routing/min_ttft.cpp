@@ -1,0 +1,61 @@
+// min_ttft: the instance with the smallest estimated time to first token, after Mooncake's
+// conductor: for each instance, the time to work off its queue (its outstanding tokens at
+// queue_tokens_per_s), plus the prefill of the prompt tokens it lacks, plus the time to
+// load the prefix blocks it finds below HBM (its node's DRAM or SSD, the remote pool) over
+// the current links, loads in flight included. Ties go to the lowest index. When loading
+// from a tier is slower than recomputing, the engine recomputes, so the estimate takes the
+// smaller of the two for the lower-tier part.
+// Parameters: queue_tokens_per_s (tokens/s), staleness (s).
+#include <algorithm>
+#include <limits>
+
+#include "models/scheduling/routing/router.hpp"
+
+namespace kvsim::scheduling::routing {
+
+namespace {
+class MinTtft final : public Router {
+ public:
+  explicit MinTtft(const Params& p) : rate_(p.at("queue_tokens_per_s")), loads_(p.at("staleness")) {}
+  void attach(const RouterView& view) override { view_ = &view; }
+  std::size_t route(const workload::Request& request, std::span<const ServingEngine* const> instances,
+                    double now) override {
+    const auto& load = loads_.loads(instances, now);
+    std::size_t best = 0;
+    double best_ttft = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < instances.size(); ++i) {
+      const double ttft = estimate(i, request, load[i]);
+      if (ttft < best_ttft) {
+        best = i;
+        best_ttft = ttft;
+      }
+    }
+    loads_.sent(best, request);
+    return best;
+  }
+
+ private:
+  double estimate(std::size_t i, const workload::Request& request, double load) const {
+    const double queue = rate_ > 0 ? load / rate_ : 0;
+    if (!view_) return queue;
+    PrefixHit hit;
+    if (!request.blocks.empty()) hit = view_->prefix_hit(i, request);
+    const std::uint32_t bs = view_->block_size();
+    const std::uint32_t input = request.input_tokens;
+    const auto tokens_of = [&](std::uint32_t blocks) { return std::min<std::uint32_t>(input, blocks * bs); };
+    const std::uint32_t after_hbm = input - tokens_of(hit.hbm);
+    const std::uint32_t lacking = input - tokens_of(hit.total());
+    const double with_load = view_->prefill_seconds(i, lacking) + view_->load_seconds(i, hit);
+    const double recompute = view_->prefill_seconds(i, after_hbm);
+    return queue + std::min(with_load, recompute);
+  }
+
+  double rate_;
+  LoadSnapshot loads_;
+  const RouterView* view_ = nullptr;
+};
+}  // namespace
+
+std::unique_ptr<Router> make_min_ttft(const Params& p) { return std::make_unique<MinTtft>(p); }
+
+}  // namespace kvsim::scheduling::routing

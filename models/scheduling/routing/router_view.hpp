@@ -1,0 +1,80 @@
+// What a router may know about the instances beyond their engines' public state, and the
+// load figures it acts on, possibly stale.
+//
+// RouterView answers the questions of cache-aware routers: how much of this request's
+// prompt an instance could reuse (leading blocks in its HBM, then the following blocks in
+// the tiers below HBM that serve it: its node's DRAM, SSD, the remote pool), how long
+// loading that lower-tier part would take over the current links, and how long a prefill
+// takes there. The simulation implements it over the real caches (sim/engine/router_view.cpp),
+// as llm-d's KV-cache indexer and Mooncake's conductor learn them from the engines' KV
+// events; tests implement it by hand.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "models/scheduling/serving_engine.hpp"
+#include "workloads/request.hpp"
+
+namespace kvsim::scheduling::routing {
+
+struct PrefixHit {
+  std::uint32_t hbm = 0;                  // leading full prompt blocks in the instance's HBM
+  std::array<std::uint32_t, 3> lower{};   // following blocks in dram, ssd, remote
+  std::uint32_t total() const { return hbm + lower[0] + lower[1] + lower[2]; }
+};
+
+class RouterView {
+ public:
+  virtual ~RouterView() = default;
+  // Looks in HBM and the lower tiers down to deepest (0 = dram, 1 = ssd, 2 = remote; -1 = HBM
+  // only): a router that weighs only near tiers need not walk the shared remote pool once
+  // per instance.
+  virtual PrefixHit prefix_hit(std::size_t instance, const workload::Request& request, int deepest = 2) const = 0;
+  // Expected seconds to load hit's lower-tier blocks into the instance's HBM now, loads in
+  // flight included; 0 when there are none.
+  virtual double load_seconds(std::size_t instance, const PrefixHit& hit) const = 0;
+  // Seconds the instance takes to prefill tokens prompt tokens alone.
+  virtual double prefill_seconds(std::size_t instance, std::uint32_t tokens) const = 0;
+  virtual std::uint32_t block_size() const = 0;
+  // The run's seed, for routers that draw (each derives its own stream from it).
+  virtual std::uint64_t seed() const = 0;
+};
+
+// Outstanding tokens per instance as a router sees them: read from the engines at most every
+// `staleness` seconds (0 = at every request), plus what the router itself sent since (a
+// real router knows what it dispatched, not what the engines did with it).
+class LoadSnapshot {
+ public:
+  explicit LoadSnapshot(double staleness) : staleness_(staleness) {}
+
+  const std::vector<double>& loads(std::span<const ServingEngine* const> instances, double now) {
+    if (loads_.size() != instances.size() || !(now - taken_ < staleness_)) {
+      loads_.resize(instances.size());
+      for (std::size_t i = 0; i < instances.size(); ++i) loads_[i] = instances[i]->outstanding_tokens(now);
+      taken_ = now;
+    }
+    return loads_;
+  }
+  // The router sent a request of tokens (prompt + output) to instance.
+  void sent(std::size_t instance, const workload::Request& request) {
+    if (staleness_ > 0) loads_[instance] += double(request.input_tokens) + double(request.output_tokens);
+  }
+
+ private:
+  double staleness_;
+  double taken_ = 0;
+  std::vector<double> loads_;
+};
+
+// Index of the smallest load; ties go to the lowest index.
+inline std::size_t least_loaded_index(const std::vector<double>& loads) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < loads.size(); ++i)
+    if (loads[i] < loads[best]) best = i;
+  return best;
+}
+
+}  // namespace kvsim::scheduling::routing
