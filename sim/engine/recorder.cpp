@@ -22,6 +22,7 @@ results::RequestRecord record_of(const workload::Request& request, double now, i
   r.input_tokens = request.input_tokens;
   r.output_tokens = request.output_tokens;
   r.instance = instance;
+  r.service_class = request.priority;
   return r;
 }
 }  // namespace

@@ -146,17 +146,20 @@ StoredRun read_run(const std::string& path) {
   run.summary = read_table(path, file, "summary", true);
   if (run.summary.rows != 1) fail(path, "/summary has " + std::to_string(run.summary.rows) + " rows, expected 1");
   run.slo = read_table(path, file, "slo", false);
+  run.classes = read_table(path, file, "classes", false);
   return run;
 }
 
-Summary summary_of(const StoredRun& run) {
-  Summary s;
-  auto* base = reinterpret_cast<char*>(&s);
-  for (const ColumnSpec& spec : summary_table().columns) {
-    const StoredColumn* column = run.summary.find(spec.name);
+namespace {
+
+// Sets the numeric members of the struct at base from row `row` of a stored table, through
+// the table's schema; columns the file lacks keep their defaults.
+void fill_from_row(const TableSpec& spec_table, const StoredTable& table, std::size_t row, void* base) {
+  for (const ColumnSpec& spec : spec_table.columns) {
+    const StoredColumn* column = table.find(spec.name);
     if (!column || !column->numeric) continue;
-    const double v = column->numbers[0];
-    char* at = base + spec.offset;
+    const double v = column->numbers[row];
+    char* at = static_cast<char*>(base) + spec.offset;
     switch (spec.kind) {
       case ColumnKind::f64: std::memcpy(at, &v, sizeof v); break;
       case ColumnKind::u64: {
@@ -169,8 +172,20 @@ Summary summary_of(const StoredRun& run) {
         std::memcpy(at, &n, sizeof n);
         break;
       }
-      default: break;  // /summary has no other kinds
+      default: break;  // /summary and /classes have no other kinds
     }
+  }
+}
+
+}  // namespace
+
+Summary summary_of(const StoredRun& run) {
+  Summary s;
+  fill_from_row(summary_table(), run.summary, 0, &s);
+  for (std::size_t r = 0; r < run.classes.rows; ++r) {
+    ClassRecord c;
+    fill_from_row(classes_table(), run.classes, r, &c);
+    s.classes.push_back(c);
   }
   const StoredColumn* names = run.slo.find("name");
   const StoredColumn* limits = run.slo.find("limit");

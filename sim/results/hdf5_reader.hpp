@@ -32,13 +32,14 @@ struct StoredRun {
   std::map<std::string, std::string> text_attributes;  // kvsim_version, command_line, config, ...
   std::uint64_t seed = 0;
   StoredTable summary;
-  StoredTable slo;  // empty when the file has no /slo (written before SLOs existed)
+  StoredTable slo;      // empty when the file has no /slo (written before SLOs existed)
+  StoredTable classes;  // empty when the file has no /classes
 };
 
 StoredRun read_run(const std::string& path);
 
 // The Summary a run stored, field by field through the schema (columns the file lacks keep
-// their defaults), with its /slo rows.
+// their defaults), with its /slo and /classes rows.
 Summary summary_of(const StoredRun& run);
 
 }  // namespace kvsim::results

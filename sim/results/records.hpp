@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <map>
 #include <vector>
 
 #include "sim/results/energy.hpp"
@@ -51,6 +52,7 @@ struct RequestRecord {
   // "chat_5+": workloads/category.hpp), NUL-padded; longer type names are cut at 24 bytes.
   char type[24] = {};
   char category[28] = {};
+  std::uint8_t service_class = 0;  // Request priority: 0 online, larger = less important (offline)
 };
 
 // Requests rejected for one cause (a reason up to its numbers) and the first full reason.
@@ -61,6 +63,17 @@ struct RejectionCause {
 
 struct Percentiles {
   double p50 = 0, p90 = 0, p99 = 0, mean = 0;
+};
+
+// The summary's figures for one service class (requests of one priority), in the window.
+struct ClassRecord {
+  std::uint8_t service_class = 0;
+  std::uint64_t requests = 0, completed = 0, rejected = 0, unfinished = 0, preemptions = 0;
+  double ttft_p50 = 0, ttft_p99 = 0, tpot_p50 = 0, tpot_p99 = 0, e2e_p50 = 0, e2e_p99 = 0;  // s
+  double throughput_rps = 0;       // completed / window_duration
+  double output_tokens_per_s = 0;  // output tokens of completed requests / window_duration
+  double slo_attainment = 0;       // fraction meeting every per-request target
+  double goodput_rps = 0, goodput_tokens_per_s = 0;
 };
 
 struct Summary {
@@ -95,6 +108,7 @@ struct Summary {
   double cost = 0;                           // [cost] prices x GPU-hours, GB-hours, kWh
   double cost_per_million_output_tokens = 0; // cost per 1e6 output tokens of completed requests
   std::vector<SloRecord> slo;        // one per bound: the /slo table
+  std::vector<ClassRecord> classes;  // one per service class present: the /classes table
   std::string overload_explanation;  // one sentence for the table
   double run_output_tokens = 0;      // output tokens of every completed request, window or not
 };
@@ -229,12 +243,19 @@ class SummaryBuilder {
   Summary finish(double sim_duration, double wall_time);
 
  private:
+  std::vector<ClassRecord> class_figures(double window_duration) const;
+
   SummaryOptions options_;
   SloTally slo_;
   OverloadDetector overload_;
   double last_arrival_ = 0;
   Summary s_;
   std::vector<double> ttft_, tpot_, e2e_;
+  // Service class of each ttft_/e2e_ value and of each tpot_ value, and the per-class
+  // counters, for the /classes table (2 bytes per request).
+  std::vector<std::uint8_t> class_of_completed_, class_of_tpot_;
+  std::map<std::uint8_t, ClassRecord> class_counts_;
+  std::map<std::uint8_t, double> class_output_tokens_;
   double output_tokens_ = 0, cached_tokens_ = 0, input_tokens_ = 0;
 };
 // A file with only requests (the other tables empty).

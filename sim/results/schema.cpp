@@ -69,7 +69,8 @@ TableSpec make_requests() {
            column("status", &R::status, "-", "completed, rejected or unfinished"),
            column("in_window", &R::in_window, "-", "1 if counted in the summary, 0 if in the warm-up or cool-down"),
            column("type", &R::type, "-", "request type (chat, api, a trace's type)"),
-           column("category", &R::category, "-", "type x turn, as trace stats and wa key it (chat_1 ... chat_5+)")}};
+           column("category", &R::category, "-", "type x turn, as trace stats and wa key it (chat_1 ... chat_5+)"),
+           column("service_class", &R::service_class, "-", "0 online; larger = less important (offline)")}};
 }
 
 TableSpec make_tiers() {
@@ -189,6 +190,28 @@ TableSpec make_slo() {
            column("pass", &O::pass, "-", "1 if measured <= limit")}};
 }
 
+TableSpec make_classes() {
+  using C = ClassRecord;
+  return {"classes", sizeof(C),
+          {column("service_class", &C::service_class, "-", "0 online; larger = less important (offline)"),
+           column("requests", &C::requests, "-", "requests of the class in the window"),
+           column("completed", &C::completed, "-", "of which completed"),
+           column("rejected", &C::rejected, "-", "of which rejected"),
+           column("unfinished", &C::unfinished, "-", "of which unfinished at the end"),
+           column("preemptions", &C::preemptions, "-", "preemptions of the class's requests"),
+           column("ttft_p50", &C::ttft_p50, "s", "median TTFT of its completed requests"),
+           column("ttft_p99", &C::ttft_p99, "s", "99th percentile TTFT"),
+           column("tpot_p50", &C::tpot_p50, "s", "median TPOT (requests of more than one output token)"),
+           column("tpot_p99", &C::tpot_p99, "s", "99th percentile TPOT"),
+           column("e2e_p50", &C::e2e_p50, "s", "median end-to-end latency"),
+           column("e2e_p99", &C::e2e_p99, "s", "99th percentile end-to-end latency"),
+           column("throughput_rps", &C::throughput_rps, "1/s", "completed requests / window_duration"),
+           column("output_tokens_per_s", &C::output_tokens_per_s, "1/s", "output tokens of completed requests / window_duration"),
+           column("slo_attainment", &C::slo_attainment, "-", "fraction of its requests meeting every per-request target"),
+           column("goodput_rps", &C::goodput_rps, "1/s", "its requests meeting the SLOs / window_duration"),
+           column("goodput_tokens_per_s", &C::goodput_tokens_per_s, "1/s", "their output tokens / window_duration")}};
+}
+
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (const char c : s) {
@@ -241,6 +264,11 @@ const TableSpec& energy_samples_table() {
   return t;
 }
 
+const TableSpec& classes_table() {
+  static const TableSpec t = make_classes();
+  return t;
+}
+
 const TableSpec& slo_table() {
   static const TableSpec t = make_slo();
   return t;
@@ -248,7 +276,8 @@ const TableSpec& slo_table() {
 
 std::vector<const TableSpec*> all_tables() {
   return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &instance_samples_table(),
-          &link_samples_table(), &summary_table(), &slo_table(), &energy_table(), &energy_samples_table()};
+          &link_samples_table(), &summary_table(), &slo_table(), &classes_table(), &energy_table(),
+          &energy_samples_table()};
 }
 
 std::string numpy_type(const ColumnSpec& c) {

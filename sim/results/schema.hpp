@@ -38,6 +38,7 @@ const TableSpec& instance_samples_table();
 const TableSpec& link_samples_table();
 const TableSpec& summary_table();
 const TableSpec& slo_table();
+const TableSpec& classes_table();
 const TableSpec& energy_table();
 const TableSpec& energy_samples_table();
 // Every table, in file order.

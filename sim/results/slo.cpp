@@ -99,18 +99,20 @@ SloTally::SloTally(std::vector<SloBound> bounds) : bounds_(std::move(bounds)) {
   }
 }
 
-void SloTally::add(bool completed, double ttft, double tpot, double e2e, std::uint32_t output_tokens) {
+bool SloTally::add(bool completed, double ttft, double tpot, double e2e, std::uint32_t output_tokens) {
   ++counted_;
   const double metric[3] = {completed ? ttft : kInf, completed ? tpot : kInf, completed ? e2e : kInf};
   values_[0].push_back(metric[0]);
   if (output_tokens > 1) values_[1].push_back(metric[1]);
   values_[2].push_back(metric[2]);
-  if (!completed) return;
+  if (!completed) return false;
   // A one-token answer has no TPOT (recorded as 0), so a TPOT target never fails it.
   if (metric[0] <= target_[0] && metric[1] <= target_[1] && metric[2] <= target_[2]) {
     ++good_;
     good_tokens_ += output_tokens;
+    return true;
   }
+  return false;
 }
 
 SloOutcome SloTally::finish() const {

@@ -69,7 +69,8 @@ class SloTally {
   explicit SloTally(std::vector<SloBound> bounds = {});
 
   // completed == false: rejected or unfinished (infinitely late for every metric).
-  void add(bool completed, double ttft, double tpot, double e2e, std::uint32_t output_tokens);
+  // Returns whether the request met every per-request target.
+  bool add(bool completed, double ttft, double tpot, double e2e, std::uint32_t output_tokens);
   SloOutcome finish() const;
 
  private:

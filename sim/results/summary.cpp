@@ -103,23 +103,63 @@ void SummaryBuilder::add(const RequestRecord& r) {
     ++s_.excluded;
     return;
   }
-  slo_.add(r.status == RequestStatus::completed, r.ttft, r.tpot, r.e2e, r.output_tokens);
+  const bool good = slo_.add(r.status == RequestStatus::completed, r.ttft, r.tpot, r.e2e, r.output_tokens);
   if (r.status != RequestStatus::rejected) overload_.add(r.arrival, r.first_token >= 0 ? r.ttft : -1.0);
   ++s_.requests;
   s_.preemptions += r.preemptions;
+  ClassRecord& c = class_counts_[r.service_class];
+  ++c.requests;
+  c.preemptions += r.preemptions;
+  if (good) {
+    c.goodput_rps += 1;  // counts until finish() divides
+    c.goodput_tokens_per_s += double(r.output_tokens);
+  }
   switch (r.status) {
-    case RequestStatus::completed: ++s_.completed; break;
-    case RequestStatus::rejected: ++s_.rejected; break;
-    case RequestStatus::unfinished: ++s_.unfinished; break;
+    case RequestStatus::completed: ++s_.completed; ++c.completed; break;
+    case RequestStatus::rejected: ++s_.rejected; ++c.rejected; break;
+    case RequestStatus::unfinished: ++s_.unfinished; ++c.unfinished; break;
   }
   if (r.status != RequestStatus::completed) return;
   ttft_.push_back(r.ttft);
   e2e_.push_back(r.e2e);
+  class_of_completed_.push_back(r.service_class);
   // A one-token answer has no inter-token gap; counting its 0 would flatter the TPOT.
-  if (r.output_tokens > 1) tpot_.push_back(r.tpot);
+  if (r.output_tokens > 1) {
+    tpot_.push_back(r.tpot);
+    class_of_tpot_.push_back(r.service_class);
+  }
+  class_output_tokens_[r.service_class] += double(r.output_tokens);
   output_tokens_ += r.output_tokens;
   cached_tokens_ += r.cached_tokens;
   input_tokens_ += r.input_tokens;
+}
+
+std::vector<ClassRecord> SummaryBuilder::class_figures(double window_duration) const {
+  // The values of one class, sorted, from a column and its parallel class column.
+  const auto of_class = [](const std::vector<double>& values, const std::vector<std::uint8_t>& classes,
+                           std::uint8_t c) {
+    std::vector<double> out;
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (classes[i] == c) out.push_back(values[i]);
+    return percentiles(std::move(out));
+  };
+  std::vector<ClassRecord> rows;
+  for (auto [c, row] : class_counts_) {
+    row.service_class = c;
+    const Percentiles ttft = of_class(ttft_, class_of_completed_, c), e2e = of_class(e2e_, class_of_completed_, c),
+                      tpot = of_class(tpot_, class_of_tpot_, c);
+    row.ttft_p50 = ttft.p50, row.ttft_p99 = ttft.p99;
+    row.tpot_p50 = tpot.p50, row.tpot_p99 = tpot.p99;
+    row.e2e_p50 = e2e.p50, row.e2e_p99 = e2e.p99;
+    row.throughput_rps = ratio_or_zero(double(row.completed), window_duration);
+    const auto tokens = class_output_tokens_.find(c);
+    row.output_tokens_per_s = ratio_or_zero(tokens == class_output_tokens_.end() ? 0.0 : tokens->second, window_duration);
+    row.slo_attainment = ratio_or_zero(row.goodput_rps, double(row.requests));
+    row.goodput_rps = ratio_or_zero(row.goodput_rps, window_duration);
+    row.goodput_tokens_per_s = ratio_or_zero(row.goodput_tokens_per_s, window_duration);
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 Summary SummaryBuilder::finish(double sim_duration, double wall_time) {
@@ -145,6 +185,7 @@ Summary SummaryBuilder::finish(double sim_duration, double wall_time) {
   s.tpot = percentiles(tpot_);
   s.e2e = percentiles(e2e_);
   s.prefix_hit_ratio = ratio_or_zero(cached_tokens_, input_tokens_);
+  s.classes = class_figures(s.window_duration);
   s.requests_per_wall_second = ratio_or_zero(static_cast<double>(s.requests + s.excluded), wall_time);
   return s;
 }
@@ -188,6 +229,18 @@ void print_summary_table(std::ostream& out, const Summary& s) {
       std::snprintf(label, sizeof label, "  %-12s", r.name);
       out << label << "limit " << ms(r.limit) << " ms   measured " << ms(r.measured) << " ms   margin "
           << format("%+12.3f", r.margin * 1e3) << " ms   " << (r.pass ? "pass" : "FAIL") << '\n';
+    }
+  }
+  if (s.classes.size() > 1) {
+    out << "classes       requests   ttft p50/p99 (ms)      tpot p50/p99 (ms)   output tok/s  attainment  preemptions\n";
+    for (const ClassRecord& c : s.classes) {
+      char line[200];
+      const std::string name = c.service_class == 0 ? "online" : "offline " + std::to_string(c.service_class);
+      std::snprintf(line, sizeof line, "  %-10s%10llu%10.1f%10.1f%12.2f%10.2f%14.1f%11.2f %%%13llu\n", name.c_str(),
+                    static_cast<unsigned long long>(c.requests), c.ttft_p50 * 1e3, c.ttft_p99 * 1e3, c.tpot_p50 * 1e3,
+                    c.tpot_p99 * 1e3, c.output_tokens_per_s, c.slo_attainment * 100,
+                    static_cast<unsigned long long>(c.preemptions));
+      out << line;
     }
   }
   if (!s.overload_explanation.empty()) out << "load          " << s.overload_explanation << '\n';
@@ -234,6 +287,20 @@ void print_summary_json(std::ostream& out, const Summary& s) {
     out << (i ? "," : "") << "{\"name\":\"" << r.name << "\",\"limit\":" << json_number(r.limit)
         << ",\"measured\":" << json_number(r.measured) << ",\"margin\":" << json_number(r.margin)
         << ",\"pass\":" << integer(r.pass) << "}";
+  }
+  out << "],\"classes\":[";
+  for (std::size_t i = 0; i < s.classes.size(); ++i) {
+    const ClassRecord& c = s.classes[i];
+    out << (i ? "," : "") << "{\"service_class\":" << integer(c.service_class) << ",\"requests\":" << integer(c.requests)
+        << ",\"completed\":" << integer(c.completed) << ",\"rejected\":" << integer(c.rejected)
+        << ",\"unfinished\":" << integer(c.unfinished) << ",\"preemptions\":" << integer(c.preemptions)
+        << ",\"ttft_p50\":" << json_number(c.ttft_p50) << ",\"ttft_p99\":" << json_number(c.ttft_p99)
+        << ",\"tpot_p50\":" << json_number(c.tpot_p50) << ",\"tpot_p99\":" << json_number(c.tpot_p99)
+        << ",\"e2e_p50\":" << json_number(c.e2e_p50) << ",\"e2e_p99\":" << json_number(c.e2e_p99)
+        << ",\"throughput_rps\":" << json_number(c.throughput_rps)
+        << ",\"output_tokens_per_s\":" << json_number(c.output_tokens_per_s)
+        << ",\"slo_attainment\":" << json_number(c.slo_attainment) << ",\"goodput_rps\":" << json_number(c.goodput_rps)
+        << ",\"goodput_tokens_per_s\":" << json_number(c.goodput_tokens_per_s) << "}";
   }
   out << "]}\n";
 }

@@ -262,7 +262,7 @@ const std::vector<std::string> request_columns = {
     "id",    "session", "parent", "turn",         "instance",      "arrival",
     "first_token", "finish", "ttft", "tpot",      "e2e",           "input_tokens",
     "output_tokens", "cached_tokens", "hbm_tokens", "dram_tokens", "ssd_tokens", "remote_tokens",
-    "load_wait", "preemptions", "status", "in_window", "type", "category"};
+    "load_wait", "preemptions", "status", "in_window", "type", "category", "service_class"};
 
 }  // namespace
 

@@ -232,3 +232,50 @@ TEST_CASE("summary table shows each section with latencies in milliseconds") {
   CHECK(table.find("wall time 0.500 s") != std::string::npos);
   CHECK(table.find("10.00 simulated requests per wall-second") != std::string::npos);
 }
+
+TEST_CASE("summary: per-class figures split the requests by service class, by hand") {
+  // Online (class 0): completed TTFTs 1, 2, 3 s (e2e 4, 5, 6 s; tpot 0.1, 0.2, 0.3 s; 10
+  // output tokens each) and one rejected. Offline (class 1): completed TTFTs 10 and 30 s
+  // (100 output tokens each, 2 preemptions on one). Duration 100 s, no window, TTFT bound
+  // of 2.5 s: online attainment 2/4 (the rejected one misses), offline 0/2.
+  std::vector<RequestRecord> rows;
+  for (int i = 1; i <= 3; ++i) rows.push_back(record(RequestStatus::completed, i, 0.1 * i, 3 + i, 50, 10, 0, 0));
+  rows.push_back(record(RequestStatus::rejected, -1, -1, -1, 50, 10, 0, 0));
+  rows.push_back(record(RequestStatus::completed, 10, 0.5, 60, 500, 100, 0, 2));
+  rows.push_back(record(RequestStatus::completed, 30, 0.5, 80, 500, 100, 0, 0));
+  rows[4].service_class = rows[5].service_class = 1;
+  kvsim::results::SummaryOptions options;
+  kvsim::results::SloBound bound;
+  bound.metric = kvsim::results::SloMetric::ttft;
+  bound.percentile = 99;
+  bound.limit = 2.5;
+  options.slo = {bound};
+  kvsim::results::SummaryBuilder builder(options);
+  for (const auto& r : rows) builder.add(r);
+  const Summary s = builder.finish(100.0, 1.0);
+  REQUIRE(s.classes.size() == 2);
+  const auto& online = s.classes[0];
+  const auto& offline = s.classes[1];
+  CHECK(online.service_class == 0);
+  CHECK(online.requests == 4);
+  CHECK(online.completed == 3);
+  CHECK(online.rejected == 1);
+  CHECK(online.ttft_p50 == 2.0);
+  CHECK(online.ttft_p99 == doctest::Approx(2.98));  // 1 + (3 - 1) * 0.99 ranks: 2 + 0.98
+  CHECK(online.e2e_p50 == 5.0);
+  CHECK(online.tpot_p50 == doctest::Approx(0.2));
+  CHECK(online.output_tokens_per_s == doctest::Approx(30.0 / 100.0));
+  CHECK(online.slo_attainment == doctest::Approx(0.5));
+  CHECK(online.goodput_rps == doctest::Approx(2.0 / 100.0));
+  CHECK(online.goodput_tokens_per_s == doctest::Approx(20.0 / 100.0));
+  CHECK(offline.service_class == 1);
+  CHECK(offline.requests == 2);
+  CHECK(offline.preemptions == 2);
+  CHECK(offline.ttft_p50 == 20.0);
+  CHECK(offline.ttft_p99 == doctest::Approx(29.8));
+  CHECK(offline.output_tokens_per_s == doctest::Approx(2.0));
+  CHECK(offline.slo_attainment == 0.0);
+  CHECK(offline.goodput_rps == 0.0);
+  // The run as a whole: 2 of 6 meet the targets.
+  CHECK(s.slo_attainment == doctest::Approx(2.0 / 6.0));
+}
