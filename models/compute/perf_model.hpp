@@ -96,6 +96,14 @@ struct StepBreakdown {
   double lm_head = 0;      // logits of the sampling positions
   double overhead = 0;     // CPU: scheduling, input preparation, sampling, output processing
   double total() const { return linear + elementwise + attention + kv_write + allreduce + lm_head + overhead; }
+  // The share of the step the GPUs run kernels, (total - CPU overhead) / total in [0, 1]; 0
+  // for an empty step (the energy account's utilisation).
+  double kernel_share() const {
+    const double t = total();
+    if (t <= 0) return 0.0;
+    const double share = (t - overhead) / t;
+    return share < 0 ? 0.0 : (share > 1 ? 1.0 : share);
+  }
 };
 
 class PerfModel {

@@ -276,7 +276,7 @@ bool ServingEngine::plan(double now, double time_limit) {
   }
   reduction_per_step_ += shape_.num_logits;
 
-  plan_.push_end(now + perf_.step_time(shape_));
+  push_step(now, shape_);
   // Several steps at once only when nothing queued could join: nothing was admitted or
   // preempted (the waiting queue is empty or its head was refused for memory or the
   // sequence limit, which only a finish relaxes), and the batcher decides the same way
@@ -287,11 +287,18 @@ bool ServingEngine::plan(double now, double time_limit) {
     compute::BatchShape shape = shape_;
     for (std::size_t j = 1; j < k; ++j) {
       shape.advance_decode();
-      const double end = plan_.last_end() + perf_.step_time(shape);
-      if (end > time_limit) break;
-      plan_.push_end(end);
+      if (!push_step(plan_.last_end(), shape, time_limit)) break;
     }
   }
+  return true;
+}
+
+bool ServingEngine::push_step(double start, const compute::BatchShape& shape, double time_limit) {
+  const compute::StepBreakdown b = perf_.breakdown(shape);
+  const double total = b.total();
+  if (start + total > time_limit) return false;
+  // The kernel share feeds the energy account: computed here, where the breakdown is at hand.
+  plan_.push_end(start + total, b.kernel_share());
   return true;
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,6 +123,10 @@ class ServingEngine final : private batching::StepContext {
   // Eviction category (type x turn) of the sequence's request.
   static std::uint16_t category_of(const Sequence& s);
   std::size_t multi_step_count() const;
+  // Appends a step of this shape starting at start to the plan unless it would end after
+  // time_limit (the first step of a plan is always pushed).
+  bool push_step(double start, const compute::BatchShape& shape,
+                 double time_limit = std::numeric_limits<double>::infinity());
   void publish_prompt_blocks(Sequence& s);
   bool try_start_load(Sequence& seq, std::uint32_t matched, std::uint32_t unreferenced, std::uint32_t max_hit);
   void report_evictions();

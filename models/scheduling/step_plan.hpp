@@ -16,12 +16,20 @@ namespace kvsim::scheduling {
 
 class StepPlan {
  public:
-  void clear() { ends_.clear(); }
+  void clear() {
+    ends_.clear();
+    kernel_shares_.clear();
+  }
   void start(double now) {
     start_ = now;
-    ends_.clear();
+    clear();
   }
-  void push_end(double end) { ends_.push_back(end); }
+  // Appends a step ending at `end` whose GPUs run kernels for `kernel_share` of it (the rest
+  // is CPU overhead; for the energy account).
+  void push_end(double end, double kernel_share = 1.0) {
+    ends_.push_back(end);
+    kernel_shares_.push_back(kernel_share);
+  }
 
   bool empty() const { return ends_.empty(); }
   std::size_t size() const { return ends_.size(); }
@@ -29,6 +37,7 @@ class StepPlan {
   // End of step i (0-based); step i starts at end(i - 1), step 0 at start().
   double end(std::size_t i) const { return ends_[i]; }
   double last_end() const { return ends_.back(); }
+  double kernel_share(std::size_t i) const { return kernel_shares_[i]; }
 
   // Steps that have ended by time t (end <= t).
   std::size_t done_by(double t) const {
@@ -48,6 +57,7 @@ class StepPlan {
  private:
   double start_ = 0;
   std::vector<double> ends_;
+  std::vector<double> kernel_shares_;
 };
 
 }  // namespace kvsim::scheduling

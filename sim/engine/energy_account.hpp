@@ -14,7 +14,8 @@ struct Instance;
 
 double kernel_share(const compute::StepBreakdown& breakdown);
 
-// The n steps of the instance's plan starting at start, about to be applied.
+// The n steps of the instance's plan starting at start, about to be applied (their kernel
+// shares were computed with the plan, by the same kernel_share rule).
 void account_energy(RunState& run, const Instance& instance, double start, std::size_t n);
 
 }  // namespace kvsim::engine
