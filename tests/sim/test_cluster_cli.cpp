@@ -110,7 +110,7 @@ TEST_CASE("cache-aware routers raise the prefix hit ratio of the default multi-t
   CHECK(hit_ratio("session_affinity") > base + 0.1);
 }
 
-TEST_CASE("a run with two [[instances]] groups of different tp on a cluster card") {
+TEST_CASE("a run with two `instances` groups of different tp on a cluster card") {
   ScratchDir dir;
   const auto config = dir.write("groups.toml", R"([platform]
 cluster = "h100-4node"

@@ -37,7 +37,7 @@ TEST_CASE("window: requests arriving in the warm-up or the cool-down are simulat
   }
 }
 
-TEST_CASE("cli: --slo and [slo] bounds reach the JSON summary, the command line winning") {
+TEST_CASE("cli: --slo and `slo` table bounds reach the JSON summary, the command line winning") {
   ScratchDir dir;
   dir.write("cfg.toml", "[slo]\nttft.p99 = \"1ms\"\ne2e.mean = \"100s\"\n[workload]\nnum_requests = 200\n");
   const auto r = run_kvsim(dir, {"run", "cfg.toml", "--quiet", "--json", "-o", "", "--slo", "ttft.p99=10s", "--set",

@@ -45,7 +45,7 @@ TEST_CASE("kvsim step --json: fields present and the breakdown sums to the step 
   CHECK(r.out.find("\"calibration\":\"a100-80gb\"") != std::string::npos);
 }
 
-TEST_CASE("kvsim step: --set on [compute] knobs changes exactly their terms") {
+TEST_CASE("kvsim step: --set on `compute` knobs changes exactly their terms") {
   ScratchDir dir;
   const auto base = run_kvsim(dir, {"step", "--decode", "8@512", "--json"});
   const auto more = run_kvsim(dir, {"step", "--decode", "8@512", "--json", "--set", "compute.step_overhead=11ms",

@@ -257,7 +257,7 @@ TEST_CASE("block manager: LRU across tables, and a re-used prefix moves to the b
   }
 }
 
-TEST_CASE("block manager: a referenced block is never evicted; allocate fails instead") {
+TEST_CASE("block manager: a referenced block is never evicted, allocate fails instead") {
   BlockManager bm(4);
   std::vector<BlockIndex> ta, tb;
   REQUIRE(bm.allocate(2, ta));

@@ -66,7 +66,7 @@ tp = 4
                        doctest::Contains("<text>:4: instances[1].count: group \"late\" does not fit"), InputError);
 }
 
-TEST_CASE("instance groups: prefill/decode roles are refused until P/D exists; errors keep the group's line") {
+TEST_CASE("instance groups: prefill/decode roles are refused until P/D exists, errors keep the group's line") {
   CHECK_THROWS_WITH_AS(load("[[instances]]\ncount = 1\n[[instances]]\ncount = 1\nrole = \"decode\"\n"),
                        doctest::Contains("<text>:5: instances[1].role: prefill/decode groups"), InputError);
   // Keys of [instances] are checked per group as usual, at the group's line.
@@ -74,7 +74,7 @@ TEST_CASE("instance groups: prefill/decode roles are refused until P/D exists; e
                        doctest::Contains("<text>:5"), InputError);
 }
 
-TEST_CASE("the single [instances] table has no groups and the old placement") {
+TEST_CASE("the single `instances` table has no groups and the old placement") {
   const auto s = load("[instances]\ncount = 4\ntp = 2\n");
   CHECK(s.groups.empty());
   REQUIRE(s.placement.size() == 4);

@@ -55,7 +55,7 @@ TEST_CASE("service classes: a category rule makes that type offline, others keep
   }
 }
 
-TEST_CASE("service classes: the first matching rule wins; an unknown category matches nothing") {
+TEST_CASE("service classes: the first matching rule wins, an unknown category matches nothing") {
   const auto c = classes_after(rules_of("[[workload.classes]]\ncategory = \"chat\"\nclass = \"online\"\n"
                                         "[[workload.classes]]\ncategory = \"nope\"\nclass = \"offline\"\n"
                                         "[[workload.classes]]\nfraction = 1.0\nclass = \"offline\"\n"),

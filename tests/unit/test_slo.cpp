@@ -115,7 +115,7 @@ TEST_CASE("SLO tally: rejected and unfinished requests count as infinitely late 
   CHECK(out.good_output_tokens == 990);
 }
 
-TEST_CASE("SLO tally: a metric's per-request target is its loosest bound; one-token answers have no TPOT") {
+TEST_CASE("SLO tally: a metric's per-request target is its loosest bound, one-token answers have no TPOT") {
   SloTally tally({bound("tpot.p50", 0.05), bound("tpot.p99", 0.1), bound("e2e.mean", 10)});
   tally.add(true, 0.1, 0.07, 3, 20);   // tpot 70 ms: above the p50 bound, within the p99 one: good
   tally.add(true, 0.1, 0.2, 3, 20);    // tpot 200 ms: bad

@@ -162,7 +162,7 @@ name = "leaf0"
                        InputError);
 }
 
-TEST_CASE("heterogeneous groups: nodes numbered in group order with their own cards; graph nodes fill switches evenly") {
+TEST_CASE("heterogeneous groups: nodes numbered in group order with their own cards, graph nodes fill switches evenly") {
   const CardFile card(R"(name = "mixed"
 [[node_groups]]
 node = "dgx-h100"
