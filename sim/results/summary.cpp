@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "sim/results/records.hpp"
 #include "sim/util/text.hpp"
@@ -114,9 +115,11 @@ Summary SummaryBuilder::finish(double sim_duration, double wall_time) {
   s.wall_time = wall_time;
   s.throughput_rps = ratio_or_zero(static_cast<double>(s.completed), sim_duration);
   s.output_tokens_per_s = ratio_or_zero(output_tokens_, sim_duration);
-  s.ttft = percentiles(ttft_);
-  s.tpot = percentiles(tpot_);
-  s.e2e = percentiles(e2e_);
+  // The latencies are sorted in place rather than copied: at 10M requests a copy would add
+  // 80 MB to the run's peak memory. finish() is called once per builder.
+  s.ttft = percentiles(std::move(ttft_));
+  s.tpot = percentiles(std::move(tpot_));
+  s.e2e = percentiles(std::move(e2e_));
   s.prefix_hit_ratio = ratio_or_zero(cached_tokens_, input_tokens_);
   s.requests_per_wall_second = ratio_or_zero(static_cast<double>(s.requests), wall_time);
   return s;
