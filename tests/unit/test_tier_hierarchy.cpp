@@ -89,6 +89,28 @@ TEST_CASE("tier hierarchy: HBM evictions are demoted to DRAM, and DRAM's own evi
   CHECK(dram.counters().written_bytes == 300);
 }
 
+TEST_CASE("tier hierarchy: the demotion chain runs DRAM -> SSD -> remote, one move per hop") {
+  auto remote = level(TierKind::remote, 10);
+  remote.servers = 2;
+  TierHierarchy h(spec_of({level(TierKind::dram, 1), level(TierKind::ssd, 1), remote}));
+  const auto first = blocks_of({1, 2});
+  const auto warm = h.evicted(0, first, 0.0);
+  // DRAM (1 block) takes 1, then 2 pushes 1 down to the empty SSD.
+  REQUIRE(warm.size() == 3);
+  check_move(warm[2], MoveKind::demote, kDram, 0, kSsd, 0, 1, 100);
+  const auto second = blocks_of({3});
+  const auto moves = h.evicted(0, second, 1.0);
+  // 3 pushes 2 to the SSD, which pushes 1 to the server of block 1: 1 % 2 = 1.
+  REQUIRE(moves.size() == 4);
+  check_move(moves[0], MoveKind::demote, kHbm, 0, kDram, 0, 1, 50);
+  check_move(moves[1], MoveKind::demote, kHbm, 1, kDram, 0, 1, 50);
+  check_move(moves[2], MoveKind::demote, kDram, 0, kSsd, 0, 1, 100);
+  check_move(moves[3], MoveKind::demote, kSsd, 0, kRemote, 1, 1, 100);
+  CHECK(store_of(h, 0, TierKind::dram).contains(3));
+  CHECK(store_of(h, 0, TierKind::ssd).contains(2));
+  CHECK(store_of(h, 0, TierKind::remote).contains(1));
+}
+
 TEST_CASE("tier hierarchy: a lookup walks the tiers nearest first and counts per-tier hits") {
   TierHierarchy h(spec_of({level(TierKind::dram, 4), level(TierKind::ssd, 4)}));
   const auto to_dram = blocks_of({10, 11});
