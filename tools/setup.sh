@@ -11,6 +11,8 @@ packages=(
   # Fuzzing (tools/fuzz.sh, tests/fuzz): clang 14 with compiler-rt, which ships libFuzzer
   # and the ASan/UBSan runtimes for clang; flock (util-linux) serialises fuzz builds.
   clang-14 libclang-rt-14-dev util-linux
+  # Peak memory of tools/bench_memory.sh (/usr/bin/time -v).
+  time
 )
 
 missing=()

@@ -1,8 +1,9 @@
 // What an instance's engine sees of the KV tiers below its HBM (host DRAM, local SSD, a
 // remote pool). The engine stays free of SimGrid: it asks where the rest of a prompt's
 // prefix lives, whether loading it beats recomputing it, and reports evictions and
-// completions; the simulator implements this interface with tier stores and real
-// transfers (sim/engine/kv_tiers.cpp) and calls ServingEngine::load_done when a load ends.
+// completions; the simulator implements this interface (sim/engine/kv_tiers.cpp) by asking
+// the pure TierHierarchy (tier_hierarchy.hpp) for Moves and running them as transfers, and
+// calls ServingEngine::load_done when a load ends.
 #pragma once
 
 #include <cstdint>

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "sim/results/records.hpp"
 #include "sim/util/text.hpp"
@@ -181,11 +182,14 @@ Summary SummaryBuilder::finish(double sim_duration, double wall_time) {
   s.overloaded = overload.overloaded ? 1 : 0;
   s.overload_growth = overload.growth;
   s.overload_explanation = overload.explanation;
-  s.ttft = percentiles(ttft_);
-  s.tpot = percentiles(tpot_);
-  s.e2e = percentiles(e2e_);
-  s.prefix_hit_ratio = ratio_or_zero(cached_tokens_, input_tokens_);
+  // Per-class figures first: they read the latencies in arrival order, beside their classes.
   s.classes = class_figures(s.window_duration);
+  // The latencies are sorted in place rather than copied: at 10M requests a copy would add
+  // 80 MB to the run's peak memory. finish() is called once per builder.
+  s.ttft = percentiles(std::move(ttft_));
+  s.tpot = percentiles(std::move(tpot_));
+  s.e2e = percentiles(std::move(e2e_));
+  s.prefix_hit_ratio = ratio_or_zero(cached_tokens_, input_tokens_);
   s.requests_per_wall_second = ratio_or_zero(static_cast<double>(s.requests + s.excluded), wall_time);
   return s;
 }
