@@ -16,7 +16,8 @@ class ClassifiedSource final : public Source {
   std::optional<Request> next() override {
     auto r = inner_->next();
     if (!r) return r;
-    if (category_of_rule_.empty()) resolve_categories();
+    // A source may name categories as it meets them (traces): resolve again when it has.
+    if (inner_->categories().size() != resolved_names_) resolve_categories();
     const double u = double(mix_bits(seed_ ^ mix_bits(r->id + 0x632be59bd9b4e019ULL)) >> 11) * 0x1.0p-53;
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       const ClassRule& rule = rules_[i];
@@ -28,14 +29,17 @@ class ClassifiedSource final : public Source {
     return r;
   }
   std::uint64_t expected_count() const override { return inner_->expected_count(); }
+  double progress(double now) const override { return inner_->progress(now); }
   const std::vector<std::string>& categories() const override { return inner_->categories(); }
   std::vector<std::pair<std::string, std::uint64_t>> report() const override { return inner_->report(); }
 
  private:
-  // Category names to the source's indices (-1: the source has no such category, so the
-  // rule matches nothing; the source's names are known only once it is open).
+  // Category names to the source's indices (-1: the source has no such category (yet), so
+  // the rule matches nothing).
   void resolve_categories() {
     const auto& names = inner_->categories();
+    resolved_names_ = names.size();
+    category_of_rule_.clear();
     for (const auto& rule : rules_) {
       const auto it = std::find(names.begin(), names.end(), rule.category);
       category_of_rule_.push_back(it == names.end() ? -1 : int(it - names.begin()));
@@ -46,6 +50,7 @@ class ClassifiedSource final : public Source {
   std::vector<ClassRule> rules_;
   std::uint64_t seed_;
   std::vector<int> category_of_rule_;
+  std::size_t resolved_names_ = ~std::size_t{0};
 };
 
 }  // namespace

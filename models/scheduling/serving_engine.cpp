@@ -56,6 +56,9 @@ void ServingEngine::enqueue(workload::Request request) {
 }
 
 void ServingEngine::preempt(Sequence& victim) {
+  auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &victim; });
+  if (it == running_.end() || victim.in_step || victim.loading)
+    throw std::logic_error("batcher preempted a sequence that is not running, is loading, or is in the step");
   outstanding_ -= remaining(victim);
   blocks_.release(victim.table);
   victim.table.clear();
@@ -65,9 +68,6 @@ void ServingEngine::preempt(Sequence& victim) {
   ++victim.preemptions;
   ++preemptions_;
   outstanding_ += remaining(victim);
-  auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &victim; });
-  if (it == running_.end() || victim.in_step || victim.loading)
-    throw std::logic_error("batcher preempted a sequence that is not running, is loading, or is in the step");
   victim.is_running = false;
   waiting_.push_front(std::move(*it));
   running_.erase(it);

@@ -92,3 +92,31 @@ TEST_CASE("service classes: malformed rules name their field") {
                        kvsim::InputError);
   CHECK_THROWS_WITH_AS(rules_of("[workload]\nclasses = 3\n"), doctest::Contains("array of tables"), kvsim::InputError);
 }
+
+TEST_CASE("service classes: a category the source names only later is matched from then on") {
+  // A source that learns its category names as it reads (as trace readers do): "api" is
+  // named only when its first request is read.
+  class Growing final : public kvsim::workload::Source {
+   public:
+    std::optional<Request> next() override {
+      if (n_ == 4) return std::nullopt;
+      Request r;
+      r.id = n_;
+      r.arrival = double(n_);
+      r.category = n_ < 2 ? 0 : 1;
+      if (n_ == 2) names_.push_back("api");
+      ++n_;
+      return r;
+    }
+    const std::vector<std::string>& categories() const override { return names_; }
+
+   private:
+    std::uint64_t n_ = 0;
+    std::vector<std::string> names_{"chat"};
+  };
+  auto source = kvsim::workload::classify(std::make_unique<Growing>(),
+                                          rules_of("[[workload.classes]]\ncategory = \"api\"\nclass = \"offline\"\n"), 1);
+  std::vector<std::uint8_t> c;
+  while (auto r = source->next()) c.push_back(r->priority);
+  CHECK(c == std::vector<std::uint8_t>{0, 0, 1, 1});
+}
