@@ -118,9 +118,12 @@ SweepSpec parse_sweep_text(const std::string& text, const std::string& source, c
   std::int64_t repetitions = 1;
   bool seeds_given = false;
   if (const auto* sweep = doc["sweep"].as_table()) {
-    for (const auto& [key, node] : *sweep) {
+    for (const auto& [key, bound_node] : *sweep) {
       const std::string k(key.str());
       const std::string field = "sweep." + k;
+      // A reference, not the structured binding itself: lambdas may not capture bindings
+      // before C++20 compilers implement P1091 (clang 14, used for the fuzz build, does not).
+      const toml::node& node = bound_node;
       auto text_value = [&]() {
         const auto v = node.value<std::string>();
         if (!v) fail(&node, field, "expected a string");
