@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "sim/experiments/results_reader.hpp"
+#include "sim/results/hdf5_reader.hpp"
 #include "sim/experiments/sweep_spec.hpp"
 #include "sim/util/error.hpp"
 #include "sim/util/interrupt.hpp"
@@ -47,7 +47,7 @@ Probe ProbeRunner::run(const std::vector<std::string>& overrides) {
   probe.pass = true;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     SeedRun r{seeds_[i], jobs[i].output, {}, false};
-    for (const auto& [name, value] : read_summary(jobs[i].output)) r.summary[name] = value;
+    for (const auto& [name, value] : results::summary_numbers(results::read_run(jobs[i].output))) r.summary[name] = value;
     const auto it = r.summary.find("slo_pass");
     if (it == r.summary.end())
       throw std::runtime_error(jobs[i].output + " has no slo_pass in /summary: this kvsim's runs do not evaluate SLOs");

@@ -8,7 +8,7 @@
 
 #include <toml++/toml.h>
 
-#include "sim/experiments/results_reader.hpp"
+#include "sim/results/hdf5_reader.hpp"
 #include "sim/util/error.hpp"
 
 namespace kvsim::experiments {
@@ -83,7 +83,7 @@ IndexTable build_index(const SweepSpec& spec, const std::vector<Point>& points, 
     std::vector<std::pair<std::string, double>> summary;
     if (outcome.state == PointState::done) {
       try {
-        summary = read_summary(file);
+        summary = results::summary_numbers(results::read_run(file));
       } catch (const std::exception& e) {
         outcome = {PointState::failed, e.what()};
       }

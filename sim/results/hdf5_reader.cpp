@@ -150,6 +150,13 @@ StoredRun read_run(const std::string& path) {
   return run;
 }
 
+std::vector<std::pair<std::string, double>> summary_numbers(const StoredRun& run) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const StoredColumn& column : run.summary.columns)
+    if (column.numeric) out.emplace_back(column.name, column.numbers.at(0));
+  return out;
+}
+
 namespace {
 
 // Sets the numeric members of the struct at base from row `row` of a stored table, through

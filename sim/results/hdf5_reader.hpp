@@ -1,4 +1,4 @@
-// Reading a results file back (for `kvsim report`): the root attributes, and any table as
+// Reading a results file back (for `kvsim report`, sweep indexes and plan probes): the root attributes, and any table as
 // columns of numbers or text, whatever columns the file has, so files written by builds
 // with more or fewer /summary columns can still be read and compared. Failures are
 // InputErrors naming the path.
@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/results/records.hpp"
@@ -37,6 +38,11 @@ struct StoredRun {
 };
 
 StoredRun read_run(const std::string& path);
+
+// Every numeric column of /summary, in file order, as doubles. Generic on purpose: columns
+// added to the summary later (SLO attainment, goodput...) reach sweep indexes and plans
+// without touching their code.
+std::vector<std::pair<std::string, double>> summary_numbers(const StoredRun& run);
 
 // The Summary a run stored, field by field through the schema (columns the file lacks keep
 // their defaults), with its /slo and /classes rows.
