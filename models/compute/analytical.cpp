@@ -18,7 +18,9 @@
 //                                              bytes / (bw·attention_decode_efficiency)),
 //                                e_prefill(K) = attention_prefill_efficiency · K / (K + half_keys),
 //                                K = pairs / query tokens (keys per query; operators.hpp says why)
-//   decode attention call        floor + KV bytes / (bw·attention_decode_efficiency)
+//   decode attention call        floor + KV bytes / (bw·attention_decode_efficiency·occupancy),
+//                                occupancy of kv_heads·max(S_d, Σ context / partition) thread
+//                                blocks on the GPU's SMs (split-KV decode, operators.hpp)
 //   all-reduce of M bytes        min over NCCL protocols (low-latency, bulk) of
 //                                latency + 2(tp−1)/tp · M / (nvlink·efficiency)
 //                                (ring all-reduce, Patarasuk & Yuan, JPDC 2009)
@@ -90,6 +92,7 @@ class Analytical final : public PerfModel {
         dtype_(double(model.dtype_bytes)),
         q_width_(double(model.heads) * model.head_dim / tp),
         kv_width_(double(model.kv_heads) * model.head_dim / tp),
+        kv_heads_(double(model.kv_heads) / tp),
         inner_(double(model.intermediate) / tp),
         up_width_((model.gated_mlp ? 2.0 : 1.0) * double(model.intermediate) / tp),
         vocab_(double(model.vocab) / tp),
@@ -114,7 +117,9 @@ class Analytical final : public PerfModel {
                                        batch.prefill_tokens() > 0 ? batch.prefill_pairs() / batch.prefill_tokens() : 0.0);
     }
     if (batch.decode_seqs > 0)
-      attention += k.attention_decode(batch.decode_context * 2.0 * kv_width_ * dtype_);
+      attention += k.attention_decode(batch.decode_context * 2.0 * kv_width_ * dtype_,
+                                      decode_attention_blocks(kv_heads_, double(batch.decode_seqs),
+                                                              batch.decode_context, k.decode_partition()));
     out.attention = layers_ * attention;
 
     out.lm_head = lm_head(batch.num_logits);
@@ -169,7 +174,7 @@ class Analytical final : public PerfModel {
   int tp_;
   double layers_, hidden_, dtype_;
   // Per-GPU widths (already divided by tp).
-  double q_width_, kv_width_, inner_, up_width_, vocab_;
+  double q_width_, kv_width_, kv_heads_, inner_, up_width_, vocab_;
   bool gated_;
 };
 
@@ -207,6 +212,9 @@ std::unique_ptr<PerfModel> make_analytical(const ModelCard& model, const GpuCard
               fraction(p.nvlink_efficiency) && fraction(p.nvlink_bulk_efficiency),
           "efficiencies must be in (0, 1]");
   require(p.roofline_sharpness >= 1.0, "roofline_sharpness must be at least 1");
+  require(p.attention_decode_partition >= 1.0, "attention_decode_partition must be at least 1 token");
+  require(p.attention_decode_blocks_per_sm >= 0.0, "attention_decode_blocks_per_sm must not be negative");
+  require(p.attention_decode_occupancy_sharpness > 0.0, "attention_decode_occupancy_sharpness must be positive");
   require(p.gemm_floor >= 0.0 && p.elementwise_floor >= 0.0 && p.attention_prefill_floor >= 0.0 &&
               p.attention_decode_floor >= 0.0 && p.attention_prefill_half_keys >= 0.0 &&
               p.allreduce_latency >= 0.0 && p.allreduce_bulk_latency >= 0.0 && p.step_overhead >= 0.0 &&

@@ -38,7 +38,8 @@ KernelTimes::KernelTimes(const GpuCard& gpu, const AnalyticalParams& params)
       prefill_flops_(gpu.flops * params.attention_prefill_efficiency),
       attention_bytes_(gpu.hbm_bandwidth * params.attention_decode_efficiency),
       nvlink_bytes_(gpu.nvlink_bandwidth * params.nvlink_efficiency),
-      nvlink_bulk_bytes_(gpu.nvlink_bandwidth * params.nvlink_bulk_efficiency) {}
+      nvlink_bulk_bytes_(gpu.nvlink_bandwidth * params.nvlink_bulk_efficiency),
+      sms_(double(gpu.sms)) {}
 
 double KernelTimes::gemm(double tokens, double k, double n, double dtype_bytes) const {
   const double compute = 2.0 * tokens * k * n / gemm_flops_;
@@ -58,10 +59,23 @@ double KernelTimes::attention_prefill(double flops, double bytes, double keys_pe
   return p_.attention_prefill_floor + smooth_max(flops / rate, bytes / attention_bytes_, p_.roofline_sharpness);
 }
 
-double KernelTimes::attention_decode(double bytes) const {
+double decode_attention_blocks(double kv_heads, double seqs, double context_tokens, double partition) {
+  return kv_heads * std::max(seqs, context_tokens / partition);
+}
+
+double decode_attention_occupancy(double blocks, double sms, double blocks_per_sm, double sharpness) {
+  if (blocks_per_sm <= 0.0 || sms <= 0.0 || std::isinf(blocks)) return 1.0;
+  const double x = blocks / (blocks_per_sm * sms);
+  if (x <= 0.0) return 1.0;
+  return x / std::pow(1.0 + std::pow(x, sharpness), 1.0 / sharpness);
+}
+
+double KernelTimes::attention_decode(double bytes, double blocks) const {
   // Decode attention reads every cached K and V once for one query row: about 2·heads/kv_heads
   // FLOP per byte, far below any GPU's ridge point, so only the KV stream is timed.
-  return p_.attention_decode_floor + bytes / attention_bytes_;
+  const double occupancy =
+      decode_attention_occupancy(blocks, sms_, p_.attention_decode_blocks_per_sm, p_.attention_decode_occupancy_sharpness);
+  return p_.attention_decode_floor + bytes / (attention_bytes_ * occupancy);
 }
 
 double KernelTimes::all_reduce(double bytes, int tp) const {
@@ -112,7 +126,8 @@ double kernel_time(const KernelTimes& k, const OperatorShape& s) {
     case Operator::attn_decode: {
       // seqs sequences of one query token each after `context` tokens.
       const double pairs = s.seqs * (s.context + 1.0);
-      return k.attention_decode(pairs * 2.0 * kv_width * dt);
+      return k.attention_decode(pairs * 2.0 * kv_width * dt,
+                                decode_attention_blocks(double(s.kv_heads) / tp, s.seqs, pairs, k.decode_partition()));
     }
     case Operator::all_reduce: return k.all_reduce(s.bytes, s.tp);
     case Operator::cpu: return k.cpu(s.seqs, n);

@@ -3,6 +3,7 @@
 // measured kernels, one table row at a time). All times in seconds, one GPU.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,25 @@ double smooth_max(double a, double b, double p);
 // 1,024-token prompt without cache (512 keys per query), 0.36 for 1,024 tokens after 3,072.
 double prefill_attention_efficiency(double ceiling, double half_keys, double keys_per_query);
 
+// Thread blocks one decode attention call launches, as split-KV decode kernels do
+// (FlashDecoding, Dao et al. 2023; vLLM's paged attention v2, 512-token partitions): one block
+// per (sequence, KV head, KV partition of `partition` tokens), a sequence getting at least one
+// partition. With only batch-level sums at hand this is
+//   kv_heads · max(seqs, context_tokens / partition),
+// exact when every sequence is on the same side of one partition (all shorter, or all at
+// least as long), and a lower bound otherwise. kv_heads is per GPU (after the TP split).
+double decode_attention_blocks(double kv_heads, double seqs, double context_tokens, double partition);
+
+// Fraction of the decode kernel's KV-stream bandwidth reached with `blocks` thread blocks on a
+// GPU of `sms` streaming multiprocessors. Memory-bound kernels hide HBM latency with many
+// loads in flight (Little's law: bandwidth = bytes in flight / latency); a block keeps a
+// bounded number of loads in flight, so few blocks leave the memory system idle, and the
+// achieved bandwidth grows with the blocks until the SMs are full. With
+//   x = blocks / (blocks_per_sm · sms):  occupancy = x / (1 + x^p)^(1/p),  p = sharpness,
+// which is x for few blocks, tends to 1 for many, and is min(x, 1) for p → ∞. 1 (off) when
+// blocks_per_sm or sms is 0.
+double decode_attention_occupancy(double blocks, double sms, double blocks_per_sm, double sharpness);
+
 class KernelTimes {
  public:
   KernelTimes(const GpuCard& gpu, const AnalyticalParams& params);
@@ -46,18 +66,20 @@ class KernelTimes {
   // One prefill attention call: `flops` at the prefill efficiency for its mean number of keys
   // per query (prefill_attention_efficiency), `bytes` (K, V, Q and O) at the decode bandwidth.
   double attention_prefill(double flops, double bytes, double keys_per_query) const;
-  // One decode attention call reading `bytes` of K and V: floor + the KV stream at
-  // attention_decode_efficiency of HBM bandwidth.
-  double attention_decode(double bytes) const;
+  // One decode attention call reading `bytes` of K and V with `blocks` thread blocks
+  // (decode_attention_blocks): floor + the KV stream at attention_decode_efficiency of HBM
+  // bandwidth times the occupancy of those blocks. Without a block count, full occupancy.
+  double attention_decode(double bytes, double blocks = std::numeric_limits<double>::infinity()) const;
   // One ring all-reduce of `bytes` among tp GPUs, by the faster of NCCL's low-latency and
   // bulk protocols.
   double all_reduce(double bytes, int tp) const;
   double cpu(double seqs, double tokens) const;
+  double decode_partition() const { return p_.attention_decode_partition; }
 
  private:
   AnalyticalParams p_;
   double gemm_flops_, gemm_bytes_, elementwise_bytes_, prefill_flops_, attention_bytes_, nvlink_bytes_,
-      nvlink_bulk_bytes_;
+      nvlink_bulk_bytes_, sms_;
 };
 
 // A measured kernel's shape: the model geometry (per card, before the TP split), TP degree and

@@ -54,6 +54,7 @@ struct GpuCard {
   double pcie_bandwidth = 0;    // bytes/s per direction, x16 nominal
   double tdp = 0;               // watts
   double idle_watts = 0;        // watts drawn with no kernel running (energy model)
+  int sms = 0;                  // streaming multiprocessors (0 = unknown: decode attention occupancy off)
   std::string calibration;      // default calibration card of the step-time model ("" = none)
 };
 
@@ -131,6 +132,12 @@ struct AnalyticalParams {
   double attention_prefill_floor = 10e-6;    // s per prefill attention call (one per layer)
   double attention_decode_efficiency = 0.8;  // decode attention: achieved fraction of HBM bandwidth
   double attention_decode_floor = 15e-6;     // s per decode attention call (one per layer)
+  // Decode attention occupancy (operators.hpp, decode_attention_occupancy): the kernel launches
+  // one thread block per (sequence, KV head, KV partition); too few blocks leave SMs idle and
+  // reach only part of the KV stream's bandwidth.
+  double attention_decode_partition = 512;   // tokens of KV per thread block (split-KV partition)
+  double attention_decode_blocks_per_sm = 0; // blocks per SM at which the occupancy curve turns (0 = off)
+  double attention_decode_occupancy_sharpness = 1.0;  // p of the occupancy curve (large: hard min(1, x))
   double nvlink_efficiency = 0.5;            // all-reduce bus bandwidth, low-latency protocol, fraction of NVLink's
   double allreduce_latency = 40e-6;          // s, per-call floor of an all-reduce, low-latency protocol
   double nvlink_bulk_efficiency = 0.65;      // all-reduce bus bandwidth, bulk (NCCL Simple) protocol

@@ -78,6 +78,7 @@ compute::GpuCard read_gpu(Section s) {
                               "power drawn with no kernel running (energy model; default: 10 % of tdp)");
   if (gpu.idle_watts > gpu.tdp) s.fail("idle_watts", "exceeds tdp (" + format_quantity(gpu.tdp, Dimension::power) + ")");
   gpu.calibration = s.text("calibration", "", "default calibration card of the step-time model");
+  gpu.sms = int(s.integer("sms", 0, "streaming multiprocessors (decode attention occupancy; 0 = unknown, occupancy off)", 0, 100000));
   s.finish();
   return gpu;
 }
@@ -149,6 +150,15 @@ compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalP
                                            "decode attention: achieved fraction of HBM bandwidth reading KV", fraction);
   p.attention_decode_floor = s.quantity("attention_decode_floor", Dimension::time, p.attention_decode_floor,
                                         "least time of one decode attention call (one per layer)");
+  p.attention_decode_partition = s.number("attention_decode_partition", p.attention_decode_partition,
+                                          "decode attention: KV tokens per thread block of the split-KV kernel (vLLM: 512)",
+                                          Range::at_least(1));
+  p.attention_decode_blocks_per_sm = s.number("attention_decode_blocks_per_sm", p.attention_decode_blocks_per_sm,
+                                              "decode attention: thread blocks per SM at which the occupancy curve turns toward full bandwidth (0 = occupancy off)",
+                                              Range::at_least(0));
+  p.attention_decode_occupancy_sharpness = s.number("attention_decode_occupancy_sharpness", p.attention_decode_occupancy_sharpness,
+                                                    "decode attention: exponent p of the occupancy curve x/(1+x^p)^(1/p); large = hard min(x, 1)",
+                                                    Range::between(0.1, 64));
   p.nvlink_efficiency = s.number("nvlink_efficiency", p.nvlink_efficiency,
                                  "all-reduce bus bandwidth as a fraction of the GPU's NVLink bandwidth (NCCL low-latency protocol)",
                                  fraction);

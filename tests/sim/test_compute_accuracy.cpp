@@ -71,7 +71,7 @@ TEST_CASE("compute accuracy: held-out median errors of the shipped cards stay wi
   // docs/accuracy.md's holdout figures (2026-12-01) + about one point of margin.
   const std::map<std::string, double> bound{
       {"a100-80gb qkv_proj", 5.5},    {"a100-80gb o_proj", 6.0},       {"a100-80gb up_proj", 4.5},
-      {"a100-80gb down_proj", 5.0},   {"a100-80gb attn_prefill", 10.0}, {"a100-80gb attn_decode", 19.5},
+      {"a100-80gb down_proj", 5.0},   {"a100-80gb attn_prefill", 10.0}, {"a100-80gb attn_decode", 13.5},
       {"a100-80gb all_reduce", 9.5},  {"a100-80gb cpu", 17.0},         {"h100-sxm qkv_proj", 7.0},
       {"h100-sxm o_proj", 9.5},       {"h100-sxm up_proj", 4.5},       {"h100-sxm down_proj", 8.0},
       {"h100-sxm all_reduce", 12.0},

@@ -57,7 +57,7 @@ def main(kvsim, workdir):
     assert len(links) == 0, links
 
     with run(kvsim, workdir, "remote", ["--set", "platform.nodes=2", "--set", "instances.count=16", "--set",
-                                        "workload.num_requests=600", "--set", "instances.kv_blocks=800", "--set",
+                                        "workload.num_requests=1000", "--set", "instances.kv_blocks=800", "--set",
                                         "kvcache.remote.capacity=2GiB", "--set", "kvcache.remote.servers=2"]) as f:
         links = f["timeseries/links"][()]
         known = set(n.decode() for n in f["links"][()]["name"])

@@ -361,3 +361,75 @@ TEST_CASE("analytical - all-reduce: the low-latency protocol for small messages,
   // tp 8 moves 2·7/8 · 1e8 = 1.75e8 B: bulk 100 + 1750 µs beats 20 + 3500 µs.
   CHECK(k.all_reduce(1e8, 8) == doctest::Approx(1850e-6).epsilon(1e-12));
 }
+
+TEST_CASE("analytical - decode attention thread blocks: one per sequence, KV head and KV partition") {
+  using kvsim::compute::decode_attention_blocks;
+  // One sequence of 2,048 tokens, 4 KV heads, 512-token partitions: 4 · 2048/512 = 16 blocks.
+  CHECK(decode_attention_blocks(4, 1, 2048, 512) == 16.0);
+  // Eight sequences of 100 tokens (800 in all): each still needs one block per KV head, 4 · 8.
+  CHECK(decode_attention_blocks(4, 8, 800, 512) == 32.0);
+  // Two sequences of 1,536 tokens, 8 KV heads: 8 · 3072/512 = 48.
+  CHECK(decode_attention_blocks(8, 2, 3072, 512) == 48.0);
+}
+
+TEST_CASE("analytical - decode attention occupancy: the block share for few blocks, 1 for many, off without SMs") {
+  using kvsim::compute::decode_attention_occupancy;
+  // p = 1: x / (1 + x). 54 blocks on 108 SMs at 1 block per SM: x = 1/2, occupancy 1/3.
+  CHECK(decode_attention_occupancy(54, 108, 1, 1) == doctest::Approx(1.0 / 3.0).epsilon(1e-12));
+  CHECK(decode_attention_occupancy(108, 108, 1, 1) == doctest::Approx(0.5).epsilon(1e-12));
+  // p = 64 is the hard min(x, 1): a quarter of the SMs busy reach a quarter of the bandwidth,
+  // twice as many blocks as SMs reach all of it.
+  CHECK(decode_attention_occupancy(27, 108, 1, 64) == doctest::Approx(0.25).epsilon(1e-12));
+  CHECK(decode_attention_occupancy(216, 108, 1, 64) == doctest::Approx(1.0).epsilon(1e-12));
+  // Two blocks per SM needed: 108 blocks are x = 1/2.
+  CHECK(decode_attention_occupancy(108, 108, 2, 64) == doctest::Approx(0.5).epsilon(1e-12));
+  // Off: no SM count on the GPU card, or blocks_per_sm = 0.
+  CHECK(decode_attention_occupancy(5, 0, 1, 1) == 1.0);
+  CHECK(decode_attention_occupancy(5, 108, 0, 1) == 1.0);
+}
+
+TEST_CASE("analytical - decode attention occupancy binds at batch 1 and not at batch 64") {
+  GpuCard gpu = round_gpu();
+  gpu.sms = 100;
+  AnalyticalParams p = round_params();
+  p.attention_decode_blocks_per_sm = 1;
+  p.attention_decode_occupancy_sharpness = 64;  // hard min(x, 1)
+  p.attention_decode_partition = 512;
+  const auto model = make_analytical(llama_8b(), gpu, 1, p);
+  GpuCard no_sms = gpu;
+  no_sms.sms = 0;
+  const auto plain = make_analytical(llama_8b(), no_sms, 1, p);
+  // Llama-3.1-8B at tp 1: 8 KV heads, K and V of one token in one layer 2·8·128·2 = 4,096 B.
+  // Batch 1 after 2,047 tokens: 2,048 KV tokens = 8,388,608 B per layer; 8 · 2048/512 = 32
+  // blocks on 100 SMs: occupancy 0.32, the stream takes 8,388,608 / (1e12 · 0.32) = 26.2144 µs.
+  // 32 layers · (8 µs floor + 26.2144 µs) = 1,094.8608 µs; without occupancy 32 · (8 + 8.388608).
+  BatchShape one;
+  one.add(2047, 1, true);
+  CHECK(model->breakdown(one).attention == doctest::Approx(1094.8608e-6).epsilon(1e-12));
+  CHECK(plain->breakdown(one).attention == doctest::Approx(524.435456e-6).epsilon(1e-12));
+  // Batch 64 of the same: 8 · 64 · 4 = 2,048 blocks, x = 20.48, occupancy 1: 536,870,912 B at
+  // 1e12 B/s = 536.870912 µs; 32 · (8 + 536.870912) = 17,435.869184 µs, as without occupancy.
+  BatchShape many;
+  for (int i = 0; i < 64; ++i) many.add(2047, 1, true);
+  CHECK(model->breakdown(many).attention == doctest::Approx(17435.869184e-6).epsilon(1e-12));
+  CHECK(model->breakdown(many).attention == doctest::Approx(plain->breakdown(many).attention).epsilon(1e-12));
+  // The block count comes from the batch's sums, so a decode batch advanced k steps is timed
+  // exactly as one built k tokens later (multi-step planning stays exact).
+  BatchShape advanced, fresh;
+  for (std::uint64_t c : {17u, 900u, 4000u}) advanced.add(c, 1, true);
+  for (int j = 0; j < 25; ++j) advanced.advance_decode();
+  for (std::uint64_t c : {17u, 900u, 4000u}) fresh.add(c + 25, 1, true);
+  CHECK(model->step_time(advanced) == model->step_time(fresh));
+}
+
+TEST_CASE("analytical - decode attention occupancy knobs out of range are refused") {
+  AnalyticalParams p;
+  p.attention_decode_partition = 0;
+  CHECK_THROWS_AS(make_analytical(llama_8b(), h100(), 1, p), std::invalid_argument);
+  p = AnalyticalParams{};
+  p.attention_decode_blocks_per_sm = -1;
+  CHECK_THROWS_AS(make_analytical(llama_8b(), h100(), 1, p), std::invalid_argument);
+  p = AnalyticalParams{};
+  p.attention_decode_occupancy_sharpness = 0;
+  CHECK_THROWS_AS(make_analytical(llama_8b(), h100(), 1, p), std::invalid_argument);
+}

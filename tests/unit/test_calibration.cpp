@@ -48,6 +48,7 @@ TEST_CASE("calibrate fit: knobs used to generate a synthetic table are recovered
   gpu.flops = 500e12;
   gpu.hbm_bandwidth = 2.5e12;
   gpu.nvlink_bandwidth = 300e9;
+  gpu.sms = 100;
   AnalyticalParams truth;
   truth.flops_efficiency = 0.71;
   truth.hbm_efficiency = 0.83;
@@ -60,6 +61,8 @@ TEST_CASE("calibrate fit: knobs used to generate a synthetic table are recovered
   truth.attention_prefill_floor = 14e-6;
   truth.attention_decode_efficiency = 0.58;
   truth.attention_decode_floor = 11e-6;
+  truth.attention_decode_blocks_per_sm = 0.5;
+  truth.attention_decode_occupancy_sharpness = 1.5;
   truth.nvlink_efficiency = 0.55;
   truth.allreduce_latency = 30e-6;
   truth.nvlink_bulk_efficiency = 0.8;
@@ -88,7 +91,14 @@ TEST_CASE("calibrate fit: knobs used to generate a synthetic table are recovered
       // Messages up to 512 MiB, so that the bulk protocol wins for some (above ~32 MB here).
       add(Operator::all_reduce, tp + 1, 0, 0, 0, n * 131072);
     }
-  const auto report = fit_analytical(rows, gpu, AnalyticalParams{});
+  // Decode batches whose grids range from a few thread blocks to thousands (occupancy from
+  // ~0.03 to ~1), separating the occupancy knobs from the efficiency and the floor.
+  for (double seqs : {1.0, 8.0, 64.0})
+    for (double context : {256.0, 2048.0, 8192.0}) add(Operator::attn_decode, 2, seqs, seqs, context, 0);
+  // blocks_per_sm = 0 means "occupancy off"; a fit of it in log space needs a positive start.
+  AnalyticalParams start;
+  start.attention_decode_blocks_per_sm = 0.1;
+  const auto report = fit_analytical(rows, gpu, start);
   for (const auto& knob : analytical_knobs()) {
     if (std::string(knob.name) == "overhead_per_token") continue;  // not identifiable from decode data
     CAPTURE(knob.name);

@@ -41,6 +41,11 @@ const std::vector<KnobSpec>& analytical_knobs() {
       {"attention_prefill_floor", &P::attention_prefill_floor, 1e-8, 1e-3, true, {O::attn_prefill}},
       {"attention_decode_efficiency", &P::attention_decode_efficiency, 0.01, 1.0, false, {O::attn_decode, O::attn_prefill}},
       {"attention_decode_floor", &P::attention_decode_floor, 1e-8, 1e-3, true, {O::attn_decode}},
+      // The partition size is the kernel's (vLLM: 512 tokens), not fitted: only its product
+      // with blocks_per_sm is visible in long-context rows.
+      {"attention_decode_partition", &P::attention_decode_partition, 1.0, 1e6, false, {}},
+      {"attention_decode_blocks_per_sm", &P::attention_decode_blocks_per_sm, 1e-4, 1e3, false, {O::attn_decode}},
+      {"attention_decode_occupancy_sharpness", &P::attention_decode_occupancy_sharpness, 0.1, 64.0, false, {O::attn_decode}},
       {"nvlink_efficiency", &P::nvlink_efficiency, 0.01, 1.0, false, {O::all_reduce}},
       {"allreduce_latency", &P::allreduce_latency, 1e-8, 1e-3, true, {O::all_reduce}},
       {"nvlink_bulk_efficiency", &P::nvlink_bulk_efficiency, 0.01, 1.0, false, {O::all_reduce}},
