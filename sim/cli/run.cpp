@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sim/cli/command.hpp"
+#include "sim/config/instance_groups.hpp"
 #include "sim/config/scenario.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/results/records.hpp"
@@ -131,6 +132,12 @@ int run_command(const CommandContext& context) {
     file = std::make_unique<results::ResultsFile>(scenario.output_path);
   }
   results::SummaryBuilder summary_builder({scenario.slo, scenario.warmup, scenario.cooldown});
+  {
+    std::vector<results::GroupRecord> groups;  // the /groups rows
+    std::vector<std::int32_t> instance_group;
+    config::summary_groups(scenario, groups, instance_group);
+    summary_builder.set_groups(std::move(groups), std::move(instance_group));
+  }
   engine::RunOptions options;
   options.progress = !quiet && isatty(STDERR_FILENO);
   options.verbose = verbose;

@@ -200,28 +200,19 @@ ClusterSpec identical_nodes(const NodeSpec& node, const compute::GpuCard& gpu, i
 }
 
 bool place_instances(const ClusterSpec& cluster, int count, int tp, std::vector<int>& used,
-                     std::vector<InstancePlacement>& out) {
+                     std::vector<InstancePlacement>& out, const std::function<bool(int node)>& allowed) {
   used.resize(std::size_t(cluster.nodes()), 0);
+  const auto usable = [&](int node) {
+    return (!allowed || allowed(node)) && cluster.group_of(node).node.gpus - used[std::size_t(node)] >= tp;
+  };
   int node = 0;
   for (int i = 0; i < count; ++i) {
-    while (node < cluster.nodes() && cluster.group_of(node).node.gpus - used[std::size_t(node)] < tp) ++node;
+    while (node < cluster.nodes() && !usable(node)) ++node;
     if (node == cluster.nodes()) return false;
     out.push_back({node, used[std::size_t(node)]});
     used[std::size_t(node)] += tp;
   }
   return true;
-}
-
-std::string mixed_gpu_placement(const ClusterSpec& cluster, const std::vector<InstancePlacement>& placement,
-                                const std::string& gpu) {
-  for (std::size_t i = 0; i < placement.size(); ++i) {
-    const auto& group = cluster.group_of(placement[i].node);
-    if (group.gpu.name != gpu)
-      return "instance " + std::to_string(i) + " lands on node " + std::to_string(placement[i].node) + " (group \"" +
-             group.name + "\", " + group.gpu.name + ") but the run models " + gpu +
-             " GPUs: one run serves on one GPU kind for now; use fewer instances";
-  }
-  return "";
 }
 
 std::vector<ParamDoc> describe_cluster_card() {

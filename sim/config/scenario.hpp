@@ -104,7 +104,15 @@ struct InstanceGroupSpec {
   int tp = 1;
   double hbm_utilization = 0.9;
   double activation_reserve = 0;  // B per GPU
-  scheduling::EngineParams engine;
+  scheduling::EngineParams engine;  // num_blocks sized for this group's model on its GPU
+  // Heterogeneous runs: the group's model (its `model` key, default the scenario's), the
+  // GPU card of the nodes it is placed on, the step-time model settings calibrated for that
+  // GPU, and the node groups it may be placed on (its `node_group` / `gpu` selectors).
+  compute::ModelCard model;
+  compute::GpuCard gpu;
+  compute::ComputeSpec compute;
+  std::string node_group;    // cluster node group name ("" = any)
+  std::string gpu_selector;  // GPU card name ("" = any)
 };
 
 // A scenario: a plain, copyable value built once by load_scenario and validated there.

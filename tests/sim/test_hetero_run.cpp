@@ -1,0 +1,68 @@
+// A heterogeneous run: an H100 group serving Llama-3.1-8B and an H200 group serving
+// Qwen2.5-7B at tp=2. Each lone request's TTFT is its prefill step on its own instance's
+// step-time model (built here directly from the group's model, GPU card, tp and
+// calibration), and each instance's energy row carries its own GPUs.
+#include <doctest/doctest.h>
+
+#include "tests/sim/sim_fixture.hpp"
+
+using namespace kvsim;
+
+namespace {
+
+config::Scenario hetero_scenario() {
+  config::LoadOptions options;
+  options.output = "";
+  options.config_text = R"([platform]
+cluster = "h100-h200-mixed"
+[model]
+card = "llama-3.1-8b"
+[[instances]]
+name = "llama-h100"
+count = 1
+[[instances]]
+name = "qwen-h200"
+model = "qwen2.5-7b"
+gpu = "h200"
+count = 1
+tp = 2
+[routing]
+policy = "round_robin"
+[workload]
+generator = "chat"
+num_requests = 1
+)";
+  return config::load_scenario(options);
+}
+
+double prefill_time(const config::InstanceGroupSpec& group, std::uint64_t tokens) {
+  const auto perf = compute::make_step_time_model(group.model, group.gpu, group.tp, group.compute);
+  compute::BatchShape shape;
+  shape.add(0, tokens, true);
+  return perf->step_time(shape);
+}
+
+}  // namespace
+
+TEST_CASE("hetero run: each instance steps with its own model and GPU, and draws its own GPUs' power") {
+  auto scenario = hetero_scenario();
+  REQUIRE(scenario.groups.size() == 2);
+  std::vector<std::uint64_t> a(63), b(63);
+  for (std::uint64_t i = 0; i < 63; ++i) a[i] = 1 + i, b[i] = 1000 + i;
+  // round_robin: request 0 to instance 0 (H100), request 1 to instance 1 (H200).
+  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 1000, 1, a), test::make_request(1, 0.0, 1000, 1, b)});
+  REQUIRE(out.requests.size() == 2);
+  const double h100 = prefill_time(scenario.groups[0], 1000);
+  const double h200 = prefill_time(scenario.groups[1], 1000);
+  CHECK(out.requests[0].instance == 0);
+  CHECK(out.requests[1].instance == 1);
+  CHECK(out.requests[0].ttft == doctest::Approx(h100).epsilon(1e-9));
+  CHECK(out.requests[1].ttft == doctest::Approx(h200).epsilon(1e-9));
+  // Different models on different cards: the two prefills must not take the same time.
+  CHECK(std::abs(h100 - h200) > 1e-5);
+  REQUIRE(out.energy.size() == 2);
+  CHECK(out.energy[0].gpus == 1);
+  CHECK(out.energy[1].gpus == 2);
+  CHECK(out.energy[0].idle_watts == doctest::Approx(70.0));   // one H100 card at 70 W idle
+  CHECK(out.energy[1].peak_watts == doctest::Approx(1400.0)); // two H200 cards at 700 W
+}
