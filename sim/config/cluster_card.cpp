@@ -72,6 +72,18 @@ ClusterSpec read_card(const toml::table& doc, const std::string& source, const s
     group_sections.push_back(g);
   }
 
+  // platform_xml: the network (and every host) comes from a SimGrid platform file instead.
+  const std::string xml = root.text("platform_xml", "",
+                                    "SimGrid XML platform file (path relative to the card) replacing [network]: hosts "
+                                    "map to GPUs and CPUs by kvsim.* properties or by name (sim/engine/platform_xml.hpp)");
+  if (!xml.empty()) {
+    if (root.raw("network")) root.fail("network", "a card with platform_xml takes its network from the XML file");
+    std::filesystem::path path(xml);
+    if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+    if (!std::filesystem::is_regular_file(path)) root.fail("platform_xml", "no such file: " + path.string());
+    cluster.platform_xml = path.string();
+  }
+
   Section net = root.table("network");
   static const std::vector<std::string> kinds{"star", "leaf-spine", "graph"};
   const std::string kind = net.choice("topology", "star", kinds,
@@ -158,6 +170,7 @@ ClusterSpec read_card(const toml::table& doc, const std::string& source, const s
   pool.finish();
   root.finish();
   topology::validate(cluster.fabric, source);
+  if (!cluster.platform_xml.empty()) cluster.fabric.kind = "xml";  // its one-switch fabric stands unused
   return cluster;
 }
 

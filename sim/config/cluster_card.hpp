@@ -14,6 +14,9 @@
 //                    graph: [[network.switches]] name; [[network.links]] name, from, to,
 //                           bandwidth, latency
 //   [memory_servers] switch (default: the star's switch, the spine, or the graph's first)
+//   platform_xml     a SimGrid XML platform file (path relative to the card) that replaces
+//                    [network]: the file gives hosts, links and routes, the node groups the
+//                    hardware figures (sim/engine/platform_xml.hpp maps hosts to nodes)
 // Nodes are numbered in group order; node n's hosts are node<n>-cpu, node<n>-gpu<g>, ...
 #pragma once
 

@@ -79,6 +79,10 @@ struct ClusterSpec {
   std::vector<int> node_group;      // [node] -> index into groups
   topology::Fabric fabric;
   bool nics = false;                // NICs and fabric are modelled (a card, several nodes or a remote pool)
+  // A SimGrid XML platform replacing the network built from the card (its platform_xml key,
+  // an absolute path; "" = none): hosts map to GPUs, CPUs, SSDs and memory servers by the
+  // rule of sim/engine/platform_xml.hpp, the node groups still give the hardware figures.
+  std::string platform_xml;
   int nodes() const { return int(node_group.size()); }
   const NodeGroupSpec& group_of(int node) const { return groups[std::size_t(node_group[std::size_t(node)])]; }
   long total_gpus() const {
