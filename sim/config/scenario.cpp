@@ -2,6 +2,7 @@
 
 #include "models/kvcache/admission/admission.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -643,6 +644,16 @@ std::vector<ParamDoc> describe_scenario() {
   Scenario scenario;
   scenario.base_dir = ".";
   read_scenario(parse_toml(default_scenario_text(), kDefaultSource), context, std::move(scenario));
+  // [[instances]] groups take every [instances] key plus these (sim/config/instance_groups.hpp).
+  const std::vector<std::array<const char*, 3>> group_keys{
+      {"name", "groupN", "group name (its /groups summary row)"},
+      {"role", "mixed", "mixed (prefill/decode disaggregation: not yet)"},
+      {"model", "the [model] card", "model card the group serves (name or path)"},
+      {"node_group", "any", "place the group only on this node group of the cluster card"},
+      {"gpu", "any", "place the group only on nodes with this GPU card"}};
+  for (const auto& [key, fallback, help] : group_keys)
+    context->docs.push_back({std::string("instances.") + key, "string", fallback, "",
+                             std::string("[[instances]] groups only: ") + help});
   return context->docs;
 }
 

@@ -66,3 +66,51 @@ TEST_CASE("hetero run: each instance steps with its own model and GPU, and draws
   CHECK(out.energy[0].idle_watts == doctest::Approx(70.0));   // one H100 card at 70 W idle
   CHECK(out.energy[1].peak_watts == doctest::Approx(1400.0)); // two H200 cards at 700 W
 }
+
+TEST_CASE("hetero run: KV tier moves of a tp=1 group are sharded over its one GPU, not the first group's tp") {
+  // The first group has tp=2, the second tp=1; with a DRAM tier written on completion and
+  // a small HBM, every instance loads and writes KV. Before the tier hierarchy knew each
+  // instance's tp, a tp=1 instance's moves were split in the first group's two shards and
+  // the second went to a GPU it does not have.
+  config::LoadOptions options;
+  options.output = "";
+  options.config_text = R"([platform]
+node = "dgx-h100"
+[[instances]]
+name = "tp2"
+count = 2
+tp = 2
+kv_blocks = 400
+[[instances]]
+name = "tp1"
+count = 4
+tp = 1
+kv_blocks = 320
+[kvcache.dram]
+capacity = "8GiB"
+admission = "completion"
+[routing]
+policy = "round_robin"
+[workload]
+generator = "chat"
+num_requests = 300
+)";
+  auto scenario = config::load_scenario(options);
+  auto out = test::run_generated(scenario);
+  std::uint64_t completed = 0;
+  for (const auto& r : out.requests) completed += r.status == results::RequestStatus::completed;
+  CHECK(completed == 300);
+  // Instances 2..5 (tp=1) sit on GPUs 4..7; their moves use only their own PCIe links, and
+  // each carried both directions (loads from and writes to the DRAM tier).
+  std::uint64_t dram_loaded = 0;
+  for (const auto& t : out.tiers)
+    if (std::string(t.tier) == "dram") dram_loaded += t.loaded_blocks;
+  CHECK(dram_loaded > 0);
+  int tp1_links = 0;
+  for (const auto& link : out.links) {
+    const std::string name = link.name;
+    for (const char* gpu : {"node0-gpu4-pcie", "node0-gpu5-pcie", "node0-gpu6-pcie", "node0-gpu7-pcie"})
+      if (name.starts_with(gpu) && link.bytes > 0) ++tp1_links;
+  }
+  CHECK(tp1_links == 8);  // four GPUs x (UP, DOWN)
+}
