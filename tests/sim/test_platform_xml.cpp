@@ -118,3 +118,16 @@ TEST_CASE("platform xml: a card with platform_xml refuses a network table and a 
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("platform_xml: no such file") != std::string::npos);
 }
+
+TEST_CASE("platform xml: tiers below HBM need their hosts in the file: an SSD per node, the memory servers") {
+  ScratchDir dir;
+  example_in(dir);
+  const auto config = dir.write("run.toml", read_text(kExamples + "xml-2node-run.toml"));
+  auto r = run_kvsim(dir, {"run", "--quiet", config, "--set", "kvcache.ssd.capacity=1TB", "-o", ""});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("xml-2node.xml: platform_xml: node 0 has no SSD host, which the ssd tier needs") != std::string::npos);
+  r = run_kvsim(dir, {"run", "--quiet", config, "--set", "kvcache.remote.capacity=1TB", "--set", "kvcache.remote.servers=2",
+                      "-o", ""});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("the remote tier needs 2 memory servers; the file has 0") != std::string::npos);
+}
