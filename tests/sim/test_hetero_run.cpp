@@ -4,6 +4,10 @@
 // calibration), and each instance's energy row carries its own GPUs.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "tests/sim/cli_helpers.hpp"
 #include "tests/sim/sim_fixture.hpp"
 
 using namespace kvsim;
@@ -113,4 +117,63 @@ num_requests = 300
       if (name.starts_with(gpu) && link.bytes > 0) ++tp1_links;
   }
   CHECK(tp1_links == 8);  // four GPUs x (UP, DOWN)
+}
+
+TEST_CASE("hetero run: --trace-steps writes each instance's steps with its own step-time model") {
+  test::ScratchDir dir;
+  const std::string text = R"([platform]
+cluster = "h100-h200-mixed"
+[[instances]]
+name = "llama-h100"
+count = 1
+[[instances]]
+name = "qwen-h200"
+model = "qwen2.5-7b"
+gpu = "h200"
+count = 1
+tp = 2
+[routing]
+policy = "round_robin"
+[workload]
+generator = "chat"
+num_requests = 2
+)";
+  const auto config = dir.write("hetero.toml", text);
+  const auto trace = (dir.path() / "steps.csv").string();
+  const auto r = test::run_kvsim(dir, {"run", "--quiet", config, "-o", "", "--trace-steps", trace});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  config::LoadOptions options;
+  options.config_text = text;
+  options.output = "";
+  const auto scenario = config::load_scenario(options);
+  // The first step of each instance prefills its first request alone, from an empty cache:
+  // its breakdown is that of a one-sequence prefill of new_tokens on the group's own model.
+  std::ifstream in(trace);
+  std::string line;
+  std::getline(in, line);  // header
+  bool seen[2] = {false, false};
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) f.push_back(cell);
+    REQUIRE(f.size() == 15);
+    const int instance = std::stoi(f[0]);
+    if (seen[instance]) continue;
+    seen[instance] = true;
+    const auto tokens = std::stoull(f[5]);
+    REQUIRE(std::stoul(f[3]) == 1);  // one sequence
+    const auto& group = scenario.groups[std::size_t(instance)];
+    const auto& other = scenario.groups[std::size_t(1 - instance)];
+    compute::BatchShape shape;
+    shape.add(0, tokens, true);
+    const auto own = compute::make_step_time_model(group.model, group.gpu, group.tp, group.compute)->breakdown(shape);
+    const auto wrong = compute::make_step_time_model(other.model, other.gpu, other.tp, other.compute)->breakdown(shape);
+    CHECK(std::stod(f[8]) == doctest::Approx(own.linear).epsilon(1e-8));
+    CHECK(std::stod(f[10]) == doctest::Approx(own.attention).epsilon(1e-8));
+    CHECK(std::stod(f[12]) == doctest::Approx(own.allreduce).epsilon(1e-8));
+    CHECK(std::abs(own.linear - wrong.linear) > 1e-6);
+    CHECK(std::stod(f[2]) - std::stod(f[1]) == doctest::Approx(own.total()).epsilon(1e-8));
+  }
+  CHECK(seen[0]);
+  CHECK(seen[1]);
 }
