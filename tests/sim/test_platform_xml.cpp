@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/sim/cli_helpers.hpp"
+#include "tests/sim/sim_fixture.hpp"
 
 using kvsim::test::read_text;
 using kvsim::test::run_kvsim;
@@ -130,4 +131,41 @@ TEST_CASE("platform xml: tiers below HBM need their hosts in the file: an SSD pe
                       "-o", ""});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("the remote tier needs 2 memory servers; the file has 0") != std::string::npos);
+}
+
+TEST_CASE("platform xml: a DRAM load crosses the file's PCIe link as written: B / 64 GB/s + 2 us") {
+  // Two instances on node 0's GPUs; A (instance 0) writes its 40-block prompt to the node's
+  // DRAM when it completes; B (instance 1, round robin) shares those 40 blocks and loads
+  // them from DRAM over node0-gpu1-pcie (64 GB/s, 2 us in xml-2node.xml; links of an
+  // imported file are used as written, without transfer_efficiency).
+  kvsim::config::LoadOptions options;
+  options.output = "";
+  options.config_text = "[platform]\ncluster = \"" + kExamples + "xml-2node.toml\"\n" + R"([instances]
+count = 2
+tp = 1
+[kvcache]
+load_vs_recompute = "load"
+[kvcache.dram]
+capacity = "16GiB"
+admission = "completion"
+[routing]
+policy = "round_robin"
+[workload]
+generator = "chat"
+num_requests = 1
+)";
+  auto scenario = kvsim::config::load_scenario(options);
+  std::vector<std::uint64_t> a(40), b(48);
+  for (std::uint64_t i = 0; i < 48; ++i) {
+    if (i < 40) a[i] = 1 + i;
+    b[i] = i < 40 ? 1 + i : 1000 + i;
+  }
+  auto out = kvsim::test::run_with(scenario, {kvsim::test::make_request(0, 0.0, 40 * 16, 2, a),
+                                              kvsim::test::make_request(1, 100.0, 48 * 16, 2, b)});
+  REQUIRE(out.requests.size() == 2);
+  const auto& second = out.requests[1];
+  CHECK(second.instance == 1);
+  CHECK(second.dram_tokens == 40 * 16);
+  const double bytes = 40 * 16 * scenario.model.kv_bytes_per_token();
+  CHECK(second.load_wait == doctest::Approx(bytes / 64e9 + 2e-6).epsilon(1e-9));
 }
