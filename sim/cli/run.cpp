@@ -66,8 +66,10 @@ void add_energy(results::Summary& summary, const config::Scenario& scenario, con
     if (tier.kind == "dram") dram += tier.capacity * stores;
     if (tier.kind == "ssd") ssd += tier.capacity * stores;
   }
-  const auto f = results::energy_figures(output.energy, output.sim_duration, scenario.cost,
-                                         double(scenario.instances) * scenario.tp, dram, ssd, summary.run_output_tokens);
+  double gpus = 0;  // serving GPUs: [[instances]] groups may differ in tp
+  for (const auto& instance : output.energy) gpus += instance.gpus;
+  const auto f = results::energy_figures(output.energy, output.sim_duration, scenario.cost, gpus, dram, ssd,
+                                         summary.run_output_tokens);
   summary.energy_joules = f.joules;
   summary.average_power_watts = f.average_watts;
   summary.joules_per_output_token = f.joules_per_output_token;

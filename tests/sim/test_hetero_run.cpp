@@ -177,3 +177,31 @@ num_requests = 2
   CHECK(seen[0]);
   CHECK(seen[1]);
 }
+
+TEST_CASE("hetero run: the GPU-hours of the cost count each group's tp") {
+  // One instance at tp=2 and one at tp=1: 3 serving GPUs. At 3600 per GPU-hour the cost is
+  // 3 x the simulated seconds (nothing else is priced).
+  test::ScratchDir dir;
+  const auto config = dir.write("cost.toml", R"([platform]
+node = "dgx-h100"
+[[instances]]
+count = 1
+tp = 2
+[[instances]]
+count = 1
+tp = 1
+[cost]
+gpu_hour = 3600
+[workload]
+generator = "chat"
+num_requests = 20
+)");
+  const auto r = test::run_kvsim(dir, {"run", "--quiet", "--json", config, "-o", ""});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const auto number = [&](const std::string& key) {
+    const auto at = r.out.find("\"" + key + "\":");
+    REQUIRE(at != std::string::npos);
+    return std::stod(r.out.substr(at + key.size() + 3));
+  };
+  CHECK(number("cost") == doctest::Approx(3 * number("sim_duration")).epsilon(1e-12));
+}
