@@ -178,6 +178,7 @@ def check(path, schema):
                 problems.append(f"/timeseries/energy: instance {row['instance']} goes back in time or energy")
         config_text = f.attrs.get("config") if isinstance(f.attrs.get("config"), str) else None
         summary = pd.DataFrame(f["summary"][:]).iloc[0]
+        group_rows = f["groups"][:]
 
     # The summary covers the requests of the steady-state window only (run.warmup/cooldown):
     # warmup <= arrival <= last arrival - cooldown.
@@ -230,7 +231,46 @@ def check(path, schema):
     hit_ratio = completed.cached_tokens.to_numpy().sum(dtype=np.float64) / input_tokens if input_tokens > 0 else 0.0
     if not close(float(summary.prefix_hit_ratio), hit_ratio):
         problems.append(f"/summary.prefix_hit_ratio = {summary.prefix_hit_ratio!r}, /requests gives {hit_ratio!r}")
+    check_groups(requests, group_rows, status, summary, problems)
     return problems, len(all_requests)
+
+
+def check_groups(requests, group_rows, status, summary, problems):
+    """/groups: each row's counts and figures recomputed from the window's requests on its
+    instances (groups hold consecutive instance indices, in order)."""
+    first = 0
+    window = float(summary.window_duration)
+    for row in group_rows:
+        name = row["name"].decode()
+        count = int(row["instances"])
+        mine = requests[(requests.instance >= first) & (requests.instance < first + count)]
+        first += count
+        done = mine[mine.status == status["completed"]]
+        expected = {"requests": len(mine), "completed": len(done), "preemptions": int(mine.preemptions.sum())}
+        for key, value in expected.items():
+            if int(row[key]) != value:
+                problems.append(f"/groups[{name}].{key} = {int(row[key])}, /requests gives {value}")
+        figures = {
+            "ttft": stats(done.ttft.to_numpy()),
+            "tpot": stats(done[done.output_tokens > 1].tpot.to_numpy()),
+            "e2e": stats(done.e2e.to_numpy()),
+        }
+        for metric, values in figures.items():
+            for statistic in ("p50", "p99"):
+                stored = float(row[f"{metric}_{statistic}"])
+                if not close(stored, float(values[statistic])):
+                    problems.append(f"/groups[{name}].{metric}_{statistic} = {stored!r}, numpy gives "
+                                    f"{float(values[statistic])!r}")
+        tokens = done.output_tokens.to_numpy().sum(dtype=np.float64)
+        rate = tokens / window if window > 0 else 0.0
+        if not close(float(row["output_tokens_per_s"]), rate):
+            problems.append(f"/groups[{name}].output_tokens_per_s = {float(row['output_tokens_per_s'])!r}, "
+                            f"/requests gives {rate!r}")
+        input_tokens = done.input_tokens.to_numpy().sum(dtype=np.float64)
+        hits = done.cached_tokens.to_numpy().sum(dtype=np.float64) / input_tokens if input_tokens > 0 else 0.0
+        if not close(float(row["prefix_hit_ratio"]), hits):
+            problems.append(f"/groups[{name}].prefix_hit_ratio = {float(row['prefix_hit_ratio'])!r}, "
+                            f"/requests gives {hits!r}")
 
 
 def main(argv):

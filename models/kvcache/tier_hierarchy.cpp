@@ -67,10 +67,11 @@ int TierHierarchy::location_of(int instance, int kind, workload::BlockId first) 
   return stores_[std::size_t(serving_[std::size_t(instance)][std::size_t(kind)])].location;
 }
 
-void TierHierarchy::add_shards(std::vector<Move>& moves, MoveKind kind, bool to_hbm, int tier, int location,
-                               std::uint64_t blocks, double bytes, std::uint64_t request) const {
-  const double shard = bytes / double(spec_.tp);
-  for (int g = 0; g < spec_.tp; ++g) {
+void TierHierarchy::add_shards(std::vector<Move>& moves, int instance, MoveKind kind, bool to_hbm, int tier,
+                               int location, std::uint64_t blocks, double bytes, std::uint64_t request) const {
+  const int tp = spec_.links(instance).tp;
+  const double shard = bytes / double(tp);
+  for (int g = 0; g < tp; ++g) {
     Move m;
     m.kind = kind;
     m.from_tier = to_hbm ? tier : kHbm;
@@ -102,8 +103,9 @@ std::vector<TierRun> TierHierarchy::match(int instance, std::span<const workload
 }
 
 double TierHierarchy::estimate_load_time(int instance, const std::vector<TierRun>& runs) const {
-  const double tp = double(spec_.tp);
-  const double pcie = spec_.pcie_bandwidth * spec_.transfer_efficiency;
+  const auto links = spec_.links(instance);
+  const double tp = double(links.tp);
+  const double pcie = links.pcie_bandwidth * spec_.transfer_efficiency;
   double slowest = 0;
   for (int kind = 0; kind < kTierKinds; ++kind) {
     double blocks = 0;
@@ -114,13 +116,13 @@ double TierHierarchy::estimate_load_time(int instance, const std::vector<TierRun
     const auto& level = *levels_[std::size_t(kind)];
     double t = 0;
     if (kind == int(TierKind::dram)) {
-      t = bytes / tp / pcie + spec_.pcie_latency;
+      t = bytes / tp / pcie + links.pcie_latency;
     } else if (kind == int(TierKind::ssd)) {
       // Streamed from the drive into the GPUs: the slower of the drive and the PCIe links.
-      t = std::max(bytes / level.read_bandwidth, bytes / tp / pcie) + spec_.pcie_latency;
+      t = std::max(bytes / level.read_bandwidth, bytes / tp / pcie) + links.pcie_latency;
     } else {
-      const double nic = std::min(spec_.nic_bandwidth * tp, level.server_bandwidth) * spec_.transfer_efficiency;
-      t = bytes / nic + spec_.nic_latency + level.server_latency;
+      const double nic = std::min(links.nic_bandwidth * tp, level.server_bandwidth) * spec_.transfer_efficiency;
+      t = bytes / nic + links.nic_latency + level.server_latency;
     }
     // Loads already in flight from the same tier share its path.
     slowest = std::max(slowest, t * (1 + in_flight_[std::size_t(instance)][std::size_t(kind)]));
@@ -154,7 +156,7 @@ std::vector<Move> TierHierarchy::load(int instance, std::uint64_t request, std::
                                       std::span<const workload::BlockId> ids, const std::vector<TierRun>& runs,
                                       double now) {
   std::vector<Move> moves;
-  moves.reserve(runs.size() * std::size_t(spec_.tp));
+  moves.reserve(runs.size() * std::size_t(spec_.links(instance).tp));
   for (const auto& run : runs) {
     auto& tier = store(instance, run.tier);
     const bool exclusive = levels_[std::size_t(run.tier)]->exclusive;
@@ -167,7 +169,7 @@ std::vector<Move> TierHierarchy::load(int instance, std::uint64_t request, std::
     const double bytes = run.count * spec_.block_bytes;
     tier.counters().loaded_bytes += bytes;
     ++in_flight_[std::size_t(instance)][std::size_t(run.tier)];
-    add_shards(moves, exclusive ? MoveKind::place : MoveKind::load, true, run.tier,
+    add_shards(moves, instance, exclusive ? MoveKind::place : MoveKind::load, true, run.tier,
                location_of(instance, run.tier, ids[run.first]), run.count, bytes, request);
   }
   loads_[std::size_t(instance)][request] = runs;
@@ -207,7 +209,7 @@ void TierHierarchy::admit(int instance, int kind, std::span<const EvictedBlock> 
     const int to = location_of(instance, kind, blocks.front().id);
     const auto move_kind = write_through ? MoveKind::write_through : MoveKind::demote;
     if (from == kHbm) {
-      add_shards(moves, move_kind, false, kind, to, written, bytes, Move::kNoRequest);
+      add_shards(moves, instance, move_kind, false, kind, to, written, bytes, Move::kNoRequest);
     } else {
       Move m;
       m.kind = move_kind;

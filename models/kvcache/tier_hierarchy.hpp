@@ -90,6 +90,17 @@ struct HierarchySpec {
   double nic_bandwidth = 0;   // B/s per GPU
   double nic_latency = 0;     // s
   double transfer_efficiency = 1;
+  // Heterogeneous runs: per instance tp and link figures (its GPU and node cards); empty:
+  // every instance has the tp and figures above.
+  struct InstanceLinks {
+    int tp = 1;
+    double pcie_bandwidth = 0, pcie_latency = 0, nic_bandwidth = 0, nic_latency = 0;
+  };
+  std::vector<InstanceLinks> instance_links;
+  InstanceLinks links(int instance) const {
+    if (!instance_links.empty()) return instance_links[std::size_t(instance)];
+    return {tp, pcie_bandwidth, pcie_latency, nic_bandwidth, nic_latency};
+  }
 };
 
 class TierHierarchy {
@@ -141,8 +152,8 @@ class TierHierarchy {
   }
   // Location of a tier's end of a move of the run starting with block first.
   int location_of(int instance, int kind, workload::BlockId first) const;
-  // Appends one move per GPU shard between HBM and (tier, location).
-  void add_shards(std::vector<Move>& moves, MoveKind kind, bool to_hbm, int tier, int location,
+  // Appends one move per GPU shard of instance between HBM and (tier, location).
+  void add_shards(std::vector<Move>& moves, int instance, MoveKind kind, bool to_hbm, int tier, int location,
                   std::uint64_t blocks, double bytes, std::uint64_t request) const;
 
   HierarchySpec spec_;

@@ -86,8 +86,9 @@ int platform_show_command(const CommandContext& context) {
               << g.gpu.name << ", NIC " << bandwidth_text(g.node.nic_bandwidth) << " per GPU\n";
     first += g.count;
   }
-  std::cout << "switches:\n";
-  for (std::size_t s = 0; s < cluster.fabric.switches.size(); ++s) {
+  if (!cluster.platform_xml.empty()) std::cout << "network from SimGrid platform " << cluster.platform_xml << "\n";
+  else std::cout << "switches:\n";
+  for (std::size_t s = 0; s < cluster.fabric.switches.size() && cluster.platform_xml.empty(); ++s) {
     int nodes = 0;
     for (auto n : cluster.fabric.node_switch) nodes += n == s;
     std::cout << "  " << cluster.fabric.switches[s].name << ": " << nodes << " nodes"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sim/cli/command.hpp"
+#include "sim/config/instance_groups.hpp"
 #include "sim/config/scenario.hpp"
 #include "sim/engine/simulation.hpp"
 #include "sim/results/records.hpp"
@@ -65,8 +66,10 @@ void add_energy(results::Summary& summary, const config::Scenario& scenario, con
     if (tier.kind == "dram") dram += tier.capacity * stores;
     if (tier.kind == "ssd") ssd += tier.capacity * stores;
   }
-  const auto f = results::energy_figures(output.energy, output.sim_duration, scenario.cost,
-                                         double(scenario.instances) * scenario.tp, dram, ssd, summary.run_output_tokens);
+  double gpus = 0;  // serving GPUs: [[instances]] groups may differ in tp
+  for (const auto& instance : output.energy) gpus += instance.gpus;
+  const auto f = results::energy_figures(output.energy, output.sim_duration, scenario.cost, gpus, dram, ssd,
+                                         summary.run_output_tokens);
   summary.energy_joules = f.joules;
   summary.average_power_watts = f.average_watts;
   summary.joules_per_output_token = f.joules_per_output_token;
@@ -131,6 +134,12 @@ int run_command(const CommandContext& context) {
     file = std::make_unique<results::ResultsFile>(scenario.output_path);
   }
   results::SummaryBuilder summary_builder({scenario.slo, scenario.warmup, scenario.cooldown});
+  {
+    std::vector<results::GroupRecord> groups;  // the /groups rows
+    std::vector<std::int32_t> instance_group;
+    config::summary_groups(scenario, groups, instance_group);
+    summary_builder.set_groups(std::move(groups), std::move(instance_group));
+  }
   engine::RunOptions options;
   options.progress = !quiet && isatty(STDERR_FILENO);
   options.verbose = verbose;

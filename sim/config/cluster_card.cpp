@@ -72,6 +72,18 @@ ClusterSpec read_card(const toml::table& doc, const std::string& source, const s
     group_sections.push_back(g);
   }
 
+  // platform_xml: the network (and every host) comes from a SimGrid platform file instead.
+  const std::string xml = root.text("platform_xml", "",
+                                    "SimGrid XML platform file (path relative to the card) replacing [network]: hosts "
+                                    "map to GPUs and CPUs by kvsim.* properties or by name (sim/engine/platform_xml.hpp)");
+  if (!xml.empty()) {
+    if (root.raw("network")) root.fail("network", "a card with platform_xml takes its network from the XML file");
+    std::filesystem::path path(xml);
+    if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+    if (!std::filesystem::is_regular_file(path)) root.fail("platform_xml", "no such file: " + path.string());
+    cluster.platform_xml = path.string();
+  }
+
   Section net = root.table("network");
   static const std::vector<std::string> kinds{"star", "leaf-spine", "graph"};
   const std::string kind = net.choice("topology", "star", kinds,
@@ -158,6 +170,7 @@ ClusterSpec read_card(const toml::table& doc, const std::string& source, const s
   pool.finish();
   root.finish();
   topology::validate(cluster.fabric, source);
+  if (!cluster.platform_xml.empty()) cluster.fabric.kind = "xml";  // its one-switch fabric stands unused
   return cluster;
 }
 
@@ -200,28 +213,19 @@ ClusterSpec identical_nodes(const NodeSpec& node, const compute::GpuCard& gpu, i
 }
 
 bool place_instances(const ClusterSpec& cluster, int count, int tp, std::vector<int>& used,
-                     std::vector<InstancePlacement>& out) {
+                     std::vector<InstancePlacement>& out, const std::function<bool(int node)>& allowed) {
   used.resize(std::size_t(cluster.nodes()), 0);
+  const auto usable = [&](int node) {
+    return (!allowed || allowed(node)) && cluster.group_of(node).node.gpus - used[std::size_t(node)] >= tp;
+  };
   int node = 0;
   for (int i = 0; i < count; ++i) {
-    while (node < cluster.nodes() && cluster.group_of(node).node.gpus - used[std::size_t(node)] < tp) ++node;
+    while (node < cluster.nodes() && !usable(node)) ++node;
     if (node == cluster.nodes()) return false;
     out.push_back({node, used[std::size_t(node)]});
     used[std::size_t(node)] += tp;
   }
   return true;
-}
-
-std::string mixed_gpu_placement(const ClusterSpec& cluster, const std::vector<InstancePlacement>& placement,
-                                const std::string& gpu) {
-  for (std::size_t i = 0; i < placement.size(); ++i) {
-    const auto& group = cluster.group_of(placement[i].node);
-    if (group.gpu.name != gpu)
-      return "instance " + std::to_string(i) + " lands on node " + std::to_string(placement[i].node) + " (group \"" +
-             group.name + "\", " + group.gpu.name + ") but the run models " + gpu +
-             " GPUs: one run serves on one GPU kind for now; use fewer instances";
-  }
-  return "";
 }
 
 std::vector<ParamDoc> describe_cluster_card() {

@@ -14,9 +14,13 @@
 //                    graph: [[network.switches]] name; [[network.links]] name, from, to,
 //                           bandwidth, latency
 //   [memory_servers] switch (default: the star's switch, the spine, or the graph's first)
+//   platform_xml     a SimGrid XML platform file (path relative to the card) that replaces
+//                    [network]: the file gives hosts, links and routes, the node groups the
+//                    hardware figures (sim/engine/platform_xml.hpp maps hosts to nodes)
 // Nodes are numbered in group order; node n's hosts are node<n>-cpu, node<n>-gpu<g>, ...
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "sim/config/scenario.hpp"
@@ -32,15 +36,11 @@ ClusterSpec identical_nodes(const NodeSpec& node, const compute::GpuCard& gpu, i
 
 // Places count instances of tp GPUs each, node by node: an instance takes the next tp free
 // GPUs of the first node (in node order) that still has tp free GPUs, so an instance never
-// spans nodes and a node fills up before the next one is used. used[node] counts GPUs
-// already taken (earlier groups) and is updated. Returns false when the GPUs run out.
+// spans nodes and a node fills up before the next one is used. Only nodes for which allowed
+// (when given) is true are used. used[node] counts GPUs already taken (earlier groups) and
+// is updated. Returns false when the GPUs run out.
 bool place_instances(const ClusterSpec& cluster, int count, int tp, std::vector<int>& used,
-                     std::vector<InstancePlacement>& out);
-
-// "" when every placed instance is on a node of GPU card gpu; else why not (a run models one
-// GPU kind: nodes of other kinds in a heterogeneous card may exist but must stay unused).
-std::string mixed_gpu_placement(const ClusterSpec& cluster, const std::vector<InstancePlacement>& placement,
-                                const std::string& gpu);
+                     std::vector<InstancePlacement>& out, const std::function<bool(int node)>& allowed = {});
 
 // Documentation of every cluster card key (for `kvsim describe cluster`).
 std::vector<ParamDoc> describe_cluster_card();

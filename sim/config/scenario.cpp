@@ -2,6 +2,7 @@
 
 #include "models/kvcache/admission/admission.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -386,7 +387,10 @@ void read_slo_bounds(Section& s, const toml::table* table, const std::string& pr
   }
 }
 
-Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext>& context, Scenario scenario) {
+// choose_kind: picks the cluster node group whose node and GPU cards the instances use (an
+// [[instances]] group placed on those nodes, sim/config/instance_groups.hpp); null: node 0's.
+Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext>& context, Scenario scenario,
+                       const NodeKindChooser& choose_kind = nullptr) {
   CardStore cards;
   Section root(&doc, "", context);
 
@@ -437,6 +441,11 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
     scenario.nodes = scenario.cluster.nodes();
   } else {
     scenario.cluster = identical_nodes(scenario.node, scenario.gpu, scenario.nodes);
+  }
+  if (choose_kind) {
+    const auto& kind = scenario.cluster.groups[std::size_t(choose_kind(scenario.cluster))];
+    scenario.node = kind.node;
+    scenario.gpu = kind.gpu;
   }
   platform.finish();
 
@@ -494,10 +503,13 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
                            std::to_string(total_gpus));
   {
     std::vector<int> used;
-    if (!place_instances(scenario.cluster, scenario.instances, scenario.tp, used, scenario.placement))
-      inst.fail("count", "the instances do not fit on the cluster's nodes at tp=" + std::to_string(scenario.tp));
-    if (const std::string why = mixed_gpu_placement(scenario.cluster, scenario.placement, scenario.gpu.name); !why.empty())
-      inst.fail("count", why);
+    // Instances serve on one GPU kind: the nodes of other kinds in a heterogeneous card
+    // stay unused (an [[instances]] group of their kind places instances there).
+    const std::string& gpu_kind = scenario.gpu.name;
+    const auto same_kind = [&](int node) { return scenario.cluster.group_of(node).gpu.name == gpu_kind; };
+    if (!place_instances(scenario.cluster, scenario.instances, scenario.tp, used, scenario.placement, same_kind))
+      inst.fail("count", "the instances do not fit on the cluster's " + gpu_kind + " nodes at tp=" +
+                             std::to_string(scenario.tp));
   }
 
   const double usable = scenario.gpu.hbm_bytes * scenario.hbm_utilization - scenario.activation_reserve;
@@ -629,10 +641,10 @@ Scenario load_scenario(const LoadOptions& options) {
     output->insert_or_assign("path", *options.output);
   }
   // [[instances]] groups: one parse per group (sim/config/instance_groups.hpp).
-  return read_with_instance_groups(doc, [&](const toml::table& one) {
+  return read_with_instance_groups(doc, [&](const toml::table& one, const NodeKindChooser& choose_kind) {
     auto context = std::make_shared<ReadContext>();
     context->default_source = scenario.source;
-    return read_scenario(one, context, scenario);
+    return read_scenario(one, context, scenario, choose_kind);
   });
 }
 
@@ -642,6 +654,16 @@ std::vector<ParamDoc> describe_scenario() {
   Scenario scenario;
   scenario.base_dir = ".";
   read_scenario(parse_toml(default_scenario_text(), kDefaultSource), context, std::move(scenario));
+  // [[instances]] groups take every [instances] key plus these (sim/config/instance_groups.hpp).
+  const std::vector<std::array<const char*, 3>> group_keys{
+      {"name", "groupN", "group name (its /groups summary row)"},
+      {"role", "mixed", "mixed (prefill/decode disaggregation: not yet)"},
+      {"model", "the [model] card", "model card the group serves (name or path)"},
+      {"node_group", "any", "place the group only on this node group of the cluster card"},
+      {"gpu", "any", "place the group only on nodes with this GPU card"}};
+  for (const auto& [key, fallback, help] : group_keys)
+    context->docs.push_back({std::string("instances.") + key, "string", fallback, "",
+                             std::string("[[instances]] groups only: ") + help});
   return context->docs;
 }
 

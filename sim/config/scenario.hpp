@@ -79,6 +79,10 @@ struct ClusterSpec {
   std::vector<int> node_group;      // [node] -> index into groups
   topology::Fabric fabric;
   bool nics = false;                // NICs and fabric are modelled (a card, several nodes or a remote pool)
+  // A SimGrid XML platform replacing the network built from the card (its platform_xml key,
+  // an absolute path; "" = none): hosts map to GPUs, CPUs, SSDs and memory servers by the
+  // rule of sim/engine/platform_xml.hpp, the node groups still give the hardware figures.
+  std::string platform_xml;
   int nodes() const { return int(node_group.size()); }
   const NodeGroupSpec& group_of(int node) const { return groups[std::size_t(node_group[std::size_t(node)])]; }
   long total_gpus() const {
@@ -104,7 +108,15 @@ struct InstanceGroupSpec {
   int tp = 1;
   double hbm_utilization = 0.9;
   double activation_reserve = 0;  // B per GPU
-  scheduling::EngineParams engine;
+  scheduling::EngineParams engine;  // num_blocks sized for this group's model on its GPU
+  // Heterogeneous runs: the group's model (its `model` key, default the scenario's), the
+  // GPU card of the nodes it is placed on, the step-time model settings calibrated for that
+  // GPU, and the node groups it may be placed on (its `node_group` / `gpu` selectors).
+  compute::ModelCard model;
+  compute::GpuCard gpu;
+  compute::ComputeSpec compute;
+  std::string node_group;    // cluster node group name ("" = any)
+  std::string gpu_selector;  // GPU card name ("" = any)
 };
 
 // A scenario: a plain, copyable value built once by load_scenario and validated there.

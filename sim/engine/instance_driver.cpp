@@ -61,7 +61,7 @@ void trace_steps(RunState& run, const Instance& instance, double start, std::siz
     if (j > 0) shape.advance_decode();
     const auto& plan = engine.current_plan();
     const double begin = j == 0 ? start : plan.end(j - 1);
-    run.step_trace->step(instance.index, begin, plan.end(j), shape, run.perf->breakdown(shape));
+    run.step_trace->step(instance.index, begin, plan.end(j), shape, instance.perf->breakdown(shape));
   }
 }
 

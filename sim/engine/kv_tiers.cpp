@@ -38,6 +38,13 @@ kvcache::HierarchySpec hierarchy_spec(const RunState& run) {
   spec.nic_bandwidth = s.node.nic_bandwidth;
   spec.nic_latency = s.node.nic_latency;
   spec.transfer_efficiency = s.kv.transfer_efficiency;
+  // [[instances]] groups: each instance's own tp, GPU (PCIe) and node (PCIe latency, NICs).
+  if (!s.groups.empty())
+    for (const auto& instance : run.instances) {
+      const auto& node = s.cluster.group_of(instance->node).node;
+      spec.instance_links.push_back({int(instance->gpus.size()), instance->gpu->pcie_bandwidth, node.pcie_latency,
+                                     node.nic_bandwidth, node.nic_latency});
+    }
   return spec;
 }
 

@@ -8,6 +8,7 @@
 #include <simgrid/s4u/NetZone.hpp>
 
 #include "platforms/topology/fabric.hpp"
+#include "sim/engine/platform_xml.hpp"
 
 namespace kvsim::engine {
 
@@ -116,6 +117,7 @@ void append(std::vector<sg4::Link*>& to, const std::vector<sg4::Link*>& from) { 
 // node (11 x 10 for a DGX) plus per pair of switches, not per pair of hosts. A scenario
 // with one node and no remote pool has no fabric: its node zone is the whole platform.
 Platform build_platform(const config::Scenario& scenario) {
+  if (!scenario.cluster.platform_xml.empty()) return load_platform_xml(scenario);  // sim/engine/platform_xml.hpp
   Platform platform;
   const auto& cluster = scenario.cluster;
   const auto& fabric = cluster.fabric;

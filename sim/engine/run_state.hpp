@@ -42,6 +42,12 @@ struct Instance {
   int index = 0;
   int node = 0;
   std::vector<simgrid::s4u::Host*> gpus;  // the tp GPUs; the driver runs on gpus[0]
+  // What it serves on (its [[instances]] group's, else the scenario's): GPU card, model,
+  // step-time model, KV bytes of one block (all tp shards).
+  const compute::GpuCard* gpu = nullptr;
+  const compute::ModelCard* model = nullptr;
+  const compute::PerfModel* perf = nullptr;
+  double block_bytes = 0;
   std::unique_ptr<scheduling::ServingEngine> engine;
   std::unique_ptr<KvTiers> tiers;                    // null without lower tiers
   std::unordered_map<std::uint64_t, int> load_parts;  // request → transfers of its load still in flight
@@ -62,7 +68,9 @@ struct RunState {
   const config::Scenario& scenario;
   Platform platform;
   std::unique_ptr<compute::PerfModel> perf;
-  std::vector<std::unique_ptr<compute::PerfModel>> group_perf;  // per [[instances]] group (by its tp)
+  // Step-time models of the [[instances]] groups: one per distinct (model, GPU, tp,
+  // calibration) among them (simulation.cpp, build_instances).
+  std::vector<std::unique_ptr<compute::PerfModel>> group_perf;
   std::unique_ptr<TransferService> transfers;
   std::unique_ptr<LowerTiers> lower_tiers;  // null without lower tiers
   std::vector<std::unique_ptr<Instance>> instances;
@@ -73,7 +81,8 @@ struct RunState {
   results::EnergyMeter energy;  // Σ step time and utilisation per instance (energy_account.hpp)
   Progress* progress = nullptr;
   StepTrace* step_trace = nullptr;  // --trace-steps, else null
-  double block_bytes = 0;           // KV bytes of one block, all tp shards together
+  double block_bytes = 0;           // KV bytes of one block, all tp shards together (lower
+                                    // tiers: a run with them serves one model)
   std::uint64_t waits = 0;          // SimGrid waits of instance drivers (events)
   // Occupancy samples: (time, tier row, blocks); rows are the instances' HBM, then the
   // lower tier stores.

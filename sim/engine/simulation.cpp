@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -126,23 +127,47 @@ void sample_occupancy(RunState& run) {
   }
 }
 
+// Step-time model of a group, shared by the groups with the same model, GPU, tp and
+// calibration (the [compute] knobs are the scenario's, the same for every group).
+const compute::PerfModel* group_perf_model(RunState& run, std::map<std::string, const compute::PerfModel*>& made,
+                                           const config::InstanceGroupSpec& group) {
+  const std::string key = group.model.name + '\n' + group.gpu.name + '\n' + std::to_string(group.tp) + '\n' +
+                          group.compute.model + '\n' + group.compute.calibration;
+  auto [it, fresh] = made.try_emplace(key, nullptr);
+  if (fresh) {
+    run.group_perf.push_back(compute::make_step_time_model(group.model, group.gpu, group.tp, group.compute));
+    it->second = run.group_perf.back().get();
+  }
+  return it->second;
+}
+
 void build_instances(RunState& run) {
   const auto& s = run.scenario;
+  std::map<std::string, const compute::PerfModel*> perf_models;
   for (int i = 0; i < s.instances; ++i) {
     auto instance = std::make_unique<Instance>();
     instance->index = i;
     const auto& place = s.placement[std::size_t(i)];  // filled node by node (sim/config/cluster_card.hpp)
     instance->node = place.node;
-    // [[instances]] groups bring their own tp and engine knobs (and step model, by tp).
+    // [[instances]] groups bring their own tp, engine knobs, model and GPU card.
     const int group = s.groups.empty() ? -1 : s.instance_group[std::size_t(i)];
     const int tp = group < 0 ? s.tp : s.groups[std::size_t(group)].tp;
     for (int g = 0; g < tp; ++g)
       instance->gpus.push_back(run.platform.gpus[std::size_t(place.node)][std::size_t(place.first_gpu + g)]);
-    if (group < 0)
+    if (group < 0) {
+      instance->gpu = &s.gpu;
+      instance->model = &s.model;
+      instance->perf = run.perf.get();
       instance->engine = std::make_unique<scheduling::ServingEngine>(s.engine, *run.perf);
-    else
-      instance->engine = std::make_unique<scheduling::ServingEngine>(s.groups[std::size_t(group)].engine,
-                                                                     *run.group_perf[std::size_t(group)]);
+    } else {
+      const auto& spec = s.groups[std::size_t(group)];
+      instance->gpu = &spec.gpu;
+      instance->model = &spec.model;
+      instance->perf = group_perf_model(run, perf_models, spec);
+      instance->engine = std::make_unique<scheduling::ServingEngine>(spec.engine, *instance->perf);
+      run.energy.set_instance_power(std::size_t(i), spec.gpu.idle_watts, spec.gpu.tdp, std::uint32_t(tp));
+    }
+    instance->block_bytes = double(s.engine.block_size) * instance->model->kv_bytes_per_token();
     run.views.push_back(instance->engine.get());
     run.instances.push_back(std::move(instance));
   }
@@ -166,7 +191,7 @@ std::vector<results::TierRecord> tier_records(const RunState& run) {
     hbm.lookup_blocks = engine.lookup_blocks();
     hbm.hit_blocks = engine.blocks().counters().hit_blocks;
     hbm.written_blocks = engine.blocks().counters().allocated;
-    hbm.written_bytes = double(hbm.written_blocks) * run.block_bytes;
+    hbm.written_bytes = double(hbm.written_blocks) * instance->block_bytes;
     hbm.evicted_blocks = engine.blocks().counters().evicted;
     hbm.occupancy_blocks = engine.blocks().occupied();
     rows.push_back(hbm);
@@ -214,8 +239,6 @@ RunOutput Simulation::run() {
   RunState run(scenario_, options_.request_sink);
   run.platform = build_platform(scenario_);
   run.perf = compute::make_step_time_model(scenario_.model, scenario_.gpu, scenario_.tp, scenario_.compute);
-  for (const auto& group : scenario_.groups)
-    run.group_perf.push_back(compute::make_step_time_model(scenario_.model, scenario_.gpu, group.tp, scenario_.compute));
   run.router = scheduling::routing::make_router(scenario_.router, scenario_.router_params);
   run.block_bytes = double(scenario_.engine.block_size) * scenario_.model.kv_bytes_per_token();
   run.transfers = std::make_unique<TransferService>(run.platform, std::size_t(scenario_.instances));

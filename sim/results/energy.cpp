@@ -9,13 +9,19 @@ EnergyMeter::EnergyMeter(std::size_t instances, double idle_watts, double peak_w
     : busy_(instances, 0.0),
       active_(instances, 0.0),
       next_sample_(instances, interval),
-      idle_watts_(idle_watts * gpus),
-      peak_watts_(peak_watts * gpus),
-      interval_(interval),
-      gpus_(gpus) {}
+      idle_watts_(instances, idle_watts * gpus),
+      peak_watts_(instances, peak_watts * gpus),
+      gpus_(instances, gpus),
+      interval_(interval) {}
+
+void EnergyMeter::set_instance_power(std::size_t i, double idle_watts, double peak_watts, std::uint32_t gpus) {
+  idle_watts_[i] = idle_watts * gpus;
+  peak_watts_[i] = peak_watts * gpus;
+  gpus_[i] = gpus;
+}
 
 double EnergyMeter::joules_at(std::size_t i, double time) const {
-  return idle_watts_ * time + (peak_watts_ - idle_watts_) * active_[i];
+  return idle_watts_[i] * time + (peak_watts_[i] - idle_watts_[i]) * active_[i];
 }
 
 void EnergyMeter::add_step(std::size_t i, double start, double end, double utilisation) {
@@ -32,9 +38,9 @@ std::vector<EnergyRecord> EnergyMeter::finish(double duration) {
   for (std::size_t i = 0; i < busy_.size(); ++i) {
     EnergyRecord r;
     r.instance = static_cast<std::int32_t>(i);
-    r.gpus = gpus_;
-    r.idle_watts = idle_watts_;
-    r.peak_watts = peak_watts_;
+    r.gpus = gpus_[i];
+    r.idle_watts = idle_watts_[i];
+    r.peak_watts = peak_watts_[i];
     r.busy = busy_[i];
     r.active = active_[i];
     r.joules = joules_at(i, duration);

@@ -45,6 +45,8 @@ class EnergyMeter {
   EnergyMeter() = default;
   // Per-GPU idle and peak power, GPUs per instance, sample interval (s, > 0).
   EnergyMeter(std::size_t instances, double idle_watts, double peak_watts, std::uint32_t gpus, double interval);
+  // Heterogeneous runs: instance's own per-GPU idle and peak power and GPU count.
+  void set_instance_power(std::size_t instance, double idle_watts, double peak_watts, std::uint32_t gpus);
   void add_step(std::size_t instance, double start, double end, double utilisation);
   // Instance rows over a run of the given duration (and the final samples).
   std::vector<EnergyRecord> finish(double duration);
@@ -54,8 +56,9 @@ class EnergyMeter {
  private:
   double joules_at(std::size_t instance, double time) const;
   std::vector<double> busy_, active_, next_sample_;
-  double idle_watts_ = 0, peak_watts_ = 0, interval_ = 1;
-  std::uint32_t gpus_ = 1;
+  std::vector<double> idle_watts_, peak_watts_;  // W per instance, all its GPUs
+  std::vector<std::uint32_t> gpus_;
+  double interval_ = 1;
   std::vector<EnergySample> samples_;
 };
 

@@ -147,6 +147,7 @@ StoredRun read_run(const std::string& path) {
   if (run.summary.rows != 1) fail(path, "/summary has " + std::to_string(run.summary.rows) + " rows, expected 1");
   run.slo = read_table(path, file, "slo", false);
   run.classes = read_table(path, file, "classes", false);
+  run.groups = read_table(path, file, "groups", false);
   return run;
 }
 
@@ -164,6 +165,11 @@ namespace {
 void fill_from_row(const TableSpec& spec_table, const StoredTable& table, std::size_t row, void* base) {
   for (const ColumnSpec& spec : spec_table.columns) {
     const StoredColumn* column = table.find(spec.name);
+    if (column && !column->numeric && spec.kind == ColumnKind::fixed_string) {
+      char* text = static_cast<char*>(base) + spec.offset;
+      std::strncpy(text, column->texts[row].c_str(), spec.size - 1);
+      continue;
+    }
     if (!column || !column->numeric) continue;
     const double v = column->numbers[row];
     char* at = static_cast<char*>(base) + spec.offset;
@@ -174,12 +180,17 @@ void fill_from_row(const TableSpec& spec_table, const StoredTable& table, std::s
         std::memcpy(at, &n, sizeof n);
         break;
       }
+      case ColumnKind::u32: {
+        const auto n = static_cast<std::uint32_t>(v);
+        std::memcpy(at, &n, sizeof n);
+        break;
+      }
       case ColumnKind::u8: {
         const auto n = static_cast<std::uint8_t>(v);
         std::memcpy(at, &n, sizeof n);
         break;
       }
-      default: break;  // /summary and /classes have no other kinds
+      default: break;  // /summary, /classes and /groups have no other kinds
     }
   }
 }
@@ -193,6 +204,11 @@ Summary summary_of(const StoredRun& run) {
     ClassRecord c;
     fill_from_row(classes_table(), run.classes, r, &c);
     s.classes.push_back(c);
+  }
+  for (std::size_t r = 0; r < run.groups.rows; ++r) {
+    GroupRecord g;
+    fill_from_row(groups_table(), run.groups, r, &g);
+    s.groups.push_back(g);
   }
   const StoredColumn* names = run.slo.find("name");
   const StoredColumn* limits = run.slo.find("limit");

@@ -35,6 +35,7 @@ struct StoredRun {
   StoredTable summary;
   StoredTable slo;      // empty when the file has no /slo (written before SLOs existed)
   StoredTable classes;  // empty when the file has no /classes
+  StoredTable groups;   // empty when the file has no /groups
 };
 
 StoredRun read_run(const std::string& path);
@@ -45,7 +46,7 @@ StoredRun read_run(const std::string& path);
 std::vector<std::pair<std::string, double>> summary_numbers(const StoredRun& run);
 
 // The Summary a run stored, field by field through the schema (columns the file lacks keep
-// their defaults), with its /slo and /classes rows.
+// their defaults), with its /slo, /classes and /groups rows.
 Summary summary_of(const StoredRun& run);
 
 }  // namespace kvsim::results

@@ -365,6 +365,7 @@ void finish_file(Hid& file, const RunMetadata& metadata, const RunTables& tables
   write_table(file, "slo", slo_table(), std::span<const SloRecord>(summary.slo), {.compress = false});
   write_table(file, "classes", classes_table(), std::span<const ClassRecord>(summary.classes), {.compress = false});
   write_table(file, "energy", energy_table(), tables.energy);
+  write_table(file, "groups", groups_table(), std::span<const GroupRecord>(summary.groups), {.compress = false});
 
   write_scalar_attribute(file, "schema_version", std::int32_t{kSchemaVersion});
   write_string_attribute(file, "kvsim_version", metadata.kvsim_version);

@@ -76,6 +76,22 @@ struct ClassRecord {
   double goodput_rps = 0, goodput_tokens_per_s = 0;
 };
 
+// The summary's figures for one [[instances]] group (the single [instances] table is one
+// group named "instances"), over the requests in the window served by its instances.
+struct GroupRecord {
+  char name[32] = {};   // group name, NUL-padded
+  char role[8] = {};    // "mixed", "prefill" or "decode"
+  char model[32] = {};  // model card name
+  char gpu[24] = {};    // GPU card name
+  std::uint32_t tp = 0;         // GPUs per instance
+  std::uint32_t instances = 0;  // instances in the group (consecutive instance indices, in group order)
+  std::uint64_t requests = 0, completed = 0, preemptions = 0;
+  double throughput_rps = 0;       // completed / window_duration
+  double output_tokens_per_s = 0;  // output tokens of completed requests / window_duration
+  double ttft_p50 = 0, ttft_p99 = 0, tpot_p50 = 0, tpot_p99 = 0, e2e_p50 = 0, e2e_p99 = 0;  // s, 0 without completed requests
+  double prefix_hit_ratio = 0;     // Σ cached_tokens / Σ input_tokens over completed requests (0 without)
+};
+
 struct Summary {
   std::uint64_t requests = 0;        // requests released by the workload
   std::uint64_t completed = 0;
@@ -109,6 +125,7 @@ struct Summary {
   double cost_per_million_output_tokens = 0; // cost per 1e6 output tokens of completed requests
   std::vector<SloRecord> slo;        // one per bound: the /slo table
   std::vector<ClassRecord> classes;  // one per service class present: the /classes table
+  std::vector<GroupRecord> groups;   // one per instance group (SummaryOptions.groups): the /groups table
   std::string overload_explanation;  // one sentence for the table
   double run_output_tokens = 0;      // output tokens of every completed request, window or not
 };
@@ -239,6 +256,9 @@ struct SummaryOptions {
 class SummaryBuilder {
  public:
   explicit SummaryBuilder(SummaryOptions options = {});
+  // Instance groups, before the first add(): their identity columns (the builder fills the
+  // figures) and the group of each instance. Without: no /groups rows.
+  void set_groups(std::vector<GroupRecord> groups, std::vector<std::int32_t> instance_group);
   void add(const RequestRecord& record);
   Summary finish(double sim_duration, double wall_time);
 
@@ -256,6 +276,13 @@ class SummaryBuilder {
   std::vector<std::uint8_t> class_of_completed_, class_of_tpot_;
   std::map<std::uint8_t, ClassRecord> class_counts_;
   std::map<std::uint8_t, double> class_output_tokens_;
+  // Per group: the group of each ttft_/e2e_ and tpot_ value (only with two groups or more;
+  // one group's figures are the run's), and its token sums.
+  std::vector<std::uint16_t> group_of_completed_, group_of_tpot_;
+  std::vector<std::int32_t> instance_group_;
+  std::vector<double> group_output_tokens_, group_cached_tokens_, group_input_tokens_;
+  void add_to_group(const RequestRecord& record);
+  void group_figures(Summary& summary) const;
   double output_tokens_ = 0, cached_tokens_ = 0, input_tokens_ = 0;
 };
 // A file with only requests (the other tables empty).

@@ -212,6 +212,29 @@ TableSpec make_classes() {
            column("goodput_tokens_per_s", &C::goodput_tokens_per_s, "1/s", "their output tokens / window_duration")}};
 }
 
+TableSpec make_groups() {
+  using G = GroupRecord;
+  return {"groups", sizeof(G),
+          {column("name", &G::name, "-", "group name ([[instances]] name; \"instances\" for a single [instances] table)"),
+           column("role", &G::role, "-", "mixed, prefill or decode"),
+           column("model", &G::model, "-", "model card the group serves"),
+           column("gpu", &G::gpu, "-", "GPU card of its nodes"),
+           column("tp", &G::tp, "-", "GPUs per instance"),
+           column("instances", &G::instances, "-", "instances in the group (consecutive indices, in group order)"),
+           column("requests", &G::requests, "-", "requests in the window placed on its instances"),
+           column("completed", &G::completed, "-", "of which completed"),
+           column("preemptions", &G::preemptions, "-", "preemptions of those requests"),
+           column("throughput_rps", &G::throughput_rps, "1/s", "completed requests / window_duration"),
+           column("output_tokens_per_s", &G::output_tokens_per_s, "1/s", "output tokens of completed requests / window_duration"),
+           column("ttft_p50", &G::ttft_p50, "s", "median TTFT of its completed requests (0 without)"),
+           column("ttft_p99", &G::ttft_p99, "s", "99th percentile TTFT"),
+           column("tpot_p50", &G::tpot_p50, "s", "median TPOT (requests of more than one output token)"),
+           column("tpot_p99", &G::tpot_p99, "s", "99th percentile TPOT"),
+           column("e2e_p50", &G::e2e_p50, "s", "median end-to-end latency"),
+           column("e2e_p99", &G::e2e_p99, "s", "99th percentile end-to-end latency"),
+           column("prefix_hit_ratio", &G::prefix_hit_ratio, "-", "cached / input tokens of its completed requests")}};
+}
+
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (const char c : s) {
@@ -269,6 +292,11 @@ const TableSpec& classes_table() {
   return t;
 }
 
+const TableSpec& groups_table() {
+  static const TableSpec t = make_groups();
+  return t;
+}
+
 const TableSpec& slo_table() {
   static const TableSpec t = make_slo();
   return t;
@@ -277,7 +305,7 @@ const TableSpec& slo_table() {
 std::vector<const TableSpec*> all_tables() {
   return {&requests_table(), &tiers_table(), &links_table(), &tier_samples_table(), &instance_samples_table(),
           &link_samples_table(), &summary_table(), &slo_table(), &classes_table(), &energy_table(),
-          &energy_samples_table()};
+          &energy_samples_table(), &groups_table()};
 }
 
 std::string numpy_type(const ColumnSpec& c) {

@@ -41,6 +41,7 @@ const TableSpec& slo_table();
 const TableSpec& classes_table();
 const TableSpec& energy_table();
 const TableSpec& energy_samples_table();
+const TableSpec& groups_table();
 // Every table, in file order.
 std::vector<const TableSpec*> all_tables();
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -95,7 +96,68 @@ Percentiles percentiles(std::vector<double> values) {
   return p;
 }
 
+namespace {
+
+// Percentiles of the values whose parallel key is k (a service class or an instance group).
+template <class Key>
+Percentiles percentiles_of(const std::vector<double>& values, const std::vector<Key>& keys, Key k) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (keys[i] == k) out.push_back(values[i]);
+  return percentiles(std::move(out));
+}
+
+constexpr std::uint16_t kNoGroup = 0xffff;  // a completed request of an instance outside every group
+
+}  // namespace
+
 SummaryBuilder::SummaryBuilder(SummaryOptions options) : options_(std::move(options)), slo_(options_.slo) {}
+
+void SummaryBuilder::set_groups(std::vector<GroupRecord> groups, std::vector<std::int32_t> instance_group) {
+  instance_group_ = std::move(instance_group);
+  group_output_tokens_.assign(groups.size(), 0.0);
+  group_cached_tokens_.assign(groups.size(), 0.0);
+  group_input_tokens_.assign(groups.size(), 0.0);
+  s_.groups = std::move(groups);
+}
+
+void SummaryBuilder::add_to_group(const RequestRecord& r) {
+  if (s_.groups.empty()) return;
+  const bool placed = r.instance >= 0 && std::size_t(r.instance) < instance_group_.size();
+  const std::size_t g = placed ? std::size_t(instance_group_[std::size_t(r.instance)]) : kNoGroup;
+  const bool completed = r.status == RequestStatus::completed;
+  // Parallel to ttft_/e2e_ and tpot_ (only needed to split them between two groups or more).
+  if (completed && s_.groups.size() > 1) {
+    group_of_completed_.push_back(std::uint16_t(g));
+    if (r.output_tokens > 1) group_of_tpot_.push_back(std::uint16_t(g));
+  }
+  if (!placed) return;
+  GroupRecord& row = s_.groups[g];
+  ++row.requests;
+  row.preemptions += r.preemptions;
+  if (!completed) return;
+  ++row.completed;
+  group_output_tokens_[g] += double(r.output_tokens);
+  group_cached_tokens_[g] += double(r.cached_tokens);
+  group_input_tokens_[g] += double(r.input_tokens);
+}
+
+void SummaryBuilder::group_figures(Summary& s) const {
+  for (std::size_t g = 0; g < s.groups.size(); ++g) {
+    GroupRecord& row = s.groups[g];
+    row.throughput_rps = ratio_or_zero(double(row.completed), s.window_duration);
+    row.output_tokens_per_s = ratio_or_zero(group_output_tokens_[g], s.window_duration);
+    row.prefix_hit_ratio = ratio_or_zero(group_cached_tokens_[g], group_input_tokens_[g]);
+    if (s.groups.size() == 1) continue;  // its latencies are the run's, set once sorted
+    const auto key = std::uint16_t(g);
+    const Percentiles ttft = percentiles_of(ttft_, group_of_completed_, key),
+                      e2e = percentiles_of(e2e_, group_of_completed_, key),
+                      tpot = percentiles_of(tpot_, group_of_tpot_, key);
+    row.ttft_p50 = ttft.p50, row.ttft_p99 = ttft.p99;
+    row.tpot_p50 = tpot.p50, row.tpot_p99 = tpot.p99;
+    row.e2e_p50 = e2e.p50, row.e2e_p99 = e2e.p99;
+  }
+}
 
 void SummaryBuilder::add(const RequestRecord& r) {
   last_arrival_ = std::max(last_arrival_, r.arrival);
@@ -108,6 +170,7 @@ void SummaryBuilder::add(const RequestRecord& r) {
   if (r.status != RequestStatus::rejected) overload_.add(r.arrival, r.first_token >= 0 ? r.ttft : -1.0);
   ++s_.requests;
   s_.preemptions += r.preemptions;
+  add_to_group(r);
   ClassRecord& c = class_counts_[r.service_class];
   ++c.requests;
   c.preemptions += r.preemptions;
@@ -136,14 +199,8 @@ void SummaryBuilder::add(const RequestRecord& r) {
 }
 
 std::vector<ClassRecord> SummaryBuilder::class_figures(double window_duration) const {
-  // The values of one class, sorted, from a column and its parallel class column.
   const auto of_class = [](const std::vector<double>& values, const std::vector<std::uint8_t>& classes,
-                           std::uint8_t c) {
-    std::vector<double> out;
-    for (std::size_t i = 0; i < values.size(); ++i)
-      if (classes[i] == c) out.push_back(values[i]);
-    return percentiles(std::move(out));
-  };
+                           std::uint8_t c) { return percentiles_of(values, classes, c); };
   std::vector<ClassRecord> rows;
   for (auto [c, row] : class_counts_) {
     row.service_class = c;
@@ -184,11 +241,18 @@ Summary SummaryBuilder::finish(double sim_duration, double wall_time) {
   s.overload_explanation = overload.explanation;
   // Per-class figures first: they read the latencies in arrival order, beside their classes.
   s.classes = class_figures(s.window_duration);
+  group_figures(s);
   // The latencies are sorted in place rather than copied: at 10M requests a copy would add
   // 80 MB to the run's peak memory. finish() is called once per builder.
   s.ttft = percentiles(std::move(ttft_));
   s.tpot = percentiles(std::move(tpot_));
   s.e2e = percentiles(std::move(e2e_));
+  if (s.groups.size() == 1) {
+    GroupRecord& only = s.groups.front();
+    only.ttft_p50 = s.ttft.p50, only.ttft_p99 = s.ttft.p99;
+    only.tpot_p50 = s.tpot.p50, only.tpot_p99 = s.tpot.p99;
+    only.e2e_p50 = s.e2e.p50, only.e2e_p99 = s.e2e.p99;
+  }
   s.prefix_hit_ratio = ratio_or_zero(cached_tokens_, input_tokens_);
   s.requests_per_wall_second = ratio_or_zero(static_cast<double>(s.requests + s.excluded), wall_time);
   return s;
@@ -244,6 +308,18 @@ void print_summary_table(std::ostream& out, const Summary& s) {
                     static_cast<unsigned long long>(c.requests), c.ttft_p50 * 1e3, c.ttft_p99 * 1e3, c.tpot_p50 * 1e3,
                     c.tpot_p99 * 1e3, c.output_tokens_per_s, c.slo_attainment * 100,
                     static_cast<unsigned long long>(c.preemptions));
+      out << line;
+    }
+  }
+  if (s.groups.size() > 1) {
+    out << "groups        model          gpu        tp x n  requests   ttft p50/p99 (ms)   tpot p50/p99 (ms)   output tok/s"
+           "   hit %  preemptions\n";
+    for (const GroupRecord& g : s.groups) {
+      char line[256];
+      std::snprintf(line, sizeof line, "  %-12.32s%-15.32s%-10.24s%3u x%3u%10llu%10.1f%10.1f%10.2f%10.2f%15.1f%8.2f%13llu\n",
+                    g.name, g.model, g.gpu, g.tp, g.instances, static_cast<unsigned long long>(g.requests),
+                    g.ttft_p50 * 1e3, g.ttft_p99 * 1e3, g.tpot_p50 * 1e3, g.tpot_p99 * 1e3, g.output_tokens_per_s,
+                    g.prefix_hit_ratio * 100, static_cast<unsigned long long>(g.preemptions));
       out << line;
     }
   }
@@ -305,6 +381,21 @@ void print_summary_json(std::ostream& out, const Summary& s) {
         << ",\"output_tokens_per_s\":" << json_number(c.output_tokens_per_s)
         << ",\"slo_attainment\":" << json_number(c.slo_attainment) << ",\"goodput_rps\":" << json_number(c.goodput_rps)
         << ",\"goodput_tokens_per_s\":" << json_number(c.goodput_tokens_per_s) << "}";
+  }
+  out << "],\"groups\":[";
+  const auto text = [](const char* field, std::size_t size) { return json_quote(std::string(field, strnlen(field, size))); };
+  for (std::size_t i = 0; i < s.groups.size(); ++i) {
+    const GroupRecord& g = s.groups[i];
+    out << (i ? "," : "") << "{\"name\":" << text(g.name, sizeof g.name) << ",\"role\":" << text(g.role, sizeof g.role)
+        << ",\"model\":" << text(g.model, sizeof g.model) << ",\"gpu\":" << text(g.gpu, sizeof g.gpu)
+        << ",\"tp\":" << integer(g.tp) << ",\"instances\":" << integer(g.instances)
+        << ",\"requests\":" << integer(g.requests) << ",\"completed\":" << integer(g.completed)
+        << ",\"preemptions\":" << integer(g.preemptions) << ",\"throughput_rps\":" << json_number(g.throughput_rps)
+        << ",\"output_tokens_per_s\":" << json_number(g.output_tokens_per_s)
+        << ",\"ttft_p50\":" << json_number(g.ttft_p50) << ",\"ttft_p99\":" << json_number(g.ttft_p99)
+        << ",\"tpot_p50\":" << json_number(g.tpot_p50) << ",\"tpot_p99\":" << json_number(g.tpot_p99)
+        << ",\"e2e_p50\":" << json_number(g.e2e_p50) << ",\"e2e_p99\":" << json_number(g.e2e_p99)
+        << ",\"prefix_hit_ratio\":" << json_number(g.prefix_hit_ratio) << "}";
   }
   out << "]}\n";
 }
