@@ -4,6 +4,14 @@
 // [instances]) plus `name` and `role`. All groups serve the scenario's [model] (a `model`
 // key naming another card is refused for now) behind the one router.
 //
+// Roles: "mixed" (the default) serves requests whole. "prefill" and "decode" groups
+// disaggregate them (sim/engine/kv_handoff.hpp): [routing] places arrivals on prefill and
+// mixed instances, and [routing.decode] (policy + params, any router; least_loaded when
+// absent) picks the decode instance when a prefill is done. A prefill group without a
+// decode group, or the reverse, is an error; mixed groups may run beside them (requests
+// routed to a mixed instance are not disaggregated). [routing.decode] without prefill and
+// decode groups is an error.
+//
 // Placement (documented rule): groups in the order written, each instance on the next tp
 // free GPUs of the first node (in node order) with tp free GPUs — node by node, never
 // across nodes (place_instances, sim/config/cluster_card.hpp).

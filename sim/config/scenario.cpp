@@ -518,6 +518,16 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   Section routing = root.table("routing");
   scenario.router = routing.choice("policy", "least_loaded", scheduling::routing::router_names(), "router");
   scenario.router_params = read_params(routing.table("params"), scheduling::routing::routers().at(scenario.router).params);
+  // [routing.decode]: the router of prefill/decode disaggregation's decode side (read only
+  // when written, so scenarios without it keep their resolved config and its hash).
+  if (routing.has("decode")) {
+    Section decode = routing.table("decode");
+    scenario.decode_router = decode.choice("policy", "least_loaded", scheduling::routing::router_names(),
+                                           "router picking the decode instance of a request whose prefill is done");
+    scenario.decode_router_params =
+        read_params(decode.table("params"), scheduling::routing::routers().at(scenario.decode_router).params);
+    decode.finish();
+  }
   routing.finish();
 
   Section workload_section = root.table("workload");
