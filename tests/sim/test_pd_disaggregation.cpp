@@ -28,23 +28,23 @@ constexpr std::uint32_t kInput = 2000;  // prompt tokens, one prefill step (< ma
 constexpr std::uint32_t kOutput = 5;
 
 // A P/D scenario: prefill_count prefill instances placed first (node by node), then
-// decode_count decode instances, tp 1, one 16-token block per KV block.
+// decode_count decode instances, all of the given tp, 16-token KV blocks.
 config::Scenario pd_scenario(const std::string& platform, int prefill_count, int decode_count,
-                             const std::string& decode_policy = "least_loaded", std::vector<std::string> overrides = {}) {
+                             const std::string& decode_policy = "least_loaded", int tp = 1) {
   config::LoadOptions options;
-  options.overrides = std::move(overrides);
+  const std::string tp_line = "\ntp = " + std::to_string(tp);
   options.config_text = "[platform]\n" + platform + R"(
 [model]
 card = "llama-3.1-8b"
 [[instances]]
 name = "prefill"
 role = "prefill"
-count = )" + std::to_string(prefill_count) +
+count = )" + std::to_string(prefill_count) + tp_line +
                         R"(
 [[instances]]
 name = "decode"
 role = "decode"
-count = )" + std::to_string(decode_count) +
+count = )" + std::to_string(decode_count) + tp_line +
                         R"(
 [routing]
 policy = "round_robin"
@@ -186,6 +186,17 @@ TEST_CASE("P/D inside one node: the KV moves over NVLink through the NVSwitch") 
   auto out = test::run_with(s, {lone_request(0, 0.0, 1)});
   REQUIRE(out.requests.size() == 1);
   check_lone_request(s, out.requests[0], 450e9, 2e-6, 0, 1);
+}
+
+TEST_CASE("P/D at tp 2 on both sides: one Comm per GPU shard, each over its own pair of NICs") {
+  // 4 prefill instances of tp 2 fill node 0; the decode instance is node1-gpu0/gpu1. Shard k
+  // moves B/2 from node0-gpu-k to node1-gpu-k over its own NICs: B/2 / 50 GB/s + 10 us.
+  auto s = pd_scenario("cluster = \"h100-4node\"", 4, 1, "least_loaded", 2);
+  REQUIRE(s.groups[0].tp == 2);
+  REQUIRE(s.groups[1].tp == 2);
+  auto out = test::run_with(s, {lone_request(0, 0.0, 1)});
+  REQUIRE(out.requests.size() == 1);
+  check_lone_request(s, out.requests[0], 2 * 50e9, 2 * 5e-6, 0, 4);
 }
 
 TEST_CASE("P/D: two simultaneous hand-offs sharing the leaf uplinks each take twice the bandwidth time") {
@@ -331,4 +342,40 @@ TEST_CASE("P/D config: the CLI exits with status 2 on a prefill group without de
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("pd.toml") != std::string::npos);
   CHECK(r.err.find("instances[0].role") != std::string::npos);
+}
+
+TEST_CASE("P/D: multi-step planning changes no result, with decode-side preemptions") {
+  const auto scenario = [](bool multi_step) {
+    config::LoadOptions options;
+    const std::string knob = std::string("multi_step = ") + (multi_step ? "true" : "false") + "\n";
+    options.config_text = R"([platform]
+cluster = "h100-4node"
+[[instances]]
+name = "prefill"
+role = "prefill"
+count = 2
+)" + knob + R"([[instances]]
+name = "decode"
+role = "decode"
+count = 4
+kv_blocks = 3000
+)" + knob + R"([workload]
+generator = "chat"
+num_requests = 1000
+rate = 60
+[output]
+path = ""
+)";
+    return config::load_scenario(options);
+  };
+  auto off = scenario(false);
+  auto on = scenario(true);
+  const auto a = test::run_generated(off);
+  const auto b = test::run_generated(on);
+  REQUIRE(a.requests.size() == 1000);
+  REQUIRE(b.requests.size() == 1000);
+  CHECK(std::memcmp(a.requests.data(), b.requests.data(), a.requests.size() * sizeof(results::RequestRecord)) == 0);
+  std::uint32_t preempted = 0;
+  for (const auto& r : b.requests) preempted += r.decode_instance >= 0 ? r.preemptions : 0;
+  CHECK(preempted > 0);  // the 3000-block decode pools overflow: preempted sequences recompute there
 }
