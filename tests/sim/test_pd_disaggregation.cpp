@@ -379,3 +379,34 @@ path = ""
   for (const auto& r : b.requests) preempted += r.decode_instance >= 0 ? r.preemptions : 0;
   CHECK(preempted > 0);  // the 3000-block decode pools overflow: preempted sequences recompute there
 }
+
+TEST_CASE("P/D: a request the decode instances can never hold is rejected at arrival") {
+  // The prefill pool holds the 2000-token prompt; the decode pools hold 100 blocks (1600
+  // tokens), so the request could never decode: rejected when it arrives, not after its prefill.
+  config::LoadOptions options;
+  options.config_text = R"([platform]
+cluster = "h100-4node"
+[[instances]]
+name = "prefill"
+role = "prefill"
+count = 1
+[[instances]]
+name = "decode"
+role = "decode"
+count = 1
+kv_blocks = 100
+[workload]
+generator = "chat"
+num_requests = 1
+[output]
+path = ""
+)";
+  auto s = config::load_scenario(options);
+  auto out = test::run_with(s, {lone_request(0, 0.0, 1), test::make_request(1, 1.0, 64, 4, contents(9000, 4))});
+  REQUIRE(out.requests.size() == 2);
+  CHECK(out.requests[0].status == results::RequestStatus::rejected);
+  CHECK(out.requests[0].instance == 0);
+  CHECK(out.requests[0].first_token == -1);
+  CHECK(out.requests[1].status == results::RequestStatus::completed);
+  CHECK(out.requests[1].decode_instance == 1);
+}
