@@ -2,6 +2,7 @@
 
 #include "models/kvcache/admission/admission.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -642,7 +643,18 @@ std::vector<ParamDoc> describe_scenario() {
   Scenario scenario;
   scenario.base_dir = ".";
   read_scenario(parse_toml(default_scenario_text(), kDefaultSource), context, std::move(scenario));
-  return context->docs;
+  // [routing.decode] is read only when written (its absence keeps older resolved configs
+  // and their hashes), so the default scenario never documents it: listed here.
+  auto docs = context->docs;
+  std::string routers;
+  for (const auto& name : scheduling::routing::router_names()) routers += (routers.empty() ? "" : ", ") + name;
+  const auto after = std::find_if(docs.begin(), docs.end(), [](const ParamDoc& d) { return d.key == "routing.policy"; });
+  docs.insert(after == docs.end() ? after : after + 1,
+              {"routing.decode.policy", "string", "\"least_loaded\"", "",
+               "P/D disaggregation (prefill and decode [[instances]] groups): router picking the decode instance of a "
+               "request whose prefill is done, with its parameters in [routing.decode.params]; one of: " +
+                   routers + "."});
+  return docs;
 }
 
 }  // namespace kvsim::config
