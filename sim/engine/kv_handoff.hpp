@@ -24,6 +24,17 @@
 // If the decode instance has no room, the request waits in its queue like an arrival.
 // The two sides' prefix caches are separate: each instance has its own HBM.
 //
+// Why these choices. DistServe's decode instances pull a request's KV when they have memory
+// for it (the prefill instance's memory serves as the queue meanwhile); vLLM's disaggregated
+// serving (its NIXL connector) and Dynamo allocate the blocks in the decode worker's
+// scheduler, then read the remote blocks, skipping those the decode worker's prefix cache
+// already holds; the prefill side frees its blocks once they are read, so a sequence
+// preempted later on the decode worker can only be recomputed there. kvsim follows that
+// pull-at-admission scheme. One simplification: the prefill instance returns the blocks to
+// its cache (evictable) at the hand-off instead of pinning them until the decode side has
+// read them, so under a decode-side queue the prefill side's memory is freed earlier than
+// in real systems (and no back-pressure reaches the prefill instances).
+//
 // The first token's own KV is not moved: it is computed by the first decode step (as the
 // next token's input), as in vLLM, where the prefill worker's blocks hold the prompt only.
 #pragma once
