@@ -411,8 +411,12 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
       ++it;
       continue;
     }
-    blocks_.release((*it)->table);
-    (*it)->table.clear();
+    // A handed-off sequence's blocks stay pinned until the decode side has read them
+    // (release_handed_off); a finished one's return to the prefix cache now.
+    if (!(*it)->handed_off) {
+      blocks_.release((*it)->table);
+      (*it)->table.clear();
+    }
     if (backend_ && !(*it)->request.blocks.empty()) {
       const auto& blocks = (*it)->request.blocks;
       backend_->completed(std::span(blocks).first(
@@ -420,8 +424,17 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
                           category_of(**it));
     }
     on_finish(**it);
+    if ((*it)->handed_off) handed_off_.emplace((*it)->request.id, std::move((*it)->table));
     it = running_.erase(it);
   }
+}
+
+void ServingEngine::release_handed_off(std::uint64_t request_id) {
+  const auto it = handed_off_.find(request_id);
+  if (it == handed_off_.end())
+    throw std::logic_error("release_handed_off for request " + std::to_string(request_id) + " which holds no blocks here");
+  blocks_.release(it->second);
+  handed_off_.erase(it);
 }
 
 void ServingEngine::for_each_unfinished(const std::function<void(const Sequence&)>& visit) const {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "models/compute/perf_model.hpp"
@@ -80,6 +81,11 @@ class ServingEngine final : private batching::StepContext {
   void set_receiver(KvReceiver* receiver) { receiver_ = receiver; }
   void enqueue_prefilled(const Sequence& prefilled);
   bool prefill_only() const { return params_.prefill_only; }
+  // Prefill side: a handed-off sequence keeps its blocks pinned (in use, not evictable) until
+  // the decode side has read its KV; then this returns them to the prefix cache.
+  void release_handed_off(std::uint64_t request_id);
+  // Handed-off sequences whose blocks are still pinned here.
+  std::size_t handed_off_pinned() const { return handed_off_.size(); }
 
   bool idle() const { return running_.empty() && waiting_.empty(); }
   std::size_t running() const { return running_.size(); }
@@ -158,6 +164,8 @@ class ServingEngine final : private batching::StepContext {
   KvReceiver* receiver_ = nullptr;
   std::deque<std::unique_ptr<Sequence>> waiting_;
   std::vector<std::unique_ptr<Sequence>> running_;
+  // request -> block table of handed-off sequences until release_handed_off (prefill side).
+  std::unordered_map<std::uint64_t, std::vector<kvcache::BlockIndex>> handed_off_;
 
   // Current plan.
   std::vector<InStep> scheduled_;

@@ -99,8 +99,9 @@ void drive_instance(RunState& run, Instance& instance) {
     XBT_VERB("instance %d at %.9f: awaiting releases (next arrival %.9f)", instance.index, now, injector.next_arrival());
     injector.await_releases_until(now);
     if (!engine.plan(now, limit)) {
-      // Nothing to compute until a load completes (or a request arrives).
-      if (run.transfers->idle(owner))
+      // Nothing to compute until a load completes, a request arrives, or (P/D) a decode
+      // instance has read the KV of a request handed off from here, unpinning its blocks.
+      if (run.transfers->idle(owner) && engine.handed_off_pinned() == 0)
         throw std::logic_error("instance " + std::to_string(instance.index) + " has queued work but cannot plan a step");
       const Woken woken = wait_event(run, instance, limit, at);
       if (woken == Woken::deadline && at >= limit) break;

@@ -112,7 +112,7 @@ void KvHandoff::receive(Instance& to, std::uint64_t request, std::uint64_t token
   for (std::size_t k = 0; k < parts; ++k)
     run_.transfers->start(from.gpus[k * tp_from / parts], to.gpus[k * tp_to / parts], bytes / double(parts),
                           std::size_t(to.index), request);
-  moving_[request].parts = int(parts);
+  moving_[request] = {int(parts), from.index};
   run_.recorder.kv_transfer_started(request, bytes, sg4::Engine::get_clock());
 }
 
@@ -120,9 +120,14 @@ bool KvHandoff::transfer_done(Instance& to, std::uint64_t request, double now) {
   const auto moving = moving_.find(request);
   if (moving == moving_.end()) return false;
   if (--moving->second.parts > 0) return true;
+  Instance& from = *run_.instances[std::size_t(moving->second.from)];
   moving_.erase(moving);
   run_.recorder.kv_transfer_ended(request, now);
   to.engine->load_done(request, now);
+  // The prefill side's copy is no longer needed: its blocks become evictable cache, which
+  // may let a prefill waiting for memory start.
+  from.engine->release_handed_off(request);
+  from.interrupt(now);
   XBT_VERB("instance %d: KV of request %llu arrived at %.9f", to.index, (unsigned long long)request, now);
   return true;
 }

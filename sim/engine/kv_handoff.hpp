@@ -5,7 +5,7 @@
 // The life of a disaggregated request:
 //   1. [routing] places it on a prefill (or mixed) instance, whose engine runs with
 //      EngineParams::prefill_only: the step that produces the first token ends its TTFT
-//      there, its blocks return to that instance's prefix cache, and it leaves (handed_off).
+//      there, and it leaves (handed_off), its blocks pinned until the KV has been read.
 //   2. hand_off(): [routing.decode] picks a decode instance among the decode groups, and the
 //      request joins that instance's waiting queue (ServingEngine::enqueue_prefilled).
 //   3. When the decode instance's batcher admits it (at a step boundary, like any waiting
@@ -30,10 +30,10 @@
 // scheduler, then read the remote blocks, skipping those the decode worker's prefix cache
 // already holds; the prefill side frees its blocks once they are read, so a sequence
 // preempted later on the decode worker can only be recomputed there. kvsim follows that
-// pull-at-admission scheme. One simplification: the prefill instance returns the blocks to
-// its cache (evictable) at the hand-off instead of pinning them until the decode side has
-// read them, so under a decode-side queue the prefill side's memory is freed earlier than
-// in real systems (and no back-pressure reaches the prefill instances).
+// pull-at-admission scheme. Meanwhile the prefill instance keeps the request's blocks pinned
+// (ServingEngine::release_handed_off frees them into its prefix cache when the last Comm has
+// arrived), so a queue at the decode side holds prefill memory and pushes back on the
+// prefill instances, as in those systems.
 //
 // The first token's own KV is not moved: it is computed by the first decode step (as the
 // next token's input), as in vLLM, where the prefill worker's blocks hold the prompt only.
@@ -80,7 +80,8 @@ class KvHandoff {
   class Receiver;
   class MemberView;
   struct Moving {
-    int parts = 0;
+    int parts = 0;  // Comms still in flight
+    int from = 0;   // prefill instance, whose blocks stay pinned until the last part arrives
   };
   void receive(Instance& to, std::uint64_t request, std::uint64_t tokens);
 

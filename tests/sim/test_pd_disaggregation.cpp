@@ -424,3 +424,39 @@ path = ""
   CHECK(out.requests[1].status == results::RequestStatus::completed);
   CHECK(out.requests[1].decode_instance == 1);
 }
+
+TEST_CASE("P/D: the prefill side's blocks stay pinned until the decode side has read them") {
+  // One prefill instance of 130 blocks (node0-gpu0), one decode instance (node0-gpu1). Two
+  // 125-block prompts arrive together: A is prefilled, B waits for memory. A's blocks are
+  // released only when its KV has crossed NVLink (T = B / 450 GB/s + 2 us), so B's prefill
+  // starts at prefill + T and its first token comes at 2 x prefill + T.
+  config::LoadOptions options;
+  options.config_text = R"([platform]
+cluster = "h100-4node"
+[[instances]]
+name = "prefill"
+role = "prefill"
+count = 1
+kv_blocks = 130
+[[instances]]
+name = "decode"
+role = "decode"
+count = 1
+[kvcache]
+transfer_efficiency = 1
+[workload]
+generator = "chat"
+num_requests = 1
+[output]
+path = ""
+)";
+  auto s = config::load_scenario(options);
+  auto out = test::run_with(s, {lone_request(0, 0.0, 1), lone_request(1, 0.0, 100000)});
+  REQUIRE(out.requests.size() == 2);
+  const double prefill = prefill_step(s);
+  const double transfer = double(kInput) * s.model.kv_bytes_per_token() / 450e9 + 2e-6;
+  CHECK(out.requests[0].ttft == doctest::Approx(prefill).epsilon(1e-9));
+  CHECK(out.requests[0].kv_transfer_end == doctest::Approx(prefill + transfer).epsilon(1e-9));
+  CHECK(out.requests[1].ttft == doctest::Approx(2 * prefill + transfer).epsilon(1e-9));
+  CHECK(out.requests[1].status == results::RequestStatus::completed);
+}

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "models/compute/perf_model.hpp"
@@ -69,7 +70,7 @@ Request request(std::uint64_t id, std::uint32_t input, std::uint32_t output, std
 
 }  // namespace
 
-TEST_CASE("prefill-only engine: a request leaves at its first token, handed off, its blocks cached") {
+TEST_CASE("prefill-only engine: a request leaves at its first token, handed off, its blocks pinned until read") {
   FakePerf perf;
   auto p = params(100);
   p.prefill_only = true;
@@ -86,9 +87,14 @@ TEST_CASE("prefill-only engine: a request leaves at its first token, handed off,
   CHECK(left[0].computed == 64);
   CHECK(engine.idle());
   CHECK(engine.outstanding_tokens(10) == 0);  // the 9 tokens left are the decode side's work
-  // Its 4 prompt blocks stay in this instance's prefix cache (evictable, none in use).
+  // Its 4 prompt blocks stay pinned until the decode side has read them, then are cached.
+  CHECK(engine.handed_off_pinned() == 1);
+  CHECK(engine.blocks().free_blocks() == 96);
+  engine.release_handed_off(7);
+  CHECK(engine.handed_off_pinned() == 0);
   CHECK(engine.blocks().free_blocks() == 100);
   CHECK(engine.blocks().match_prefix(request(8, 64, 1, 1000).blocks, 4) == 4);
+  CHECK_THROWS_AS(engine.release_handed_off(7), std::logic_error);
 }
 
 TEST_CASE("prefill-only engine: a one-token request finishes there") {
