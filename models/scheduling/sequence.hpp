@@ -27,6 +27,11 @@ struct Sequence {
   bool loading = false;
   bool in_step = false;              // scheduled in the step being planned
   bool is_running = false;           // in the running list (admitted and not preempted since)
+  // P/D disaggregation: handed_off when a prefill-only instance has produced the first token
+  // (the decode continues elsewhere); remote_kv while the context KV, computed by a prefill
+  // instance, has not arrived at this decode instance.
+  bool handed_off = false;
+  bool remote_kv = false;
   std::uint32_t loading_blocks = 0;  // blocks of the load in flight
   double load_start = -1;            // s
   double load_wait = 0;              // s spent waiting for loads, over all admissions

@@ -43,6 +43,8 @@ std::uint16_t ServingEngine::category_of(const Sequence& s) {
 }
 
 double ServingEngine::remaining(const Sequence& s) const {
+  // A context whose KV is on its way is not work for this instance: only its output is.
+  if (s.remote_kv) return double(s.request.output_tokens - s.generated);
   return double(s.prefill_target - std::min(s.computed, s.prefill_target)) +
          double(s.request.output_tokens - s.generated);
 }
@@ -53,6 +55,47 @@ void ServingEngine::enqueue(workload::Request request) {
   seq->prefill_target = seq->request.input_tokens;
   outstanding_ += remaining(*seq);
   waiting_.push_back(std::move(seq));
+}
+
+void ServingEngine::enqueue_prefilled(const Sequence& prefilled) {
+  if (!receiver_) throw std::logic_error("a prefilled sequence was sent to an instance without a KV receiver");
+  auto seq = std::make_unique<Sequence>();
+  seq->request = prefilled.request;
+  seq->prefill_target = prefilled.computed;
+  seq->generated = prefilled.generated;
+  seq->first_token = prefilled.first_token;
+  // What the prefill side's admission found and did stays the request's record.
+  seq->cached_tokens = prefilled.cached_tokens;
+  seq->hbm_hit_blocks = prefilled.hbm_hit_blocks;
+  seq->lower_hit_blocks = prefilled.lower_hit_blocks;
+  seq->preemptions = prefilled.preemptions;
+  seq->load_wait = prefilled.load_wait;
+  seq->remote_kv = true;
+  outstanding_ += remaining(*seq);
+  waiting_.push_back(std::move(seq));
+}
+
+batching::Admission ServingEngine::admit_prefilled(Sequence& seq) {
+  using batching::Admission;
+  // Full context blocks already cached here need not move (vLLM's disaggregation connector
+  // pulls only what the decode worker's prefix cache lacks); at least one token moves.
+  const std::uint32_t context = seq.prefill_target;
+  std::uint32_t matched = 0, unreferenced = 0;
+  if (params_.prefix_caching && !seq.request.blocks.empty())
+    matched = blocks_.match_prefix(
+        seq.request.blocks,
+        std::min<std::uint32_t>((context - 1) / params_.block_size, std::uint32_t(seq.request.blocks.size())),
+        &unreferenced);
+  const std::uint32_t need = blocks_for(context) - matched;
+  if (std::uint64_t{need} + unreferenced > blocks_.free_blocks()) return {};
+  blocks_.acquire_cached(seq.request.blocks, matched, seq.table, category_of(seq));
+  blocks_.allocate(need, seq.table);
+  seq.computed = matched * params_.block_size;
+  seq.published = matched;
+  seq.loading = true;
+  start_running(seq);
+  receiver_->receive(seq.request.id, context - seq.computed);
+  return {Admission::Kind::loading, 0};
 }
 
 void ServingEngine::preempt(Sequence& victim) {
@@ -97,6 +140,7 @@ void ServingEngine::start_running(Sequence& seq) {
 
 batching::Admission ServingEngine::admit(Sequence& seq, std::uint32_t budget) {
   using batching::Admission;
+  if (seq.remote_kv) return admit_prefilled(seq);
   std::uint32_t matched = 0, unreferenced = 0;
   // At least one token must be computed to produce logits, and only full prompt blocks are
   // ever cached.
@@ -184,6 +228,13 @@ void ServingEngine::load_done(std::uint64_t request_id, double now) {
   for (auto& s : running_) {
     Sequence& seq = *s;
     if (seq.request.id != request_id || !seq.loading) continue;
+    if (seq.remote_kv) {  // the context KV from the prefill instance has arrived
+      seq.computed = seq.prefill_target;
+      seq.remote_kv = false;
+      seq.loading = false;
+      publish_prompt_blocks(seq);
+      return;
+    }
     outstanding_ -= remaining(seq);
     seq.computed += seq.loading_blocks * params_.block_size;
     outstanding_ += remaining(seq);
@@ -330,6 +381,7 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
       if (seq.computed == seq.prefill_target) {
         ++seq.generated;
         if (seq.first_token < 0) seq.first_token = end;
+        seq.handed_off = params_.prefill_only && seq.generated < seq.request.output_tokens;
       }
     } else {
       seq.computed += steps;
@@ -343,6 +395,9 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
     if (seq.generated >= seq.request.output_tokens) {
       seq.finish = end;
       any_finished = true;
+    } else if (seq.handed_off) {  // its remaining output is another instance's work
+      outstanding_ -= remaining(seq);
+      any_finished = true;
     }
   }
   report_evictions();
@@ -352,12 +407,16 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
   reduction_per_step_ = 0;
   if (!any_finished) return;
   for (auto it = running_.begin(); it != running_.end();) {
-    if ((*it)->finish < 0) {
+    if ((*it)->finish < 0 && !(*it)->handed_off) {
       ++it;
       continue;
     }
-    blocks_.release((*it)->table);
-    (*it)->table.clear();
+    // A handed-off sequence's blocks stay pinned until the decode side has read them
+    // (release_handed_off); a finished one's return to the prefix cache now.
+    if (!(*it)->handed_off) {
+      blocks_.release((*it)->table);
+      (*it)->table.clear();
+    }
     if (backend_ && !(*it)->request.blocks.empty()) {
       const auto& blocks = (*it)->request.blocks;
       backend_->completed(std::span(blocks).first(
@@ -365,8 +424,17 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
                           category_of(**it));
     }
     on_finish(**it);
+    if ((*it)->handed_off) handed_off_.emplace((*it)->request.id, std::move((*it)->table));
     it = running_.erase(it);
   }
+}
+
+void ServingEngine::release_handed_off(std::uint64_t request_id) {
+  const auto it = handed_off_.find(request_id);
+  if (it == handed_off_.end())
+    throw std::logic_error("release_handed_off for request " + std::to_string(request_id) + " which holds no blocks here");
+  blocks_.release(it->second);
+  handed_off_.erase(it);
 }
 
 void ServingEngine::for_each_unfinished(const std::function<void(const Sequence&)>& visit) const {

@@ -23,12 +23,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "models/compute/perf_model.hpp"
 #include "models/kvcache/backend.hpp"
 #include "models/kvcache/block_manager.hpp"
 #include "models/scheduling/batching/batcher.hpp"
+#include "models/scheduling/kv_receiver.hpp"
 #include "models/scheduling/sequence.hpp"
 #include "models/scheduling/step_plan.hpp"
 #include "workloads/request.hpp"
@@ -47,6 +49,9 @@ struct EngineParams {
   kvcache::EvictionChoice eviction;           // policy for cached HBM blocks
   std::string batcher = "vllm_v1";            // batching/ registry name
   ParamValues batcher_params;                 // its parameters (defaults for the rest)
+  // P/D disaggregation, prefill side: a sequence leaves this instance once its prefill has
+  // produced the first token (handed_off; the rest of its output is decoded elsewhere).
+  bool prefill_only = false;
 };
 
 class ServingEngine final : private batching::StepContext {
@@ -67,6 +72,21 @@ class ServingEngine final : private batching::StepContext {
   // blocks become usable and the request joins the next step.
   void load_done(std::uint64_t request_id, double now);
 
+  // P/D disaggregation, decode side. enqueue_prefilled queues a sequence whose prefill (and
+  // first token) another instance computed: prefilled is its state there. When admitted it
+  // takes blocks for its context here (full blocks already cached here are reused) and the
+  // rest of the context KV is pulled through the receiver (at least one token); it decodes
+  // once load_done() reports the KV arrived. Preempted later, it recomputes here like any
+  // sequence. The receiver must outlive the engine.
+  void set_receiver(KvReceiver* receiver) { receiver_ = receiver; }
+  void enqueue_prefilled(const Sequence& prefilled);
+  bool prefill_only() const { return params_.prefill_only; }
+  // Prefill side: a handed-off sequence keeps its blocks pinned (in use, not evictable) until
+  // the decode side has read its KV; then this returns them to the prefix cache.
+  void release_handed_off(std::uint64_t request_id);
+  // Handed-off sequences whose blocks are still pinned here.
+  std::size_t handed_off_pinned() const { return handed_off_.size(); }
+
   bool idle() const { return running_.empty() && waiting_.empty(); }
   std::size_t running() const { return running_.size(); }
   std::size_t waiting() const { return waiting_.size(); }
@@ -77,7 +97,8 @@ class ServingEngine final : private batching::StepContext {
   const StepPlan& current_plan() const { return plan_; }
 
   // Completes the first n steps of the current plan; finished requests are passed to
-  // on_finish (in admission order) and leave the engine.
+  // on_finish (in admission order) and leave the engine; so do sequences handed off by a
+  // prefill-only instance (Sequence::handed_off, finish still -1).
   void apply(std::size_t n, const FinishCallback& on_finish);
 
   // Prompt tokens still to compute plus output tokens still to generate, over all requests
@@ -132,14 +153,19 @@ class ServingEngine final : private batching::StepContext {
   void report_evictions();
   // Moves seq from the waiting queue to the end of the running list.
   void start_running(Sequence& seq);
+  // admit() for a sequence whose context KV comes from a prefill instance.
+  batching::Admission admit_prefilled(Sequence& seq);
 
   EngineParams params_;
   const compute::PerfModel& perf_;
   std::unique_ptr<batching::Batcher> batcher_;
   kvcache::BlockManager blocks_;
   kvcache::KvBackend* backend_ = nullptr;
+  KvReceiver* receiver_ = nullptr;
   std::deque<std::unique_ptr<Sequence>> waiting_;
   std::vector<std::unique_ptr<Sequence>> running_;
+  // request -> block table of handed-off sequences until release_handed_off (prefill side).
+  std::unordered_map<std::uint64_t, std::vector<kvcache::BlockIndex>> handed_off_;
 
   // Current plan.
   std::vector<InStep> scheduled_;

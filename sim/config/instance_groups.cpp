@@ -54,13 +54,54 @@ std::string list_kinds(const ClusterSpec& cluster, bool gpus) {
   return list;
 }
 
+// P/D disaggregation needs both sides: arrivals go to prefill (and mixed) instances, and
+// every prefill hands its request to a decode instance.
+void check_roles(const std::vector<InstanceGroupSpec>& groups, const std::vector<std::string>& sources,
+                 const std::vector<long>& lines) {
+  int first_pd = -1;
+  bool prefill = false, decode = false;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    prefill = prefill || groups[g].role == "prefill";
+    decode = decode || groups[g].role == "decode";
+    if (first_pd < 0 && groups[g].role != "mixed") first_pd = int(g);
+  }
+  if (prefill == decode) {
+    // A hand-off moves KV between prefill and decode instances: both must serve one model.
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      if (groups[g].role != "mixed" && groups[g].model.name != groups[std::size_t(std::max(first_pd, 0))].model.name)
+        throw InputError(sources[g], lines[g], "instances[" + std::to_string(g) + "].model",
+                         "group \"" + groups[g].name + "\" serves " + groups[g].model.name + " but group \"" +
+                             groups[std::size_t(first_pd)].name + "\" serves " +
+                             groups[std::size_t(first_pd)].model.name +
+                             ": prefill and decode groups hand KV to each other, so they serve the same model");
+    return;
+  }
+  const auto g = std::size_t(first_pd);
+  throw InputError(sources[g], lines[g], "instances[" + std::to_string(g) + "].role",
+                   prefill ? "a \"prefill\" group needs at least one \"decode\" group to hand its requests to"
+                           : "a \"decode\" group needs at least one \"prefill\" group to receive requests from");
+}
+
+// [routing.decode] only means something with prefill and decode groups.
+void check_decode_router(toml::table& doc, const Scenario& scenario) {
+  if (scenario.decode_router.empty() || scenario.disaggregated()) return;
+  const toml::node* routing = doc.get("routing");
+  const toml::node* decode = routing && routing->as_table() ? routing->as_table()->get("decode") : nullptr;
+  fail_at(decode ? *decode : *routing, "routing.decode",
+          "[routing.decode] picks decode instances, but no [[instances]] group has role \"prefill\" and \"decode\"");
+}
+
 }  // namespace
 
 Scenario read_with_instance_groups(toml::table& doc,
                                    const std::function<Scenario(const toml::table&, const NodeKindChooser&)>& parse) {
   toml::node* node = doc.get("instances");
   toml::array* found = node ? node->as_array() : nullptr;
-  if (!found) return parse(doc, nullptr);
+  if (!found) {
+    Scenario scenario = parse(doc, nullptr);
+    check_decode_router(doc, scenario);
+    return scenario;
+  }
   if (found->empty()) fail_at(*node, "instances", "[[instances]] needs at least one group");
   // Each group in turn becomes the document's [instances] table. Nodes are moved, never
   // copied: a copy loses its source lines, which every error message needs.
@@ -77,6 +118,7 @@ Scenario read_with_instance_groups(toml::table& doc,
   std::vector<Scenario> parts;
   std::vector<InstanceGroupSpec> groups;
   std::vector<long> group_lines;
+  std::vector<long> role_lines;  // the role key's line (the group's when absent), for role errors
   std::vector<std::string> group_sources;
   int scenario_model_part = -1;  // first group serving the scenario's [model]
   std::vector<int> used;  // GPUs taken per node by the groups placed so far
@@ -88,6 +130,7 @@ Scenario read_with_instance_groups(toml::table& doc,
     const long line = long(table->source().begin.line);
     const std::string source = source_of(*table);
     group_lines.push_back(line);
+    role_lines.push_back(line);
     group_sources.push_back(source);
     InstanceGroupSpec group;
     group.name = "group" + std::to_string(i);
@@ -96,10 +139,8 @@ Scenario read_with_instance_groups(toml::table& doc,
       const auto* text = role->as_string();
       if (!text || (text->get() != "mixed" && text->get() != "prefill" && text->get() != "decode"))
         fail_at(*role, field + ".role", "expected \"mixed\", \"prefill\" or \"decode\"");
-      if (text->get() != "mixed")
-        fail_at(*role, field + ".role",
-                "prefill/decode groups (P/D disaggregation) are not implemented yet; use \"mixed\"");
       group.role = text->get();
+      role_lines.back() = long(role->source().begin.line);
     }
     Selectors selectors{optional_text(*table, "node_group", field), optional_text(*table, "gpu", field)};
     group.node_group = selectors.node_group;
@@ -180,6 +221,7 @@ Scenario read_with_instance_groups(toml::table& doc,
     group.model = part.model;
     group.gpu = part.gpu;
     group.compute = part.compute;
+    group.engine.prefill_only = group.role == "prefill";
     groups.push_back(group);
     parts.push_back(std::move(part));
   }
@@ -192,6 +234,9 @@ Scenario read_with_instance_groups(toml::table& doc,
   scenario.gpu = scenario.cluster.group_of(0).gpu;
   scenario.groups = groups;
   scenario.placement = placement;
+  check_roles(groups, group_sources, role_lines);
+  check_decode_router(doc, scenario);
+  if (scenario.disaggregated() && scenario.decode_router.empty()) scenario.decode_router = "least_loaded";
   scenario.instances = 0;
   scenario.instance_group.clear();
   for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -230,6 +275,14 @@ Scenario read_with_instance_groups(toml::table& doc,
   if (scenario_model_part >= 0) {
     toml::table part = parse_toml(parts[std::size_t(scenario_model_part)].resolved_toml, "<resolved>");
     if (auto* model = part["model"].as_table()) resolved.insert_or_assign("model", *model);
+  }
+  if (scenario.disaggregated()) {  // the decode side's router, default included
+    toml::table* routing = resolved["routing"].as_table();
+    if (routing && !routing->contains("decode")) {
+      toml::table decode;
+      decode.insert_or_assign("policy", scenario.decode_router);
+      routing->insert_or_assign("decode", std::move(decode));
+    }
   }
   scenario.resolved_toml = to_toml_text(resolved);
   return scenario;

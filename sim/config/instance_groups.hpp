@@ -17,6 +17,14 @@
 // card) and energy figures come from its model and GPU cards. Every group uses the same
 // block_size (the workload's block hashes are chained at one size).
 //
+// Roles: "mixed" (the default) serves requests whole. "prefill" and "decode" groups
+// disaggregate them (sim/engine/kv_handoff.hpp): [routing] places arrivals on prefill and
+// mixed instances, and [routing.decode] (policy + params, any router; least_loaded when
+// absent) picks the decode instance when a prefill is done. A prefill group without a
+// decode group, or the reverse, is an error; mixed groups may run beside them (requests
+// routed to a mixed instance are not disaggregated). [routing.decode] without prefill and
+// decode groups is an error.
+//
 // Each group is validated by the same code as a single [instances] table (the scenario is
 // parsed once per group with that group as its [instances], and with its GPU kind as the
 // platform's), so every rule and error of [instances] holds per group; errors point at the

@@ -2,6 +2,7 @@
 
 #include "models/kvcache/admission/admission.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -540,6 +541,16 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
   Section routing = root.table("routing");
   scenario.router = routing.choice("policy", "least_loaded", scheduling::routing::router_names(), "router");
   scenario.router_params = read_params(routing.table("params"), scheduling::routing::routers().at(scenario.router).params);
+  // [routing.decode]: the router of prefill/decode disaggregation's decode side (read only
+  // when written, so scenarios without it keep their resolved config and its hash).
+  if (routing.has("decode")) {
+    Section decode = routing.table("decode");
+    scenario.decode_router = decode.choice("policy", "least_loaded", scheduling::routing::router_names(),
+                                           "router picking the decode instance of a request whose prefill is done");
+    scenario.decode_router_params =
+        read_params(decode.table("params"), scheduling::routing::routers().at(scenario.decode_router).params);
+    decode.finish();
+  }
   routing.finish();
 
   Section workload_section = root.table("workload");
@@ -657,14 +668,25 @@ std::vector<ParamDoc> describe_scenario() {
   // [[instances]] groups take every [instances] key plus these (sim/config/instance_groups.hpp).
   const std::vector<std::array<const char*, 3>> group_keys{
       {"name", "groupN", "group name (its /groups summary row)"},
-      {"role", "mixed", "mixed (prefill/decode disaggregation: not yet)"},
+      {"role", "mixed", "mixed, prefill or decode (P/D disaggregation: sim/engine/kv_handoff.hpp)"},
       {"model", "the [model] card", "model card the group serves (name or path)"},
       {"node_group", "any", "place the group only on this node group of the cluster card"},
       {"gpu", "any", "place the group only on nodes with this GPU card"}};
   for (const auto& [key, fallback, help] : group_keys)
     context->docs.push_back({std::string("instances.") + key, "string", fallback, "",
                              std::string("[[instances]] groups only: ") + help});
-  return context->docs;
+  // [routing.decode] is read only when written (its absence keeps older resolved configs
+  // and their hashes), so the default scenario never documents it: listed here.
+  auto docs = context->docs;
+  std::string routers;
+  for (const auto& name : scheduling::routing::router_names()) routers += (routers.empty() ? "" : ", ") + name;
+  const auto after = std::find_if(docs.begin(), docs.end(), [](const ParamDoc& d) { return d.key == "routing.policy"; });
+  docs.insert(after == docs.end() ? after : after + 1,
+              {"routing.decode.policy", "string", "\"least_loaded\"", "",
+               "P/D disaggregation (prefill and decode [[instances]] groups): router picking the decode instance of a "
+               "request whose prefill is done, with its parameters in [routing.decode.params]; one of: " +
+                   routers + "."});
+  return docs;
 }
 
 }  // namespace kvsim::config

@@ -103,7 +103,7 @@ struct InstancePlacement {
 // groups: its instances are the one mixed group described by the fields of Scenario.
 struct InstanceGroupSpec {
   std::string name;
-  std::string role = "mixed";  // "mixed" (prefill/decode: P/D disaggregation, not yet)
+  std::string role = "mixed";  // "mixed", "prefill" or "decode" (P/D disaggregation, sim/engine/kv_handoff.hpp)
   int count = 1;
   int tp = 1;
   double hbm_utilization = 0.9;
@@ -149,6 +149,16 @@ struct Scenario {
   scheduling::EngineParams engine;
   std::string router;
   ParamValues router_params;  // [routing.params], resolved against the router's specs
+  // [routing.decode]: picks the decode instance after a prefill (P/D disaggregation);
+  // "" when the section is absent (least_loaded with P/D groups, sim/config/instance_groups.hpp).
+  std::string decode_router;
+  ParamValues decode_router_params;
+  // Whether prefill and decode run on separate instances (some group has role "prefill").
+  bool disaggregated() const {
+    for (const auto& g : groups)
+      if (g.role == "prefill") return true;
+    return false;
+  }
   KvTiersSpec kv;
   // The workload as parameters (generator or trace, closed loop or not); each simulation
   // opens its own source from it, so a Scenario is a plain value that can be copied and

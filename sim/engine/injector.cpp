@@ -7,6 +7,7 @@
 #include <simgrid/s4u/Engine.hpp>
 #include <xbt/log.h>
 
+#include "sim/engine/kv_handoff.hpp"
 #include "sim/engine/kv_tiers.hpp"
 #include "sim/util/interrupt.hpp"
 
@@ -73,9 +74,14 @@ void Injector::release_children_at_own_time(std::uint64_t parent, double now) {
 }
 
 void Injector::release(workload::Request request, double now) {
-  const std::size_t target = run_.router->route(request, run_.views, now);
+  std::size_t target = run_.router->route(request, run_.views, now);
+  if (run_.handoff) target = run_.handoff->entry_instance(target);
   Instance& instance = *run_.instances[target];
-  if (const std::string reason = instance.engine->rejection_reason(request); !reason.empty()) {
+  std::string reason = instance.engine->rejection_reason(request);
+  // A request bound for decode elsewhere must fit there too (any decode instance may be picked).
+  if (reason.empty() && run_.handoff && instance.engine->prefill_only() && request.output_tokens > 1)
+    reason = run_.handoff->decode_rejection(request);
+  if (!reason.empty()) {
     run_.recorder.rejected(request, now, instance.index, reason);
     if (closed_loop_) {
       open_.erase(request.id);

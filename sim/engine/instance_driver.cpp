@@ -8,6 +8,7 @@
 #include <xbt/log.h>
 
 #include "sim/engine/injector.hpp"
+#include "sim/engine/kv_handoff.hpp"
 #include "sim/engine/kv_tiers.hpp"
 #include "sim/util/interrupt.hpp"
 
@@ -26,6 +27,7 @@ enum class Woken { deadline, interrupt, transfer };
 void transfer_done(RunState& run, Instance& instance, std::size_t index, double now) {
   const Transfer transfer = run.transfers->complete(std::size_t(instance.index), index, now);
   if (transfer.request == Transfer::kNoRequest) return;
+  if (run.handoff && run.handoff->transfer_done(instance, transfer.request, now)) return;
   auto parts = instance.load_parts.find(transfer.request);
   if (--parts->second > 0) return;
   instance.load_parts.erase(parts);
@@ -73,6 +75,10 @@ void drive_instance(RunState& run, Instance& instance) {
   auto& injector = *run.injector;
   const std::size_t owner = std::size_t(instance.index);
   const auto on_finish = [&](const scheduling::Sequence& seq) {
+    if (seq.handed_off) {  // P/D: prefill done here, the decode goes on elsewhere
+      run.handoff->hand_off(seq, instance);
+      return;
+    }
     run.recorder.finished(seq, instance.index);
     run.progress->update(seq.finish, run.recorder.done());
     injector.finished(seq, engine);
@@ -83,7 +89,8 @@ void drive_instance(RunState& run, Instance& instance) {
   while (now <= limit) {
     throw_if_interrupted("the simulation stopped at " + std::to_string(now) + " s of simulated time");
     if (engine.idle()) {
-      if (!injector.more_coming() && run.transfers->idle(owner)) break;
+      if (!injector.more_coming() && run.transfers->idle(owner) && !(run.handoff && run.handoff->more_coming(instance)))
+        break;
       const Woken woken = wait_event(run, instance, limit, at);
       if (woken == Woken::deadline && at >= limit) break;
       now = std::max(now, at);
@@ -92,8 +99,9 @@ void drive_instance(RunState& run, Instance& instance) {
     XBT_VERB("instance %d at %.9f: awaiting releases (next arrival %.9f)", instance.index, now, injector.next_arrival());
     injector.await_releases_until(now);
     if (!engine.plan(now, limit)) {
-      // Nothing to compute until a load completes (or a request arrives).
-      if (run.transfers->idle(owner))
+      // Nothing to compute until a load completes, a request arrives, or (P/D) a decode
+      // instance has read the KV of a request handed off from here, unpinning its blocks.
+      if (run.transfers->idle(owner) && engine.handed_off_pinned() == 0)
         throw std::logic_error("instance " + std::to_string(instance.index) + " has queued work but cannot plan a step");
       const Woken woken = wait_event(run, instance, limit, at);
       if (woken == Woken::deadline && at >= limit) break;
@@ -127,6 +135,7 @@ void drive_instance(RunState& run, Instance& instance) {
     now = plan.end(keep - 1);
     engine.apply(keep, on_finish);
   }
+  if (run.handoff) run.handoff->driver_ended(instance);
 }
 
 }  // namespace kvsim::engine

@@ -115,6 +115,20 @@ void Recorder::finished(const scheduling::Sequence& seq, int instance) {
   flush(false);
 }
 
+void Recorder::handed_off(std::uint64_t id, int prefill_instance, int decode_instance) {
+  auto& r = row(id);
+  r.prefill_instance = prefill_instance;
+  r.decode_instance = decode_instance;
+}
+
+void Recorder::kv_transfer_started(std::uint64_t id, double bytes, double start) {
+  auto& r = row(id);
+  r.kv_transfer_bytes = bytes;
+  r.kv_transfer_start = start;
+}
+
+void Recorder::kv_transfer_ended(std::uint64_t id, double end) { row(id).kv_transfer_end = end; }
+
 void Recorder::unfinished(const scheduling::Sequence& seq) {
   auto& r = row(seq.request.id);
   fill_cache_columns(r, seq);

@@ -43,6 +43,12 @@ class Recorder {
   void set_type_names(const std::vector<std::string>* names) { type_names_ = names; }
   void rejected(const workload::Request& request, double now, int instance, const std::string& reason);
   void finished(const scheduling::Sequence& seq, int instance);
+  // P/D disaggregation (kv_handoff.hpp): the request's prefill on prefill_instance is done
+  // and decode_instance will decode it; its context KV started moving (bytes, at start) and
+  // arrived (at end).
+  void handed_off(std::uint64_t id, int prefill_instance, int decode_instance);
+  void kv_transfer_started(std::uint64_t id, double bytes, double start);
+  void kv_transfer_ended(std::uint64_t id, double end);
   // A request still queued or running when the run ended.
   void unfinished(const scheduling::Sequence& seq);
 

@@ -34,6 +34,7 @@ namespace kvsim::engine {
 class KvTiers;
 class LowerTiers;
 class Injector;
+class KvHandoff;
 
 // One serving instance: its engine (pure model code) and what its driver actor needs.
 struct Instance {
@@ -63,7 +64,7 @@ struct Instance {
 
 struct RunState {
   RunState(const config::Scenario& s, Recorder::Sink sink);
-  ~RunState();  // out of line: Injector and LowerTiers are incomplete here
+  ~RunState();  // out of line: Injector, KvHandoff and LowerTiers are incomplete here
 
   const config::Scenario& scenario;
   Platform platform;
@@ -74,9 +75,10 @@ struct RunState {
   std::unique_ptr<TransferService> transfers;
   std::unique_ptr<LowerTiers> lower_tiers;  // null without lower tiers
   std::vector<std::unique_ptr<Instance>> instances;
-  std::vector<const scheduling::ServingEngine*> views;  // what the router sees
+  std::vector<const scheduling::ServingEngine*> views;  // what the router sees (with P/D: prefill and mixed)
   std::unique_ptr<scheduling::routing::Router> router;
   std::unique_ptr<Injector> injector;
+  std::unique_ptr<KvHandoff> handoff;  // prefill/decode disaggregation; null without it
   Recorder recorder;
   results::EnergyMeter energy;  // Σ step time and utilisation per instance (energy_account.hpp)
   Progress* progress = nullptr;

@@ -18,6 +18,7 @@
 #include "sim/engine/cluster_sampler.hpp"
 #include "sim/engine/injector.hpp"
 #include "sim/engine/instance_driver.hpp"
+#include "sim/engine/kv_handoff.hpp"
 #include "sim/engine/kv_tiers.hpp"
 #include "sim/engine/router_view.hpp"
 #include "sim/engine/run_state.hpp"
@@ -244,7 +245,8 @@ RunOutput Simulation::run() {
   run.transfers = std::make_unique<TransferService>(run.platform, std::size_t(scenario_.instances));
   build_instances(run);
   EngineRouterView router_view(run);  // what cache-aware routers may ask (outlives the run)
-  run.router->attach(router_view);
+  run.handoff = KvHandoff::make(run, router_view);  // P/D: arrivals go to prefill and mixed instances
+  run.router->attach(run.handoff ? run.handoff->entry_view() : router_view);
   run.injector = std::make_unique<Injector>(run, scenario_.workload.open());
   run.recorder.set_type_names(&run.injector->source().categories());
   Progress progress(options_.progress, run.injector->expected_count(),

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -53,6 +54,14 @@ struct RequestRecord {
   char type[24] = {};
   char category[28] = {};
   std::uint8_t service_class = 0;  // Request priority: 0 online, larger = less important (offline)
+  // Prefill/decode disaggregation (sim/engine/kv_handoff.hpp): where the prefill ran and
+  // where the decode ran (-1 when not disaggregated), and the move of the context KV between
+  // them (NaN when not disaggregated, or the end while still in flight).
+  std::int32_t prefill_instance = -1;
+  std::int32_t decode_instance = -1;
+  double kv_transfer_bytes = std::numeric_limits<double>::quiet_NaN();  // B
+  double kv_transfer_start = std::numeric_limits<double>::quiet_NaN();  // s
+  double kv_transfer_end = std::numeric_limits<double>::quiet_NaN();    // s
 };
 
 // Requests rejected for one cause (a reason up to its numbers) and the first full reason.
@@ -123,6 +132,11 @@ struct Summary {
   double joules_per_output_token = 0;        // J per output token of every completed request
   double cost = 0;                           // [cost] prices x GPU-hours, GB-hours, kWh
   double cost_per_million_output_tokens = 0; // cost per 1e6 output tokens of completed requests
+  // Prefill/decode disaggregation: completed requests of the window whose KV moved from a
+  // prefill to a decode instance, and that move's duration (kv_transfer_end - start).
+  std::uint64_t kv_handoffs = 0;
+  double kv_transfer_mean = 0;       // s
+  double kv_transfer_p99 = 0;        // s
   std::vector<SloRecord> slo;        // one per bound: the /slo table
   std::vector<ClassRecord> classes;  // one per service class present: the /classes table
   std::vector<GroupRecord> groups;   // one per instance group (SummaryOptions.groups): the /groups table
@@ -271,6 +285,7 @@ class SummaryBuilder {
   double last_arrival_ = 0;
   Summary s_;
   std::vector<double> ttft_, tpot_, e2e_;
+  std::vector<double> kv_transfer_;  // s, per hand-off of a completed request
   // Service class of each ttft_/e2e_ value and of each tpot_ value, and the per-class
   // counters, for the /classes table (2 bytes per request).
   std::vector<std::uint8_t> class_of_completed_, class_of_tpot_;

@@ -70,7 +70,12 @@ TableSpec make_requests() {
            column("in_window", &R::in_window, "-", "1 if counted in the summary, 0 if in the warm-up or cool-down"),
            column("type", &R::type, "-", "request type (chat, api, a trace's type)"),
            column("category", &R::category, "-", "type x turn, as trace stats and wa key it (chat_1 ... chat_5+)"),
-           column("service_class", &R::service_class, "-", "0 online; larger = less important (offline)")}};
+           column("service_class", &R::service_class, "-", "0 online; larger = less important (offline)"),
+           column("prefill_instance", &R::prefill_instance, "-", "P/D: instance that ran the prefill, -1 if not disaggregated"),
+           column("decode_instance", &R::decode_instance, "-", "P/D: instance chosen for the decode, -1 if not disaggregated"),
+           column("kv_transfer_bytes", &R::kv_transfer_bytes, "B", "P/D: context KV moved prefill -> decode, NaN if none"),
+           column("kv_transfer_start", &R::kv_transfer_start, "s", "P/D: the KV move started (decode admission), NaN if none"),
+           column("kv_transfer_end", &R::kv_transfer_end, "s", "P/D: the KV move's last byte arrived, NaN if none")}};
 }
 
 TableSpec make_tiers() {
@@ -157,6 +162,9 @@ TableSpec make_summary() {
   t.columns.push_back(column("cost", &S::cost, "-", "run cost at the [cost] prices"));
   t.columns.push_back(column("cost_per_million_output_tokens", &S::cost_per_million_output_tokens, "-",
                              "cost per million output tokens"));
+  t.columns.push_back(column("kv_handoffs", &S::kv_handoffs, "-", "P/D: completed requests whose KV moved prefill -> decode"));
+  t.columns.push_back(column("kv_transfer_mean", &S::kv_transfer_mean, "s", "P/D: mean duration of those KV moves"));
+  t.columns.push_back(column("kv_transfer_p99", &S::kv_transfer_p99, "s", "P/D: their 99th percentile"));
   return t;
 }
 

@@ -193,6 +193,7 @@ void SummaryBuilder::add(const RequestRecord& r) {
     class_of_tpot_.push_back(r.service_class);
   }
   class_output_tokens_[r.service_class] += double(r.output_tokens);
+  if (!std::isnan(r.kv_transfer_end)) kv_transfer_.push_back(r.kv_transfer_end - r.kv_transfer_start);
   output_tokens_ += r.output_tokens;
   cached_tokens_ += r.cached_tokens;
   input_tokens_ += r.input_tokens;
@@ -254,6 +255,10 @@ Summary SummaryBuilder::finish(double sim_duration, double wall_time) {
     only.e2e_p50 = s.e2e.p50, only.e2e_p99 = s.e2e.p99;
   }
   s.prefix_hit_ratio = ratio_or_zero(cached_tokens_, input_tokens_);
+  s.kv_handoffs = kv_transfer_.size();
+  const Percentiles transfer = percentiles(std::move(kv_transfer_));
+  s.kv_transfer_mean = transfer.mean;
+  s.kv_transfer_p99 = transfer.p99;
   s.requests_per_wall_second = ratio_or_zero(static_cast<double>(s.requests + s.excluded), wall_time);
   return s;
 }
@@ -285,6 +290,9 @@ void print_summary_table(std::ostream& out, const Summary& s) {
   row("tpot", s.tpot);
   row("e2e", s.e2e);
   out << "cache         prefix hit ratio " << format("%.2f", s.prefix_hit_ratio * 100) << " %\n";
+  if (s.kv_handoffs > 0)
+    out << "p/d           " << count(s.kv_handoffs) << " KV hand-offs   transfer mean " << format("%.3f", s.kv_transfer_mean * 1e3)
+        << " ms   p99 " << format("%.3f", s.kv_transfer_p99 * 1e3) << " ms\n";
   if (s.excluded > 0)
     out << "window        " << count(s.excluded) << " requests of the warm-up/cool-down left out; rates over "
         << format("%.3f", s.window_duration) << " s\n";
@@ -359,8 +367,11 @@ void print_summary_json(std::ostream& out, const Summary& s) {
       << ",\"average_power_watts\":" << json_number(s.average_power_watts)
       << ",\"joules_per_output_token\":" << json_number(s.joules_per_output_token)
       << ",\"cost\":" << json_number(s.cost)
-      << ",\"cost_per_million_output_tokens\":" << json_number(s.cost_per_million_output_tokens)
-      << ",\"slo\":[";
+      << ",\"cost_per_million_output_tokens\":" << json_number(s.cost_per_million_output_tokens);
+  if (s.kv_handoffs > 0)  // only with P/D, so the JSON of other runs is unchanged
+    out << ",\"kv_handoffs\":" << integer(s.kv_handoffs) << ",\"kv_transfer_mean\":" << json_number(s.kv_transfer_mean)
+        << ",\"kv_transfer_p99\":" << json_number(s.kv_transfer_p99);
+  out << ",\"slo\":[";
   for (std::size_t i = 0; i < s.slo.size(); ++i) {
     const SloRecord& r = s.slo[i];
     // measured is null when unserved requests make it infinite (JSON has no infinity).

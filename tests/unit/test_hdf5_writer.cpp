@@ -262,7 +262,8 @@ const std::vector<std::string> request_columns = {
     "id",    "session", "parent", "turn",         "instance",      "arrival",
     "first_token", "finish", "ttft", "tpot",      "e2e",           "input_tokens",
     "output_tokens", "cached_tokens", "hbm_tokens", "dram_tokens", "ssd_tokens", "remote_tokens",
-    "load_wait", "preemptions", "status", "in_window", "type", "category", "service_class"};
+    "load_wait", "preemptions", "status", "in_window", "type", "category", "service_class",
+    "prefill_instance", "decode_instance", "kv_transfer_bytes", "kv_transfer_start", "kv_transfer_end"};
 
 }  // namespace
 

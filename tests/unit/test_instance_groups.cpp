@@ -66,9 +66,18 @@ tp = 4
                        doctest::Contains("<text>:4: instances[1].count: group \"late\" does not fit"), InputError);
 }
 
-TEST_CASE("instance groups: prefill/decode roles are refused until P/D exists, errors keep the group's line") {
+TEST_CASE("instance groups: a decode group needs a prefill group, errors keep the group's line") {
   CHECK_THROWS_WITH_AS(load("[[instances]]\ncount = 1\n[[instances]]\ncount = 1\nrole = \"decode\"\n"),
-                       doctest::Contains("<text>:5: instances[1].role: prefill/decode groups"), InputError);
+                       doctest::Contains("<text>:5: instances[1].role: a \"decode\" group needs at least one \"prefill\""),
+                       InputError);
+  // With both sides the scenario is disaggregated, the prefill side's engine prefill-only,
+  // and the decode router defaults to least_loaded.
+  const auto pd = load("[[instances]]\ncount = 1\nrole = \"prefill\"\n[[instances]]\ncount = 2\nrole = \"decode\"\n");
+  CHECK(pd.disaggregated());
+  CHECK(pd.groups[0].engine.prefill_only);
+  CHECK_FALSE(pd.groups[1].engine.prefill_only);
+  CHECK(pd.decode_router == "least_loaded");
+  CHECK(pd.resolved_toml.find("[routing.decode]") != std::string::npos);
   // Keys of [instances] are checked per group as usual, at the group's line.
   CHECK_THROWS_WITH_AS(load("[[instances]]\ncount = 1\n[[instances]]\ncount = 1\nmax_num_seq = 4\n"),
                        doctest::Contains("<text>:5"), InputError);
