@@ -43,7 +43,9 @@ const std::vector<KnobSpec>& analytical_knobs() {
       {"attention_decode_floor", &P::attention_decode_floor, 1e-8, 1e-3, true, {O::attn_decode}},
       // The partition size is the kernel's (vLLM: 512 tokens), not fitted: only its product
       // with blocks_per_sm is visible in long-context rows.
-      {"attention_decode_partition", &P::attention_decode_partition, 1.0, 1e6, false, {}},
+      {"attention_decode_partition", &P::attention_decode_partition, 1.0, 1e6, false, {},
+       "vLLM's paged-attention v2 partition size (PARTITION_SIZE, 512 tokens); not fitted, only its product "
+       "with attention_decode_blocks_per_sm is identifiable"},
       {"attention_decode_blocks_per_sm", &P::attention_decode_blocks_per_sm, 1e-4, 1e3, false, {O::attn_decode}},
       {"attention_decode_occupancy_sharpness", &P::attention_decode_occupancy_sharpness, 0.1, 64.0, false, {O::attn_decode}},
       {"nvlink_efficiency", &P::nvlink_efficiency, 0.01, 1.0, false, {O::all_reduce}},
@@ -53,7 +55,9 @@ const std::vector<KnobSpec>& analytical_knobs() {
       {"step_overhead", &P::step_overhead, 1e-7, 0.1, true, {O::cpu}},
       {"overhead_per_seq", &P::overhead_per_seq, 1e-9, 1e-2, true, {O::cpu}},
       // Per-token CPU time is not separable from per-sequence time in decode-only data.
-      {"overhead_per_token", &P::overhead_per_token, 0.0, 1e-3, true, {}},
+      {"overhead_per_token", &P::overhead_per_token, 0.0, 1e-3, true, {},
+       "the measured CPU times are decode steps (one token per sequence), where a per-token term cannot be "
+       "told from overhead_per_seq; 0 leaves it all to overhead_per_seq"},
   };
   return knobs;
 }
