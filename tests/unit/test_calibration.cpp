@@ -57,6 +57,9 @@ TEST_CASE("calibrate fit: knobs used to generate a synthetic table are recovered
   truth.gemm_floor = 6.5e-6;
   truth.elementwise_efficiency = 0.77;
   truth.elementwise_floor = 3.3e-6;
+  truth.rowwise_efficiency = 0.47;
+  truth.rowwise_tokens_per_sm = 1.3;
+  truth.rowwise_occupancy_sharpness = 3.0;
   truth.attention_prefill_efficiency = 0.31;
   truth.attention_prefill_half_keys = 420;
   truth.attention_prefill_floor = 14e-6;

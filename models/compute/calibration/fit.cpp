@@ -12,6 +12,7 @@ namespace {
 using O = Operator;
 const std::vector<O> kGemms{O::qkv_proj, O::o_proj, O::up_proj, O::down_proj};
 const std::vector<O> kElementwise{O::rms_norm, O::rope, O::act, O::add, O::kv_write};
+const std::vector<O> kRowwise{O::rms_norm, O::rope, O::act, O::kv_write};
 
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
@@ -34,8 +35,11 @@ const std::vector<KnobSpec>& analytical_knobs() {
       {"hbm_efficiency", &P::hbm_efficiency, 0.05, 1.0, false, kGemms},
       {"roofline_sharpness", &P::roofline_sharpness, 1.0, 64.0, false, with(kGemms, {O::attn_prefill})},
       {"gemm_floor", &P::gemm_floor, 1e-8, 1e-3, true, kGemms},
-      {"elementwise_efficiency", &P::elementwise_efficiency, 0.02, 1.0, false, kElementwise},
+      {"elementwise_efficiency", &P::elementwise_efficiency, 0.02, 1.0, false, {O::add}},
       {"elementwise_floor", &P::elementwise_floor, 1e-8, 1e-3, true, kElementwise},
+      {"rowwise_efficiency", &P::rowwise_efficiency, 0.02, 1.0, false, kRowwise},
+      {"rowwise_tokens_per_sm", &P::rowwise_tokens_per_sm, 1e-3, 1e3, false, kRowwise},
+      {"rowwise_occupancy_sharpness", &P::rowwise_occupancy_sharpness, 0.1, 64.0, false, kRowwise},
       {"attention_prefill_efficiency", &P::attention_prefill_efficiency, 0.01, 1.0, false, {O::attn_prefill}},
       {"attention_prefill_half_keys", &P::attention_prefill_half_keys, 1e-3, 1e5, false, {O::attn_prefill}},
       {"attention_prefill_floor", &P::attention_prefill_floor, 1e-8, 1e-3, true, {O::attn_prefill}},
