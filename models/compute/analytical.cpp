@@ -13,7 +13,9 @@
 //   smooth(a, b) = (a^p + b^p)^(1/p), p = roofline_sharpness: the hard max for p → ∞, and
 //                  above it near the ridge, where real GEMMs are neither compute- nor
 //                  memory-bound (measured: 64–512 tokens).
-//   elementwise moving B bytes   elementwise_floor + B / (bw·elementwise_efficiency)
+//   vectorised elementwise       elementwise_floor + B / (bw·elementwise_efficiency)   (residual add)
+//   row-wise elementwise         elementwise_floor + N·b / (bw·rowwise_efficiency·occupancy(N))
+//                                one thread block per token: few tokens leave SMs idle (operators.hpp)
 //   prefill attention call       floor + smooth(4·pairs·heads·head_dim/tp / (peak·e_prefill(K)),
 //                                              bytes / (bw·attention_decode_efficiency)),
 //                                e_prefill(K) = attention_prefill_efficiency · K / (K + half_keys),
@@ -30,9 +32,9 @@
 // num_logits sampling positions, on tensor-parallel degree tp (heads, KV heads and MLP
 // columns split evenly; every width below is per GPU), with L layers:
 //   linear     L · [gemm(N, h, (H+2·KV)·d) + gemm(N, H·d, h) + gemm(N, h, 2·I) + gemm(N, I, h)]
-//   elementwise L · [2 RMSNorm (5·N·h) + RoPE (4·N·(H+KV)·d) + act (5.5·N·I) + 2 adds (3·N·h)]·dtype
-//              (passes over each tensor as measured, see operators.cpp)
-//   kv_write   L · elementwise(2 · N · 2·KV·d · dtype)             (read K,V; write the cache)
+//   elementwise L · [2 RMSNorm (3·h per token) + RoPE (2·(H+KV)·d + d) + act (3·I) + 2 adds (3·N·h)]·dtype
+//              (what each kernel reads and writes, see operators.cpp)
+//   kv_write   L · rowwise(N, 2·2·KV·d · dtype)                   (read K,V; write the cache)
 //   attention  L · [prefill call if S_p > 0 + decode call if S_d > 0], pairs and KV bytes from
 //              BatchShape (chunk c after p tokens: c·p + c(c+1)/2 pairs, p + c tokens read)
 //   allreduce  2·L all-reduces of N·h·dtype bytes when tp > 1 (Megatron-LM TP, Shoeybi et
@@ -90,6 +92,7 @@ class Analytical final : public PerfModel {
         layers_(double(model.layers)),
         hidden_(double(model.hidden)),
         dtype_(double(model.dtype_bytes)),
+        head_dim_(double(model.head_dim)),
         q_width_(double(model.heads) * model.head_dim / tp),
         kv_width_(double(model.kv_heads) * model.head_dim / tp),
         kv_heads_(double(model.kv_heads) / tp),
@@ -144,8 +147,8 @@ class Analytical final : public PerfModel {
     TokenTerms t;
     t.linear = layers_ * (k.gemm(n, hidden_, q_width_ + 2.0 * kv_width_, dtype_) + k.gemm(n, q_width_, hidden_, dtype_) +
                           k.gemm(n, hidden_, up_width_, dtype_) + k.gemm(n, inner_, hidden_, dtype_));
-    t.elementwise = layers_ * layer_elementwise(k, n, hidden_, q_width_ + kv_width_, inner_, gated_, dtype_);
-    t.kv_write = layers_ * k.elementwise(2.0 * n * 2.0 * kv_width_ * dtype_);
+    t.elementwise = layers_ * layer_elementwise(k, n, hidden_, q_width_ + kv_width_, head_dim_, inner_, gated_, dtype_);
+    t.kv_write = layers_ * kv_write_time(k, n, kv_width_, dtype_);
     if (tp_ > 1) t.allreduce = 2.0 * layers_ * k.all_reduce(n * hidden_ * dtype_, tp_);
     t.known = true;
     return t;
@@ -172,7 +175,7 @@ class Analytical final : public PerfModel {
   mutable TokenTerms scratch_;
   KernelTimes kernels_;
   int tp_;
-  double layers_, hidden_, dtype_;
+  double layers_, hidden_, dtype_, head_dim_;
   // Per-GPU widths (already divided by tp).
   double q_width_, kv_width_, kv_heads_, inner_, up_width_, vocab_;
   bool gated_;
@@ -208,6 +211,7 @@ std::unique_ptr<PerfModel> make_analytical(const ModelCard& model, const GpuCard
           "GPU '" + gpu.name + "' has no NVLink bandwidth, needed for tensor parallelism");
   const auto& p = params;
   require(fraction(p.flops_efficiency) && fraction(p.hbm_efficiency) && fraction(p.elementwise_efficiency) &&
+              fraction(p.rowwise_efficiency) &&
               fraction(p.attention_prefill_efficiency) && fraction(p.attention_decode_efficiency) &&
               fraction(p.nvlink_efficiency) && fraction(p.nvlink_bulk_efficiency),
           "efficiencies must be in (0, 1]");
@@ -215,6 +219,8 @@ std::unique_ptr<PerfModel> make_analytical(const ModelCard& model, const GpuCard
   require(p.attention_decode_partition >= 1.0, "attention_decode_partition must be at least 1 token");
   require(p.attention_decode_blocks_per_sm >= 0.0, "attention_decode_blocks_per_sm must not be negative");
   require(p.attention_decode_occupancy_sharpness > 0.0, "attention_decode_occupancy_sharpness must be positive");
+  require(p.rowwise_tokens_per_sm >= 0.0, "rowwise_tokens_per_sm must not be negative");
+  require(p.rowwise_occupancy_sharpness > 0.0, "rowwise_occupancy_sharpness must be positive");
   require(p.gemm_floor >= 0.0 && p.elementwise_floor >= 0.0 && p.attention_prefill_floor >= 0.0 &&
               p.attention_decode_floor >= 0.0 && p.attention_prefill_half_keys >= 0.0 &&
               p.allreduce_latency >= 0.0 && p.allreduce_bulk_latency >= 0.0 && p.step_overhead >= 0.0 &&

@@ -35,6 +35,7 @@ KernelTimes::KernelTimes(const GpuCard& gpu, const AnalyticalParams& params)
       gemm_flops_(gpu.flops * params.flops_efficiency),
       gemm_bytes_(gpu.hbm_bandwidth * params.hbm_efficiency),
       elementwise_bytes_(gpu.hbm_bandwidth * params.elementwise_efficiency),
+      rowwise_bytes_(gpu.hbm_bandwidth * params.rowwise_efficiency),
       prefill_flops_(gpu.flops * params.attention_prefill_efficiency),
       attention_bytes_(gpu.hbm_bandwidth * params.attention_decode_efficiency),
       nvlink_bytes_(gpu.nvlink_bandwidth * params.nvlink_efficiency),
@@ -48,6 +49,12 @@ double KernelTimes::gemm(double tokens, double k, double n, double dtype_bytes) 
 }
 
 double KernelTimes::elementwise(double bytes) const { return p_.elementwise_floor + bytes / elementwise_bytes_; }
+
+double KernelTimes::rowwise(double tokens, double bytes_per_token) const {
+  if (tokens <= 0.0) return p_.elementwise_floor;
+  const double occupancy = grid_occupancy(tokens, sms_, p_.rowwise_tokens_per_sm, p_.rowwise_occupancy_sharpness);
+  return p_.elementwise_floor + tokens * bytes_per_token / (rowwise_bytes_ * occupancy);
+}
 
 double prefill_attention_efficiency(double ceiling, double half_keys, double keys_per_query) {
   if (keys_per_query <= 0.0) return ceiling;
@@ -63,7 +70,7 @@ double decode_attention_blocks(double kv_heads, double seqs, double context_toke
   return kv_heads * std::max(seqs, context_tokens / partition);
 }
 
-double decode_attention_occupancy(double blocks, double sms, double blocks_per_sm, double sharpness) {
+double grid_occupancy(double blocks, double sms, double blocks_per_sm, double sharpness) {
   if (blocks_per_sm <= 0.0 || sms <= 0.0 || std::isinf(blocks)) return 1.0;
   const double x = blocks / (blocks_per_sm * sms);
   if (x <= 0.0) return 1.0;
@@ -74,7 +81,7 @@ double KernelTimes::attention_decode(double bytes, double blocks) const {
   // Decode attention reads every cached K and V once for one query row: about 2·heads/kv_heads
   // FLOP per byte, far below any GPU's ridge point, so only the KV stream is timed.
   const double occupancy =
-      decode_attention_occupancy(blocks, sms_, p_.attention_decode_blocks_per_sm, p_.attention_decode_occupancy_sharpness);
+      grid_occupancy(blocks, sms_, p_.attention_decode_blocks_per_sm, p_.attention_decode_occupancy_sharpness);
   return p_.attention_decode_floor + bytes / (attention_bytes_ * occupancy);
 }
 
@@ -93,29 +100,44 @@ double KernelTimes::cpu(double seqs, double tokens) const {
   return p_.step_overhead + p_.overhead_per_seq * seqs + p_.overhead_per_token * tokens;
 }
 
-// HBM traffic of the elementwise kernels in passes over their tensor (one pass = the tensor's
-// size once), as the profiled kernels move them: a residual add reads two tensors and writes
-// one (3); the others were read off the measured tables (Vidur's PyTorch kernels on A100 and
-// H100, >= 1024 tokens, where floors no longer matter), as the time x bandwidth x 0.88 (the add's
-// achieved fraction) over one pass: RMSNorm 5 (statistics in float32, a second read to scale),
-// RoPE 4 (over Q and K, with its cos/sin tables), SiLU-and-multiply 5.5 (per output element).
-constexpr double kNormPasses = 5.0, kRopePasses = 4.0, kActPasses = 5.5, kAddPasses = 3.0;
+// Bytes per token each elementwise kernel reads and writes, in elements of the model's dtype,
+// from what the kernel does (widths per GPU; h hidden, W = (H + KV)·d the Q and K width, I the
+// MLP width):
+//   RMSNorm        reads x and the weight row, writes y            3·h
+//   residual add   reads two tensors, writes one                   3·h
+//   SiLU-and-mul   reads gate and up, writes one (gated MLP)       3·I   (plain activation 2·I)
+//   RoPE           reads and writes Q and K in place, reads the    2·W + d
+//                  token's cos/sin row (rotary dimension d)
+//   KV-cache write reads K and V, writes them into the cache       2·(2·KV·d)
+// The residual add is PyTorch's vectorised kernel (KernelTimes::elementwise); the others are
+// vLLM's one-block-per-token kernels (KernelTimes::rowwise).
+namespace {
+struct ElementwiseBytes {
+  double norm, add, act, rope, kv_write;  // per token
+};
+ElementwiseBytes elementwise_bytes(double hidden, double qk_width, double head_dim, double kv_width, double inner,
+                                   bool gated_mlp, double dt) {
+  return {3.0 * hidden * dt, 3.0 * hidden * dt, (gated_mlp ? 3.0 : 2.0) * inner * dt,
+          (2.0 * qk_width + head_dim) * dt, 2.0 * 2.0 * kv_width * dt};
+}
+}  // namespace
 
 double kernel_time(const KernelTimes& k, const OperatorShape& s) {
   const double tp = s.tp, dt = s.dtype_bytes, n = s.tokens;
   const double q_width = double(s.heads) * s.head_dim / tp;
   const double kv_width = double(s.kv_heads) * s.head_dim / tp;
   const double inner = double(s.intermediate) / tp;
+  const ElementwiseBytes b = elementwise_bytes(s.hidden, q_width + kv_width, s.head_dim, kv_width, inner, s.gated_mlp, dt);
   switch (s.op) {
     case Operator::qkv_proj: return k.gemm(n, s.hidden, q_width + 2.0 * kv_width, dt);
     case Operator::o_proj: return k.gemm(n, q_width, s.hidden, dt);
     case Operator::up_proj: return k.gemm(n, s.hidden, (s.gated_mlp ? 2.0 : 1.0) * inner, dt);
     case Operator::down_proj: return k.gemm(n, inner, s.hidden, dt);
-    case Operator::rms_norm: return k.elementwise(kNormPasses * n * s.hidden * dt);
-    case Operator::rope: return k.elementwise(kRopePasses * n * (q_width + kv_width) * dt);
-    case Operator::act: return k.elementwise((s.gated_mlp ? kActPasses : 2.0) * n * inner * dt);
-    case Operator::add: return k.elementwise(kAddPasses * n * s.hidden * dt);
-    case Operator::kv_write: return k.elementwise(2.0 * n * 2.0 * kv_width * dt);
+    case Operator::rms_norm: return k.rowwise(n, b.norm);
+    case Operator::rope: return k.rowwise(n, b.rope);
+    case Operator::act: return k.rowwise(n, b.act);
+    case Operator::add: return k.elementwise(n * b.add);
+    case Operator::kv_write: return k.rowwise(n, b.kv_write);
     case Operator::attn_prefill: {
       // seqs sequences, each a chunk of `tokens` after `context` cached tokens (causal mask).
       const double c = n, p = s.context;
@@ -135,10 +157,14 @@ double kernel_time(const KernelTimes& k, const OperatorShape& s) {
   return 0.0;
 }
 
-double layer_elementwise(const KernelTimes& k, double n, double hidden, double qkv_width, double inner, bool gated_mlp,
-                         double dt) {
-  return 2.0 * k.elementwise(kNormPasses * n * hidden * dt) + k.elementwise(kRopePasses * n * qkv_width * dt) +
-         k.elementwise((gated_mlp ? kActPasses : 2.0) * n * inner * dt) + 2.0 * k.elementwise(kAddPasses * n * hidden * dt);
+double layer_elementwise(const KernelTimes& k, double n, double hidden, double qk_width, double head_dim, double inner,
+                         bool gated_mlp, double dt) {
+  const ElementwiseBytes b = elementwise_bytes(hidden, qk_width, head_dim, 0.0, inner, gated_mlp, dt);
+  return 2.0 * k.rowwise(n, b.norm) + k.rowwise(n, b.rope) + k.rowwise(n, b.act) + 2.0 * k.elementwise(n * b.add);
+}
+
+double kv_write_time(const KernelTimes& k, double n, double kv_width, double dt) {
+  return k.rowwise(n, elementwise_bytes(0.0, 0.0, 0.0, kv_width, 0.0, false, dt).kv_write);
 }
 
 }  // namespace kvsim::compute

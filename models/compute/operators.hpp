@@ -46,23 +46,35 @@ double prefill_attention_efficiency(double ceiling, double half_keys, double key
 // least as long), and a lower bound otherwise. kv_heads is per GPU (after the TP split).
 double decode_attention_blocks(double kv_heads, double seqs, double context_tokens, double partition);
 
-// Fraction of the decode kernel's KV-stream bandwidth reached with `blocks` thread blocks on a
-// GPU of `sms` streaming multiprocessors. Memory-bound kernels hide HBM latency with many
+// Fraction of a memory-bound kernel's bandwidth reached with `blocks` thread blocks on a GPU
+// of `sms` streaming multiprocessors (the decode attention kernel's KV stream; the row-wise
+// elementwise kernels, one block per token). Memory-bound kernels hide HBM latency with many
 // loads in flight (Little's law: bandwidth = bytes in flight / latency); a block keeps a
 // bounded number of loads in flight, so few blocks leave the memory system idle, and the
 // achieved bandwidth grows with the blocks until the SMs are full. With
 //   x = blocks / (blocks_per_sm · sms):  occupancy = x / (1 + x^p)^(1/p),  p = sharpness,
 // which is x for few blocks, tends to 1 for many, and is min(x, 1) for p → ∞. 1 (off) when
 // blocks_per_sm or sms is 0.
-double decode_attention_occupancy(double blocks, double sms, double blocks_per_sm, double sharpness);
+double grid_occupancy(double blocks, double sms, double blocks_per_sm, double sharpness);
 
 class KernelTimes {
  public:
   KernelTimes(const GpuCard& gpu, const AnalyticalParams& params);
   // out[tokens x k] · W[k x n]: 2·tokens·k·n FLOP, (k·n + tokens·(k + n))·dtype bytes.
   double gemm(double tokens, double k, double n, double dtype_bytes) const;
-  // One elementwise kernel moving `bytes` through HBM.
+  // One vectorised elementwise kernel (PyTorch's residual add: its grid covers every element,
+  // so it fills the GPU at any token count) moving `bytes` through HBM:
+  //   elementwise_floor + bytes / (bw · elementwise_efficiency).
   double elementwise(double bytes) const;
+  // One row-wise kernel over `tokens` tokens moving `bytes_per_token` each. vLLM's RMSNorm,
+  // RoPE, SiLU-and-mul and KV-cache write launch one thread block per token, which loops over
+  // the token's row; with fewer tokens than the GPU holds blocks, the SMs sit idle and the
+  // kernel costs about one row's pass whatever the count (measured: SiLU-and-mul of
+  // Llama-2-70B, 1 to 64 tokens, 22–24 µs on A100 at TP 1), with many it streams at
+  // rowwise_efficiency of HBM bandwidth (scalar loads; below the vectorised add's):
+  //   elementwise_floor + tokens · bytes_per_token / (bw · rowwise_efficiency · occupancy),
+  //   occupancy = grid_occupancy(tokens, sms, rowwise_tokens_per_sm, rowwise_occupancy_sharpness).
+  double rowwise(double tokens, double bytes_per_token) const;
   // One prefill attention call: `flops` at the prefill efficiency for its mean number of keys
   // per query (prefill_attention_efficiency), `bytes` (K, V, Q and O) at the decode bandwidth.
   double attention_prefill(double flops, double bytes, double keys_per_query) const;
@@ -78,7 +90,7 @@ class KernelTimes {
 
  private:
   AnalyticalParams p_;
-  double gemm_flops_, gemm_bytes_, elementwise_bytes_, prefill_flops_, attention_bytes_, nvlink_bytes_,
+  double gemm_flops_, gemm_bytes_, elementwise_bytes_, rowwise_bytes_, prefill_flops_, attention_bytes_, nvlink_bytes_,
       nvlink_bulk_bytes_, sms_;
 };
 
@@ -95,8 +107,10 @@ struct OperatorShape {
 double kernel_time(const KernelTimes& kernels, const OperatorShape& shape);
 
 // One layer's elementwise kernels over n tokens (2 RMSNorms, RoPE, activation, 2 adds), the
-// same formulas as kernel_time's; widths per GPU.
-double layer_elementwise(const KernelTimes& kernels, double n, double hidden, double qkv_width, double inner,
-                         bool gated_mlp, double dtype_bytes);
+// same formulas as kernel_time's; widths per GPU (qk_width = (H + KV)·d).
+double layer_elementwise(const KernelTimes& kernels, double n, double hidden, double qk_width, double head_dim,
+                         double inner, bool gated_mlp, double dtype_bytes);
+// One layer's KV-cache write of n tokens (kernel_time's kv_write); kv_width = KV·d per GPU.
+double kv_write_time(const KernelTimes& kernels, double n, double kv_width, double dtype_bytes);
 
 }  // namespace kvsim::compute

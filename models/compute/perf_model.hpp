@@ -123,8 +123,13 @@ struct AnalyticalParams {
   double hbm_efficiency = 0.8;               // GEMMs: achieved fraction of HBM bandwidth (weights)
   double roofline_sharpness = 4.0;           // p of the smooth roofline (p → ∞: hard max), 1..64
   double gemm_floor = 6e-6;                  // s, least time of one GEMM kernel
-  double elementwise_efficiency = 0.6;       // norms, RoPE, activation, adds, KV write: fraction of HBM bw
-  double elementwise_floor = 4e-6;           // s, least time of one elementwise kernel
+  double elementwise_efficiency = 0.6;       // vectorised elementwise kernels (residual add): fraction of HBM bw
+  double elementwise_floor = 4e-6;           // s, least time of one elementwise kernel (every launch)
+  // Row-wise kernels (operators.hpp, KernelTimes::rowwise): one thread block per token (vLLM's
+  // RMSNorm, RoPE, SiLU-and-mul, KV-cache write); few tokens leave SMs idle.
+  double rowwise_efficiency = 0.5;           // fraction of HBM bw once the tokens' blocks fill the GPU
+  double rowwise_tokens_per_sm = 1.0;        // tokens (blocks) per SM at which the occupancy curve turns (0 = off)
+  double rowwise_occupancy_sharpness = 4.0;  // p of the occupancy curve (large: hard min(1, x))
   double attention_prefill_efficiency = 0.4;  // prefill attention: fraction of peak FLOP/s approached
                                                // when each query attends to many keys
   double attention_prefill_half_keys = 600;  // keys per query at which prefill attention reaches half
@@ -132,7 +137,7 @@ struct AnalyticalParams {
   double attention_prefill_floor = 10e-6;    // s per prefill attention call (one per layer)
   double attention_decode_efficiency = 0.8;  // decode attention: achieved fraction of HBM bandwidth
   double attention_decode_floor = 15e-6;     // s per decode attention call (one per layer)
-  // Decode attention occupancy (operators.hpp, decode_attention_occupancy): the kernel launches
+  // Decode attention occupancy (operators.hpp, grid_occupancy): the kernel launches
   // one thread block per (sequence, KV head, KV partition); too few blocks leave SMs idle and
   // reach only part of the KV stream's bandwidth.
   double attention_decode_partition = 512;   // tokens of KV per thread block (split-KV partition)

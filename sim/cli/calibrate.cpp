@@ -157,11 +157,18 @@ int calibrate_fit_command(const CommandContext& context) {
   card << "\nname = \"" << scenario.gpu.name << "\"\ngpu = \"" << scenario.gpu.name << "\"\n"
        << "source = \"fitted by kvsim calibrate fit on "
        << std::filesystem::path(tables.front()).filename().string() << "\"\n";
+  const compute::AnalyticalParams built_in;
   for (const auto& knob : compute::analytical_knobs()) {
     const bool fitted = std::find(report.fitted.begin(), report.fitted.end(), knob.name) != report.fitted.end();
-    card << knob.name << " = " << knob_value(knob, report.params.*(knob.member)) << "  # "
-         << (fitted ? "fitted" : (start_card ? "from " + *start_card + " (no training row constrains it)"
-                                             : std::string("built-in default (no training row constrains it)")))
+    const double value = report.params.*(knob.member);
+    // A knob fixed by design keeps its provenance while it holds the built-in value (whether
+    // it came from the defaults or through a --start card that kept it).
+    const bool fixed = !fitted && knob.fixed_because && value == built_in.*(knob.member);
+    card << knob.name << " = " << knob_value(knob, value) << "  # "
+         << (fitted  ? std::string("fitted")
+             : fixed ? std::string("fixed: ") + knob.fixed_because
+             : start_card ? "from " + *start_card + " (no training row constrains it)"
+                          : std::string("built-in default (no training row constrains it)"))
          << "\n";
   }
   if (output) write_atomically(*output, card.str());

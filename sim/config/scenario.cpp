@@ -136,8 +136,17 @@ compute::AnalyticalParams read_analytical_knobs(Section& s, compute::AnalyticalP
                                   Range::between(1, 64));
   p.gemm_floor = s.quantity("gemm_floor", Dimension::time, p.gemm_floor, "least time of one GEMM kernel");
   p.elementwise_efficiency = s.number("elementwise_efficiency", p.elementwise_efficiency,
-                                      "norms, RoPE, activation, residual adds, KV write: fraction of HBM bandwidth",
+                                      "vectorised elementwise kernels (residual add): fraction of HBM bandwidth",
                                       fraction);
+  p.rowwise_efficiency = s.number("rowwise_efficiency", p.rowwise_efficiency,
+                                  "one-block-per-token kernels (RMSNorm, RoPE, SiLU-and-mul, KV write): fraction of HBM bandwidth with the GPU full",
+                                  fraction);
+  p.rowwise_tokens_per_sm = s.number("rowwise_tokens_per_sm", p.rowwise_tokens_per_sm,
+                                     "one-block-per-token kernels: tokens per SM at which the occupancy curve turns toward full bandwidth (0 = occupancy off)",
+                                     Range::at_least(0));
+  p.rowwise_occupancy_sharpness = s.number("rowwise_occupancy_sharpness", p.rowwise_occupancy_sharpness,
+                                           "one-block-per-token kernels: exponent p of the occupancy curve x/(1+x^p)^(1/p); large = hard min(x, 1)",
+                                           Range::between(0.1, 64));
   p.elementwise_floor = s.quantity("elementwise_floor", Dimension::time, p.elementwise_floor,
                                    "least time of one elementwise kernel");
   p.attention_prefill_efficiency = s.number("attention_prefill_efficiency", p.attention_prefill_efficiency,

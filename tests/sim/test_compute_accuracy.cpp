@@ -68,13 +68,18 @@ std::map<std::string, double> holdout_medians() {
 
 TEST_CASE("compute accuracy: held-out median errors of the shipped cards stay within docs/accuracy.md's figures") {
   const auto medians = holdout_medians();
-  // docs/accuracy.md's holdout figures (2026-12-01) + about one point of margin.
+  // docs/accuracy.md's holdout figures (2026-12-01) + about one point of margin. The
+  // elementwise bounds fail with the cards of one shared elementwise kernel (add 33.9 % / 36.1 %,
+  // RMSNorm 17.8 % / 23.9 %, SiLU·mul 12.5 % / 18.3 % on A100 / H100).
   const std::map<std::string, double> bound{
       {"a100-80gb qkv_proj", 5.5},    {"a100-80gb o_proj", 6.0},       {"a100-80gb up_proj", 4.5},
       {"a100-80gb down_proj", 5.0},   {"a100-80gb attn_prefill", 10.0}, {"a100-80gb attn_decode", 13.5},
       {"a100-80gb all_reduce", 9.5},  {"a100-80gb cpu", 17.0},         {"h100-sxm qkv_proj", 7.0},
       {"h100-sxm o_proj", 9.5},       {"h100-sxm up_proj", 4.5},       {"h100-sxm down_proj", 8.0},
       {"h100-sxm all_reduce", 12.0},
+      {"a100-80gb rms_norm", 6.0},    {"a100-80gb add", 11.5},         {"a100-80gb act", 9.5},
+      {"a100-80gb rope", 13.0},       {"h100-sxm rms_norm", 8.0},      {"h100-sxm add", 18.5},
+      {"h100-sxm act", 10.0},         {"h100-sxm rope", 12.0},
   };
   for (const auto& [key, limit] : bound) {
     CAPTURE(key);

@@ -20,6 +20,9 @@ using kvsim::compute::ModelCard;
 using kvsim::compute::AnalyticalParams;
 using kvsim::compute::ComputeSpec;
 using kvsim::compute::KernelTimes;
+using kvsim::compute::kernel_time;
+using kvsim::compute::Operator;
+using kvsim::compute::OperatorShape;
 using kvsim::compute::StepBreakdown;
 
 namespace {
@@ -161,7 +164,7 @@ GpuCard round_gpu() {
 // Every efficiency 1 (rates are the datasheet's), a hard roofline, explicit floors.
 AnalyticalParams round_params() {
   AnalyticalParams p;
-  p.flops_efficiency = p.hbm_efficiency = p.elementwise_efficiency = 1.0;
+  p.flops_efficiency = p.hbm_efficiency = p.elementwise_efficiency = p.rowwise_efficiency = 1.0;
   p.attention_prefill_efficiency = p.attention_decode_efficiency = p.nvlink_efficiency = 1.0;
   p.roofline_sharpness = 64;
   p.gemm_floor = 5e-6;
@@ -225,10 +228,11 @@ TEST_CASE("analytical - one step of llama-3.1-8b at tp 2 summed by hand from its
   const double linear = 32 * (k.gemm(n, 4096, 2048 + 2 * 512, 2) + k.gemm(n, 2048, 4096, 2) +
                               k.gemm(n, 4096, 2 * 7168, 2) + k.gemm(n, 7168, 4096, 2));
   CHECK(out.linear == doctest::Approx(linear).epsilon(1e-12));
-  // Elementwise passes (operators.cpp): 2 norms of 5, RoPE 4 over Q+K, SiLU·mul 5.5, 2 adds of 3.
-  const double elementwise = 32 * (2 * k.elementwise(5 * n * 4096 * 2) + k.elementwise(4 * n * 2560 * 2) +
-                                   k.elementwise(5.5 * n * 7168 * 2) + 2 * k.elementwise(3 * n * 4096 * 2));
-  CHECK(out.elementwise == doctest::Approx(elementwise).epsilon(1e-12));
+  // Elementwise bytes per token (operators.cpp), no SM count so no occupancy, 2 µs floors at
+  // 1e12 B/s: RMSNorm 3·4096·2 B → 2 + 2.482176 µs for 101 tokens (twice), RoPE
+  // (2·2560 + 128)·2 → 2 + 1.060096, SiLU·mul 3·7168·2 → 2 + 4.343808, add 3·4096·2 →
+  // 2 + 2.482176 (twice): 27.332608 µs per layer, 874.643456 µs for 32 layers.
+  CHECK(out.elementwise == doctest::Approx(874.643456e-6).epsilon(1e-12));
   // Two attention calls per layer: prefill (5,050 pairs, 100 KV tokens + Q/O of 100 tokens) and decode.
   // The prefill call's queries see 5,050 / 100 = 50.5 keys on average: efficiency
   // 50.5 / (50.5 + 100) of the ceiling (1 here), compute 4·5050·2048 / (1e15·50.5/150.5) =
@@ -238,7 +242,8 @@ TEST_CASE("analytical - one step of llama-3.1-8b at tp 2 summed by hand from its
   const double attention = 32 * (k.attention_prefill(4 * 5050 * 2048, (100 * 2 * 512 + 2 * 100 * 2048) * 2, 50.5) +
                                  k.attention_decode(301 * 2 * 512 * 2));
   CHECK(out.attention == doctest::Approx(attention).epsilon(1e-12));
-  CHECK(out.kv_write == doctest::Approx(32 * k.elementwise(2 * n * 2 * 512 * 2)).epsilon(1e-12));
+  // K and V of 101 tokens read and written, 2·2·512·2 B each: 32 · (2 + 0.413696) µs.
+  CHECK(out.kv_write == doctest::Approx(77.238272e-6).epsilon(1e-12));
   CHECK(out.allreduce == doctest::Approx(2 * 32 * k.all_reduce(n * 4096 * 2, 2)).epsilon(1e-12));
   CHECK(out.lm_head == doctest::Approx(k.gemm(2, 4096, 128256 / 2.0, 2)).epsilon(1e-12));
   CHECK(out.overhead == doctest::Approx(1e-3 + 2 * 40e-6).epsilon(1e-12));
@@ -373,19 +378,67 @@ TEST_CASE("analytical - decode attention thread blocks: one per sequence, KV hea
 }
 
 TEST_CASE("analytical - decode attention occupancy: the block share for few blocks, 1 for many, off without SMs") {
-  using kvsim::compute::decode_attention_occupancy;
+  using kvsim::compute::grid_occupancy;
   // p = 1: x / (1 + x). 54 blocks on 108 SMs at 1 block per SM: x = 1/2, occupancy 1/3.
-  CHECK(decode_attention_occupancy(54, 108, 1, 1) == doctest::Approx(1.0 / 3.0).epsilon(1e-12));
-  CHECK(decode_attention_occupancy(108, 108, 1, 1) == doctest::Approx(0.5).epsilon(1e-12));
+  CHECK(grid_occupancy(54, 108, 1, 1) == doctest::Approx(1.0 / 3.0).epsilon(1e-12));
+  CHECK(grid_occupancy(108, 108, 1, 1) == doctest::Approx(0.5).epsilon(1e-12));
   // p = 64 is the hard min(x, 1): a quarter of the SMs busy reach a quarter of the bandwidth,
   // twice as many blocks as SMs reach all of it.
-  CHECK(decode_attention_occupancy(27, 108, 1, 64) == doctest::Approx(0.25).epsilon(1e-12));
-  CHECK(decode_attention_occupancy(216, 108, 1, 64) == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(grid_occupancy(27, 108, 1, 64) == doctest::Approx(0.25).epsilon(1e-12));
+  CHECK(grid_occupancy(216, 108, 1, 64) == doctest::Approx(1.0).epsilon(1e-12));
   // Two blocks per SM needed: 108 blocks are x = 1/2.
-  CHECK(decode_attention_occupancy(108, 108, 2, 64) == doctest::Approx(0.5).epsilon(1e-12));
+  CHECK(grid_occupancy(108, 108, 2, 64) == doctest::Approx(0.5).epsilon(1e-12));
   // Off: no SM count on the GPU card, or blocks_per_sm = 0.
-  CHECK(decode_attention_occupancy(5, 0, 1, 1) == 1.0);
-  CHECK(decode_attention_occupancy(5, 108, 0, 1) == 1.0);
+  CHECK(grid_occupancy(5, 0, 1, 1) == 1.0);
+  CHECK(grid_occupancy(5, 108, 0, 1) == 1.0);
+}
+
+TEST_CASE("analytical - row-wise elementwise kernels: one row's pass below the SM count, the stream above") {
+  GpuCard gpu = round_gpu();
+  gpu.sms = 100;
+  AnalyticalParams p = round_params();
+  p.rowwise_tokens_per_sm = 1;
+  p.rowwise_occupancy_sharpness = 64;  // hard min(x, 1)
+  const KernelTimes k(gpu, p);
+  // 1e5 B per token. 1 token: occupancy 1/100, 1e5 / (1e12 · 0.01) = 10 µs + 2 µs floor; 10
+  // tokens: 1e6 B at a tenth of the bandwidth, the same 12 µs (idle SMs: a row's pass).
+  CHECK(k.rowwise(1, 1e5) == doctest::Approx(12e-6).epsilon(1e-12));
+  CHECK(k.rowwise(10, 1e5) == doctest::Approx(12e-6).epsilon(1e-12));
+  // 200 tokens fill the GPU: 2e7 B at 1e12 B/s = 20 µs + 2.
+  CHECK(k.rowwise(200, 1e5) == doctest::Approx(22e-6).epsilon(1e-12));
+  // The vectorised add has no occupancy term: 1e5 B is 0.1 µs + 2.
+  CHECK(k.elementwise(1e5) == doctest::Approx(2.1e-6).epsilon(1e-12));
+  // rowwise_tokens_per_sm = 0 turns the term off.
+  p.rowwise_tokens_per_sm = 0;
+  CHECK(KernelTimes(gpu, p).rowwise(1, 1e5) == doctest::Approx(2.1e-6).epsilon(1e-12));
+  // rowwise_efficiency scales the stream: at 0.5, 200 tokens take 40 µs + 2.
+  p.rowwise_tokens_per_sm = 1;
+  p.rowwise_efficiency = 0.5;
+  CHECK(KernelTimes(gpu, p).rowwise(200, 1e5) == doctest::Approx(42e-6).epsilon(1e-12));
+}
+
+TEST_CASE("analytical - elementwise kernels move what they read and write, per token") {
+  const KernelTimes k(round_gpu(), round_params());  // no SM count: no occupancy, 2 µs floor, 1e12 B/s
+  // Llama-2-7B at tp 1 (hidden 4096, 32 heads and KV heads of 128, MLP 11008), 1,000 tokens.
+  OperatorShape s{Operator::rms_norm, 4096, 32, 32, 128, 11008, 32000, 2, true, 1, 1000, 1, 0, 0};
+  // RMSNorm reads x and the weight row, writes y: 3·4096·2 B per token → 24.576 µs.
+  CHECK(kernel_time(k, s) == doctest::Approx(26.576e-6).epsilon(1e-12));
+  // Residual add reads two, writes one: the same bytes, vectorised kernel.
+  s.op = Operator::add;
+  CHECK(kernel_time(k, s) == doctest::Approx(26.576e-6).epsilon(1e-12));
+  // RoPE reads and writes Q and K ((32 + 32)·128 = 8,192 wide) and reads a cos/sin row of 128:
+  // (2·8192 + 128)·2 = 33,024 B per token.
+  s.op = Operator::rope;
+  CHECK(kernel_time(k, s) == doctest::Approx(35.024e-6).epsilon(1e-12));
+  // SiLU-and-mul reads gate and up, writes one: 3·11008·2 = 66,048 B per token.
+  s.op = Operator::act;
+  CHECK(kernel_time(k, s) == doctest::Approx(68.048e-6).epsilon(1e-12));
+  // A plain (ungated) activation reads one and writes one: 2·11008·2.
+  s.gated_mlp = false;
+  CHECK(kernel_time(k, s) == doctest::Approx(46.032e-6).epsilon(1e-12));
+  // KV-cache write reads K and V (2·32·128) and writes them: 2·8192·2 = 32,768 B per token.
+  s.op = Operator::kv_write;
+  CHECK(kernel_time(k, s) == doctest::Approx(34.768e-6).epsilon(1e-12));
 }
 
 TEST_CASE("analytical - decode attention occupancy binds at batch 1 and not at batch 64") {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -56,6 +57,9 @@ TEST_CASE("calibrate fit: knobs used to generate a synthetic table are recovered
   truth.gemm_floor = 6.5e-6;
   truth.elementwise_efficiency = 0.77;
   truth.elementwise_floor = 3.3e-6;
+  truth.rowwise_efficiency = 0.47;
+  truth.rowwise_tokens_per_sm = 1.3;
+  truth.rowwise_occupancy_sharpness = 3.0;
   truth.attention_prefill_efficiency = 0.31;
   truth.attention_prefill_half_keys = 420;
   truth.attention_prefill_floor = 14e-6;
@@ -198,4 +202,24 @@ TEST_CASE("vidur import: attention and all-reduce slices, cross-node all-reduces
   CHECK(skipped.rows.empty());
   CHECK(skipped.skipped == 1);
   CHECK_THROWS_AS(import_vidur_csv("a,b\n1,2\n", "bad", "a100-80gb", ""), kvsim::InputError);
+}
+
+TEST_CASE("shipped measured-operator table: one row per measured shape, so no shape counts twice in the fit") {
+  // Vidur's profiles measure some shapes twice (overlapping grids); the table keeps their
+  // median once. Key = every column but time_us and split (split follows from the shape).
+  const auto rows = read_operator_table(std::string(KVSIM_SOURCE_DIR) + "/models/compute/calibration/measured_operators.csv");
+  REQUIRE(rows.size() > 10000);
+  std::map<std::string, long> first_line;
+  std::size_t repeats = 0;
+  for (const auto& row : rows) {
+    std::string key = format_operator_row(row);
+    key.erase(key.rfind(','));  // split
+    key.erase(key.rfind(','));  // time_us
+    const auto [at, inserted] = first_line.emplace(key, row.line);
+    if (!inserted) {
+      ++repeats;
+      if (repeats <= 3) MESSAGE("line " << row.line << " repeats line " << at->second << ": " << key);
+    }
+  }
+  CHECK(repeats == 0);
 }

@@ -12,6 +12,7 @@ namespace {
 using O = Operator;
 const std::vector<O> kGemms{O::qkv_proj, O::o_proj, O::up_proj, O::down_proj};
 const std::vector<O> kElementwise{O::rms_norm, O::rope, O::act, O::add, O::kv_write};
+const std::vector<O> kRowwise{O::rms_norm, O::rope, O::act, O::kv_write};
 
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
@@ -34,8 +35,11 @@ const std::vector<KnobSpec>& analytical_knobs() {
       {"hbm_efficiency", &P::hbm_efficiency, 0.05, 1.0, false, kGemms},
       {"roofline_sharpness", &P::roofline_sharpness, 1.0, 64.0, false, with(kGemms, {O::attn_prefill})},
       {"gemm_floor", &P::gemm_floor, 1e-8, 1e-3, true, kGemms},
-      {"elementwise_efficiency", &P::elementwise_efficiency, 0.02, 1.0, false, kElementwise},
+      {"elementwise_efficiency", &P::elementwise_efficiency, 0.02, 1.0, false, {O::add}},
       {"elementwise_floor", &P::elementwise_floor, 1e-8, 1e-3, true, kElementwise},
+      {"rowwise_efficiency", &P::rowwise_efficiency, 0.02, 1.0, false, kRowwise},
+      {"rowwise_tokens_per_sm", &P::rowwise_tokens_per_sm, 1e-3, 1e3, false, kRowwise},
+      {"rowwise_occupancy_sharpness", &P::rowwise_occupancy_sharpness, 0.1, 64.0, false, kRowwise},
       {"attention_prefill_efficiency", &P::attention_prefill_efficiency, 0.01, 1.0, false, {O::attn_prefill}},
       {"attention_prefill_half_keys", &P::attention_prefill_half_keys, 1e-3, 1e5, false, {O::attn_prefill}},
       {"attention_prefill_floor", &P::attention_prefill_floor, 1e-8, 1e-3, true, {O::attn_prefill}},
@@ -43,7 +47,9 @@ const std::vector<KnobSpec>& analytical_knobs() {
       {"attention_decode_floor", &P::attention_decode_floor, 1e-8, 1e-3, true, {O::attn_decode}},
       // The partition size is the kernel's (vLLM: 512 tokens), not fitted: only its product
       // with blocks_per_sm is visible in long-context rows.
-      {"attention_decode_partition", &P::attention_decode_partition, 1.0, 1e6, false, {}},
+      {"attention_decode_partition", &P::attention_decode_partition, 1.0, 1e6, false, {},
+       "vLLM's paged-attention v2 partition size (PARTITION_SIZE, 512 tokens); not fitted, only its product "
+       "with attention_decode_blocks_per_sm is identifiable"},
       {"attention_decode_blocks_per_sm", &P::attention_decode_blocks_per_sm, 1e-4, 1e3, false, {O::attn_decode}},
       {"attention_decode_occupancy_sharpness", &P::attention_decode_occupancy_sharpness, 0.1, 64.0, false, {O::attn_decode}},
       {"nvlink_efficiency", &P::nvlink_efficiency, 0.01, 1.0, false, {O::all_reduce}},
@@ -53,7 +59,9 @@ const std::vector<KnobSpec>& analytical_knobs() {
       {"step_overhead", &P::step_overhead, 1e-7, 0.1, true, {O::cpu}},
       {"overhead_per_seq", &P::overhead_per_seq, 1e-9, 1e-2, true, {O::cpu}},
       // Per-token CPU time is not separable from per-sequence time in decode-only data.
-      {"overhead_per_token", &P::overhead_per_token, 0.0, 1e-3, true, {}},
+      {"overhead_per_token", &P::overhead_per_token, 0.0, 1e-3, true, {},
+       "the measured CPU times are decode steps (one token per sequence), where a per-token term cannot be "
+       "told from overhead_per_seq; 0 leaves it all to overhead_per_seq"},
   };
   return knobs;
 }

@@ -16,6 +16,9 @@ struct KnobSpec {
   double lower, upper;                 // physical bounds used by the fit
   bool is_time;                        // seconds (written with a unit) or a plain number
   std::vector<Operator> constrained_by;  // operators whose times depend on it
+  // Why a knob the fit never frees (constrained_by empty) has its built-in value: the value's
+  // provenance, written next to it in calibration cards. Null for fitted knobs.
+  const char* fixed_because = nullptr;
 };
 const std::vector<KnobSpec>& analytical_knobs();
 
