@@ -41,13 +41,14 @@ void transfer_done(RunState& run, Instance& instance, std::size_t index, double 
 Woken wait_event(RunState& run, Instance& instance, double deadline, double& at) {
   ++run.waits;
   XBT_VERB("instance %d waits until %.9f", instance.index, deadline);
+  instance.forget_wake();
   const ssize_t index = instance.waiter.wait(deadline, run.transfers->activities(std::size_t(instance.index)));
   if (index == Waiter::kDeadline) {
     at = deadline;
     return Woken::deadline;
   }
   if (index == Waiter::kInterrupted) {
-    at = instance.wake_time;
+    at = instance.take_wake_time();
     return Woken::interrupt;
   }
   at = sg4::Engine::get_clock();

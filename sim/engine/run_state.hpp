@@ -53,13 +53,28 @@ struct Instance {
   std::unique_ptr<KvTiers> tiers;                    // null without lower tiers
   std::unordered_map<std::uint64_t, int> load_parts;  // request → transfers of its load still in flight
   Waiter waiter;
-  double wake_time = -1;  // exact time of the arrival that last interrupted the wait
-
-  // Wakes the driver: an arrival (or the end of the workload) at exact time at.
+  // Wakes the driver: an arrival or hand-off at exact time at, or at < 0 for "nothing to
+  // cut" (the workload or the prefill side has ended). Several wake-ups can land at one
+  // instant before the driver runs (a prefill instance hands off its last request and then
+  // its driver ends): the earliest real time is kept, so a later "nothing to cut" never
+  // hides a hand-off that must cut a multi-step plan.
   void interrupt(double at) {
-    wake_time = at;
+    if (!wake_pending_ || (at >= 0 && (wake_time_ < 0 || at < wake_time_))) wake_time_ = at;
+    wake_pending_ = true;
     waiter.interrupt();
   }
+  // Called by the driver before each wait: wake-ups that landed while it was not waiting
+  // were dropped by the waiter (the driver looks at its queue at every step boundary).
+  void forget_wake() { wake_pending_ = false; }
+  // The wake-up time once the waiter reported an interrupt.
+  double take_wake_time() {
+    wake_pending_ = false;
+    return wake_time_;
+  }
+
+ private:
+  double wake_time_ = -1;
+  bool wake_pending_ = false;
 };
 
 struct RunState {
