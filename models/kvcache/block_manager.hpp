@@ -17,11 +17,11 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "models/kvcache/eviction/policy.hpp"
+#include "models/kvcache/flat_index.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::kvcache {
@@ -80,7 +80,7 @@ class BlockManager {
   // Drops one reference of each block of table, releasing from the back (tail first).
   void release(std::span<const BlockIndex> table);
 
-  bool is_cached(BlockId id) const { return index_.contains(id); }
+  bool is_cached(BlockId id) const { return index_.find(id) != nullptr; }
   std::uint32_t references(BlockIndex block) const { return blocks_[block].refs; }
   std::size_t cached_blocks() const { return index_.size(); }
   // Blocks holding KV: referenced by running requests or cached for reuse.
@@ -101,7 +101,7 @@ class BlockManager {
   std::vector<Block> blocks_;
   eviction::CacheState state_;  // per-block metadata shared with the policy
   std::unique_ptr<eviction::Policy> policy_;
-  std::unordered_map<BlockId, BlockIndex> index_;
+  FlatIndex<BlockIndex> index_;  // cached identity -> its block
   std::vector<BlockIndex> anonymous_;  // free blocks without identity, reused last-in first-out
   std::uint32_t cached_free_ = 0;      // free blocks with an identity (the policy's candidates)
   BlockCounters counters_;
