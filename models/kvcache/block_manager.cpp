@@ -1,5 +1,7 @@
 #include "models/kvcache/block_manager.hpp"
 
+#include "models/kvcache/prefix_directory.hpp"
+
 #include <cassert>
 #include <stdexcept>
 
@@ -49,6 +51,7 @@ void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n,
 void BlockManager::drop_identity(BlockIndex b) {
   const auto& meta = state_.blocks[b];
   index_.erase(meta.id);
+  if (directory_) directory_->remove(meta.id, holder_);
   blocks_[b].has_id = false;
   ++counters_.evicted;
   if (record_evictions_) evicted_.push_back({meta.id, meta.position, meta.category});
@@ -78,7 +81,14 @@ void BlockManager::publish(BlockIndex b, BlockId id, std::uint32_t position, std
   if (block.has_id) return;
   if (!index_.emplace(id, b).second) return;
   block.has_id = true;
+  if (directory_) directory_->add(id, holder_);
   state_.blocks[b].begin(id, position, category, state_.now);
+}
+
+void BlockManager::report_to(PrefixDirectory* directory, std::uint32_t holder) {
+  directory_ = directory;
+  holder_ = holder;
+  if (directory_) index_.for_each([this](BlockId id, BlockIndex) { directory_->add(id, holder_); });
 }
 
 void BlockManager::release(std::span<const BlockIndex> table) {

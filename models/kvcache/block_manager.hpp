@@ -26,6 +26,8 @@
 
 namespace kvsim::kvcache {
 
+class PrefixDirectory;
+
 using BlockIndex = std::uint32_t;
 using workload::BlockId;
 
@@ -90,6 +92,9 @@ class BlockManager {
   std::vector<EvictedBlock> take_evicted() { return std::exchange(evicted_, {}); }
   // Whether evicted blocks are recorded for take_evicted (off: nobody listens).
   void record_evictions(bool on) { record_evictions_ = on; }
+  // From now on reports every identity made discoverable or dropped to directory as
+  // holder's (those cached now are reported at once); nullptr stops reporting.
+  void report_to(PrefixDirectory* directory, std::uint32_t holder);
 
  private:
   struct Block {
@@ -107,6 +112,8 @@ class BlockManager {
   BlockCounters counters_;
   std::vector<EvictedBlock> evicted_;
   bool record_evictions_ = false;
+  PrefixDirectory* directory_ = nullptr;  // the cluster-wide index of cached blocks, if any
+  std::uint32_t holder_ = 0;              // this pool's holder number in directory_
 };
 
 }  // namespace kvsim::kvcache
