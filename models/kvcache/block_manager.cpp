@@ -8,7 +8,7 @@
 namespace kvsim::kvcache {
 
 BlockManager::BlockManager(std::uint32_t num_blocks, const EvictionChoice& eviction)
-    : blocks_(num_blocks), index_(num_blocks) {
+    : blocks_(num_blocks) {  // index_ grows with the cached blocks: an idle pool costs little
   state_.blocks.resize(num_blocks);
   state_.category_names = eviction.category_names;
   policy_ = eviction::make_policy(eviction.policy, state_, eviction.params);
