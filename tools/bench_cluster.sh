@@ -42,24 +42,28 @@ def run(nodes, duration, rate_scale):
             "--set", f"instances.count={nodes * 8}", "--set", f"workload.duration={duration}",
             "--set", f"workload.rate_scale={rate_scale}"]
     start = time.perf_counter()
-    # /usr/bin/time gives this child's own peak RSS.
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", *args], check=True, capture_output=True, text=True)
+    # /usr/bin/time gives this child's own peak RSS and user CPU time (on a shared machine
+    # the CPU time is the steadier figure).
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %U", *args], check=True, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    rss_mib = int(p.stderr.strip().splitlines()[-1]) / 1024
-    return json.loads(p.stdout), wall, rss_mib
+    rss_kib, user = p.stderr.strip().splitlines()[-1].split()
+    return json.loads(p.stdout), wall, int(rss_kib) / 1024, float(user)
 
-s, wall, rss = run(16, main_duration, 33.3)
+s, wall, rss, user = run(16, main_duration, 33.3)
 print(f"main: 16 nodes x 8 H100, 128 instances, prefix_affinity, to-C x 33.3 for {main_duration}")
 print(f"  {s['requests']:,} requests ({s['completed']:,} completed), {s['sim_duration']:.0f} s simulated, "
       f"prefix hit ratio {s.get('prefix_hit_ratio', float('nan')):.3f}, TTFT p50/p99 "
       f"{s['ttft']['p50']*1e3:.0f}/{s['ttft']['p99']*1e3:.0f} ms")
 print(f"  wall time {wall:.1f} s (simulation loop {s['wall_time']:.1f} s), "
       f"{s['requests'] / wall:,.0f} simulated requests per wall-second, peak RSS {rss:.0f} MiB")
+print(f"  user CPU {user:.1f} s, {s['requests'] / max(user, 1e-9):,.0f} simulated requests per CPU-second")
 print(f"scaling at proportional load (25 req/s per 16 instances) for {scale_duration}:")
-print(f"  {'instances':>9} {'requests':>9} {'wall s':>8} {'req/wall-s':>10} {'RSS MiB':>8} {'wall/(N log2 I) us':>18}")
+print(f"  {'instances':>9} {'requests':>9} {'wall s':>8} {'user s':>8} {'req/wall-s':>10} {'RSS MiB':>8} "
+      f"{'user/(N log2 I) us':>18}")
 for instances in [int(x) for x in sizes.split()]:
     nodes = instances // 8
-    s, wall, rss = run(nodes, scale_duration, 33.3 / 8 * instances / 16)
-    norm = wall / (s['requests'] * math.log2(instances)) * 1e6
-    print(f"  {instances:>9} {s['requests']:>9,} {wall:>8.1f} {s['requests'] / wall:>10,.0f} {rss:>8.0f} {norm:>18.2f}")
+    s, wall, rss, user = run(nodes, scale_duration, 33.3 / 8 * instances / 16)
+    norm = user / (s['requests'] * math.log2(instances)) * 1e6
+    print(f"  {instances:>9} {s['requests']:>9,} {wall:>8.1f} {user:>8.1f} {s['requests'] / wall:>10,.0f} {rss:>8.0f} "
+          f"{norm:>18.2f}")
 PY

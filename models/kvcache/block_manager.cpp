@@ -1,10 +1,14 @@
 #include "models/kvcache/block_manager.hpp"
 
+#include "models/kvcache/prefix_directory.hpp"
+
 #include <cassert>
+#include <stdexcept>
 
 namespace kvsim::kvcache {
 
-BlockManager::BlockManager(std::uint32_t num_blocks, const EvictionChoice& eviction) : blocks_(num_blocks) {
+BlockManager::BlockManager(std::uint32_t num_blocks, const EvictionChoice& eviction)
+    : blocks_(num_blocks) {  // index_ grows with the cached blocks: an idle pool costs little
   state_.blocks.resize(num_blocks);
   state_.category_names = eviction.category_names;
   policy_ = eviction::make_policy(eviction.policy, state_, eviction.params);
@@ -12,7 +16,6 @@ BlockManager::BlockManager(std::uint32_t num_blocks, const EvictionChoice& evict
   // Stack order: block 0 is handed out first.
   anonymous_.reserve(num_blocks);
   for (BlockIndex b = num_blocks; b-- > 0;) anonymous_.push_back(b);
-  index_.reserve(num_blocks);
 }
 
 std::uint32_t BlockManager::match_prefix(std::span<const BlockId> ids, std::uint32_t max_blocks,
@@ -20,9 +23,9 @@ std::uint32_t BlockManager::match_prefix(std::span<const BlockId> ids, std::uint
   std::uint32_t n = 0, free_hits = 0;
   const std::size_t limit = std::min<std::size_t>(ids.size(), max_blocks);
   for (; n < limit; ++n) {
-    auto it = index_.find(ids[n]);
-    if (it == index_.end()) break;
-    if (blocks_[it->second].refs == 0) ++free_hits;
+    const BlockIndex* b = index_.find(ids[n]);
+    if (!b) break;
+    if (blocks_[*b].refs == 0) ++free_hits;
   }
   if (unreferenced) *unreferenced = free_hits;
   return n;
@@ -32,7 +35,9 @@ void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n,
                                   std::uint16_t category) {
   // Head to tail here; the policy sees the touches when the blocks come back (release).
   for (std::uint32_t i = 0; i < n; ++i) {
-    const BlockIndex b = index_.at(ids[i]);
+    const BlockIndex* found = index_.find(ids[i]);
+    if (!found) throw std::logic_error("acquire_cached: a block match_prefix did not report");
+    const BlockIndex b = *found;
     state_.blocks[b].use(category, state_.now);
     if (blocks_[b].refs++ == 0) {
       policy_->erase(b);  // pinned: no longer a candidate
@@ -46,6 +51,7 @@ void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n,
 void BlockManager::drop_identity(BlockIndex b) {
   const auto& meta = state_.blocks[b];
   index_.erase(meta.id);
+  if (directory_) directory_->remove(meta.id, holder_);
   blocks_[b].has_id = false;
   ++counters_.evicted;
   if (record_evictions_) evicted_.push_back({meta.id, meta.position, meta.category});
@@ -73,9 +79,16 @@ bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
 void BlockManager::publish(BlockIndex b, BlockId id, std::uint32_t position, std::uint16_t category) {
   Block& block = blocks_[b];
   if (block.has_id) return;
-  if (!index_.try_emplace(id, b).second) return;
+  if (!index_.emplace(id, b).second) return;
   block.has_id = true;
+  if (directory_) directory_->add(id, holder_);
   state_.blocks[b].begin(id, position, category, state_.now);
+}
+
+void BlockManager::report_to(PrefixDirectory* directory, std::uint32_t holder) {
+  directory_ = directory;
+  holder_ = holder;
+  if (directory_) index_.for_each([this](BlockId id, BlockIndex) { directory_->add(id, holder_); });
 }
 
 void BlockManager::release(std::span<const BlockIndex> table) {

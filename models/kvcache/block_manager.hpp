@@ -17,14 +17,16 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "models/kvcache/eviction/policy.hpp"
+#include "models/kvcache/flat_index.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::kvcache {
+
+class PrefixDirectory;
 
 using BlockIndex = std::uint32_t;
 using workload::BlockId;
@@ -80,7 +82,7 @@ class BlockManager {
   // Drops one reference of each block of table, releasing from the back (tail first).
   void release(std::span<const BlockIndex> table);
 
-  bool is_cached(BlockId id) const { return index_.contains(id); }
+  bool is_cached(BlockId id) const { return index_.find(id) != nullptr; }
   std::uint32_t references(BlockIndex block) const { return blocks_[block].refs; }
   std::size_t cached_blocks() const { return index_.size(); }
   // Blocks holding KV: referenced by running requests or cached for reuse.
@@ -90,6 +92,9 @@ class BlockManager {
   std::vector<EvictedBlock> take_evicted() { return std::exchange(evicted_, {}); }
   // Whether evicted blocks are recorded for take_evicted (off: nobody listens).
   void record_evictions(bool on) { record_evictions_ = on; }
+  // From now on reports every identity made discoverable or dropped to directory as
+  // holder's (those cached now are reported at once); nullptr stops reporting.
+  void report_to(PrefixDirectory* directory, std::uint32_t holder);
 
  private:
   struct Block {
@@ -101,12 +106,14 @@ class BlockManager {
   std::vector<Block> blocks_;
   eviction::CacheState state_;  // per-block metadata shared with the policy
   std::unique_ptr<eviction::Policy> policy_;
-  std::unordered_map<BlockId, BlockIndex> index_;
+  FlatIndex<BlockIndex> index_;  // cached identity -> its block
   std::vector<BlockIndex> anonymous_;  // free blocks without identity, reused last-in first-out
   std::uint32_t cached_free_ = 0;      // free blocks with an identity (the policy's candidates)
   BlockCounters counters_;
   std::vector<EvictedBlock> evicted_;
   bool record_evictions_ = false;
+  PrefixDirectory* directory_ = nullptr;  // the cluster-wide index of cached blocks, if any
+  std::uint32_t holder_ = 0;              // this pool's holder number in directory_
 };
 
 }  // namespace kvsim::kvcache

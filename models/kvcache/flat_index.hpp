@@ -4,7 +4,8 @@
 // a lookup is one multiply and, almost always, one cache line. Linear probing with
 // backward-shift deletion (no tombstones), load factor at most 1/2, capacity a power of
 // two. Block identities are already well-mixed hashes, but tests use small integers, so
-// the index is still scrambled (Fibonacci hashing). Iteration order is never exposed.
+// the index is still scrambled (Fibonacci hashing). Iteration (for_each) is in table order,
+// which callers must not let show in results.
 #pragma once
 
 #include <algorithm>
@@ -67,6 +68,13 @@ class FlatIndex {
   // Removes id only when it maps to value; returns whether it did.
   bool erase(workload::BlockId id, const Value& value) {
     return erase_where(id, [&](const Value& v) { return v == value; });
+  }
+  // Calls visit(id, value) for every entry, in an order that depends on the table's
+  // history: callers must not let it show in results.
+  template <typename Visit>
+  void for_each(Visit visit) const {
+    for (const auto& e : entries_)
+      if (e.used) visit(e.key, e.value);
   }
   void clear() {
     for (auto& e : entries_) e.used = false;

@@ -9,17 +9,17 @@ TierStore::TierStore(std::string name, std::uint64_t capacity_blocks, const Evic
 }
 
 void TierStore::touch(workload::BlockId id, double now, std::uint16_t category) {
-  auto it = index_.find(id);
-  if (it == index_.end()) return;
+  const Slot* slot = index_.find(id);
+  if (!slot) return;
   state_.now = now;
-  state_.blocks[it->second].use(category, now);
-  policy_->touch(it->second);
+  state_.blocks[*slot].use(category, now);
+  policy_->touch(*slot);
 }
 
 std::vector<EvictedBlock> TierStore::insert(const EvictedBlock& block, double now) {
   std::vector<EvictedBlock> evicted;
   if (capacity_ == 0) return evicted;
-  if (index_.contains(block.id)) {
+  if (index_.find(block.id)) {
     touch(block.id, now, block.category);
     return evicted;
   }
@@ -42,18 +42,19 @@ std::vector<EvictedBlock> TierStore::insert(const EvictedBlock& block, double no
     policy_->resize(slot + 1);
   }
   state_.blocks[slot].begin(block.id, block.position, block.category, now);
-  index_.emplace(block.id, slot);
+  index_.put(block.id, slot);
   policy_->insert(slot);
   ++counters_.inserted_blocks;
   return evicted;
 }
 
 void TierStore::erase(workload::BlockId id) {
-  auto it = index_.find(id);
-  if (it == index_.end()) return;
-  policy_->erase(it->second);
-  free_slots_.push_back(it->second);
-  index_.erase(it);
+  const Slot* found = index_.find(id);
+  if (!found) return;
+  const Slot slot = *found;
+  policy_->erase(slot);
+  free_slots_.push_back(slot);
+  index_.erase(id);
   ++counters_.removed_blocks;
 }
 

@@ -8,11 +8,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "models/kvcache/block_manager.hpp"
 #include "models/kvcache/eviction/policy.hpp"
+#include "models/kvcache/flat_index.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::kvcache {
@@ -35,7 +35,7 @@ class TierStore {
   const std::string& name() const { return name_; }
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t occupancy() const { return index_.size(); }
-  bool contains(workload::BlockId id) const { return index_.contains(id); }
+  bool contains(workload::BlockId id) const { return index_.find(id) != nullptr; }
 
   // A use of a resident block by a request of category at time now.
   void touch(workload::BlockId id, double now, std::uint16_t category);
@@ -53,7 +53,7 @@ class TierStore {
   std::uint64_t capacity_;
   eviction::CacheState state_;
   std::unique_ptr<eviction::Policy> policy_;
-  std::unordered_map<workload::BlockId, Slot> index_;
+  FlatIndex<Slot> index_;  // resident identity -> its slot (open addressing: no node per block)
   std::vector<Slot> free_slots_;
   TierCounters counters_;
 };

@@ -109,6 +109,10 @@ class ServingEngine final : private batching::StepContext {
   void for_each_unfinished(const std::function<void(const Sequence&)>& visit) const;
 
   const kvcache::BlockManager& blocks() const { return blocks_; }
+  // Reports this instance's cached HBM blocks to a cluster-wide index (routers' view).
+  void report_blocks_to(kvcache::PrefixDirectory* directory, std::uint32_t holder) {
+    blocks_.report_to(directory, holder);
+  }
   // Prompt blocks looked up in HBM at admissions (full blocks, at most input-1 tokens).
   std::uint64_t lookup_blocks() const { return lookup_blocks_; }
   // Seconds the request would take alone on this instance with nothing cached: its prefill

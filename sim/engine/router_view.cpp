@@ -1,32 +1,88 @@
 #include "sim/engine/router_view.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "sim/engine/kv_tiers.hpp"
 
 namespace kvsim::engine {
 
-scheduling::routing::PrefixHit EngineRouterView::prefix_hit(std::size_t instance, const workload::Request& request,
-                                                            int deepest) const {
-  scheduling::routing::PrefixHit hit;
-  if (request.blocks.empty() || request.input_tokens == 0) return hit;
-  // As the engine matches: full blocks of at most input - 1 tokens (the last token is computed).
-  const std::uint32_t max_blocks = std::min<std::uint32_t>(std::uint32_t(request.blocks.size()),
-                                                           (request.input_tokens - 1) / block_size());
-  const auto& engine = *run_.instances[instance]->engine;
-  hit.hbm = engine.blocks().match_prefix(request.blocks, max_blocks);
-  if (!run_.lower_tiers || deepest < 0) return hit;
+EngineRouterView::EngineRouterView(const RunState& run) : run_(run) {}
+
+EngineRouterView::~EngineRouterView() {
+  // The engines outlive the view: stop them reporting to a directory about to go.
+  if (directory_)
+    for (const auto& instance : run_.instances) instance->engine->report_blocks_to(nullptr, 0);
+}
+
+std::uint32_t EngineRouterView::lookup_limit(const workload::Request& request) const {
+  return std::min<std::uint32_t>(std::uint32_t(request.blocks.size()), (request.input_tokens - 1) / block_size());
+}
+
+EngineRouterView::Lower EngineRouterView::lower_run(std::size_t instance, const workload::Request& request,
+                                                    std::uint32_t from, std::uint32_t max_blocks, int deepest) const {
+  Lower lower{};
   const auto serving = run_.lower_tiers->serving(int(instance));
   const auto& stores = run_.lower_tiers->stores();
-  for (std::uint32_t b = hit.hbm; b < max_blocks; ++b) {
+  for (std::uint32_t b = from; b < max_blocks; ++b) {
     int found = -1;
     for (int k = 0; k <= std::min(deepest, kTierKinds - 1) && found < 0; ++k)
       if (serving[std::size_t(k)] >= 0 && stores[std::size_t(serving[std::size_t(k)])].store->contains(request.blocks[b]))
         found = k;
     if (found < 0) break;
-    ++hit.lower[std::size_t(found)];
+    ++lower[std::size_t(found)];
   }
+  return lower;
+}
+
+scheduling::routing::PrefixHit EngineRouterView::prefix_hit(std::size_t instance, const workload::Request& request,
+                                                            int deepest) const {
+  scheduling::routing::PrefixHit hit;
+  if (request.blocks.empty() || request.input_tokens == 0) return hit;
+  const std::uint32_t max_blocks = lookup_limit(request);
+  hit.hbm = run_.instances[instance]->engine->blocks().match_prefix(request.blocks, max_blocks);
+  if (!run_.lower_tiers || deepest < 0) return hit;
+  hit.lower = lower_run(instance, request, hit.hbm, max_blocks, deepest);
   return hit;
+}
+
+void EngineRouterView::build_directory() const {
+  const std::size_t n = run_.instances.size();
+  // Sized for one instance's pool: it grows as the caches fill (most identities are held by
+  // one instance, but reserving for all pools at once would touch memory never used).
+  std::size_t blocks = 0;
+  for (const auto& instance : run_.instances) blocks = std::max<std::size_t>(blocks, instance->engine->blocks().capacity());
+  directory_ = std::make_unique<kvcache::PrefixDirectory>(std::uint32_t(n), blocks);
+  for (std::size_t i = 0; i < n; ++i) run_.instances[i]->engine->report_blocks_to(directory_.get(), std::uint32_t(i));
+  // Instances served by the same lower-tier stores (a node's) see the same lower-tier runs.
+  std::map<std::array<int, kTierKinds>, std::uint32_t> groups;
+  group_.assign(n, 0);
+  if (run_.lower_tiers)
+    for (std::size_t i = 0; i < n; ++i)
+      group_[i] = groups.try_emplace(run_.lower_tiers->serving(int(i)), std::uint32_t(groups.size())).first->second;
+  memo_.resize(std::max<std::size_t>(1, groups.size()));
+}
+
+void EngineRouterView::prefix_hits(const workload::Request& request, int deepest,
+                                   std::vector<scheduling::routing::PrefixHit>& hits) const {
+  std::fill(hits.begin(), hits.end(), scheduling::routing::PrefixHit{});
+  if (request.blocks.empty() || request.input_tokens == 0) return;
+  if (!directory_) build_directory();
+  const std::uint32_t max_blocks = lookup_limit(request);
+  directory_->match(request.blocks, max_blocks, depth_);
+  for (std::size_t i = 0; i < hits.size(); ++i) hits[i].hbm = depth_[i];
+  if (!run_.lower_tiers || deepest < 0) return;
+  for (auto& m : memo_) m.clear();
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    auto& memo = memo_[group_[i]];
+    const auto known = std::find_if(memo.begin(), memo.end(), [&](const auto& m) { return m.first == hits[i].hbm; });
+    if (known != memo.end()) {
+      hits[i].lower = known->second;
+    } else {
+      hits[i].lower = lower_run(i, request, hits[i].hbm, max_blocks, deepest);
+      memo.emplace_back(hits[i].hbm, hits[i].lower);
+    }
+  }
 }
 
 double EngineRouterView::load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const {

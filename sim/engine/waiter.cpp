@@ -26,12 +26,20 @@ ssize_t Waiter::wait(double deadline, std::vector<sg4::ActivityPtr> activities) 
   while (true) {
     const double until = std::min(deadline, sg4::Engine::get_clock() + kLongestWait);
     if (activities.empty()) {
+      // No simcall between here and the acquire: an interrupt finds the actor waiting.
       mode_ = Mode::condition;
-      std::unique_lock lock(*mutex_);
-      std::cv_status status = std::cv_status::no_timeout;
-      if (!interrupted_) status = condition_->wait_until(lock, until);
+      bool timed_out = false;
+      if (!interrupted_) {
+        const double now = sg4::Engine::get_clock();
+        timed_out = semaphore_->acquire_timeout(until > now ? until - now : 0.0);
+      } else {
+        semaphore_->acquire();  // the interrupt's token
+      }
       mode_ = Mode::idle;
-      if (status != std::cv_status::timeout || (interrupted_ && until < deadline)) return kInterrupted;
+      // An interrupt that came as the timer fired left its token: take it, or the next wait
+      // would end at once.
+      if (timed_out && interrupted_) semaphore_->acquire();
+      if (!timed_out || (interrupted_ && until < deadline)) return kInterrupted;
       if (until < deadline) continue;  // a slice of a longer wait ended
       return kDeadline;
     }
@@ -70,8 +78,10 @@ ssize_t Waiter::wait(double deadline, std::vector<sg4::ActivityPtr> activities) 
 
 void Waiter::interrupt() {
   if (mode_ == Mode::condition) {
+    // One token per wait: later interrupts of the same wait change nothing.
+    if (interrupted_) return;
     interrupted_ = true;
-    condition_->notify_one();
+    semaphore_->release();
   } else if (mode_ == Mode::activities) {
     interrupted_ = true;
     // A timer that already finished (its actor is about to resume) must not be touched.

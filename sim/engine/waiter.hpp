@@ -1,16 +1,17 @@
 // How an actor waits for "a deadline, one of these activities, or an interrupt".
 //
 // SimGrid 3.32 cannot wait on a condition and on activities at once. Without activities an
-// actor waits on a condition variable with a timeout (cheapest); with activities it waits on
-// them plus a timer Exec on its own host, and an interrupt cancels the timer.
+// actor waits on a semaphore with a timeout, which an interrupt releases: one simcall per
+// wait (a condition variable needs three: lock, wait, unlock, and the waits are most of a
+// cluster run's events). With activities it waits on them plus a timer Exec on its own
+// host, and an interrupt cancels the timer.
 #pragma once
 
 #include <vector>
 
 #include <simgrid/s4u/Activity.hpp>
-#include <simgrid/s4u/ConditionVariable.hpp>
 #include <simgrid/s4u/Exec.hpp>
-#include <simgrid/s4u/Mutex.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
 
 namespace kvsim::engine {
 
@@ -26,8 +27,8 @@ class Waiter {
 
  private:
   enum class Mode { idle, condition, activities };
-  simgrid::s4u::MutexPtr mutex_ = simgrid::s4u::Mutex::create();
-  simgrid::s4u::ConditionVariablePtr condition_ = simgrid::s4u::ConditionVariable::create();
+  // Holds a token only between an interrupt and the waiter taking it.
+  simgrid::s4u::SemaphorePtr semaphore_ = simgrid::s4u::Semaphore::create(0);
   simgrid::s4u::ExecPtr timer_;
   Mode mode_ = Mode::idle;
   bool interrupted_ = false;

@@ -21,10 +21,12 @@ class MinTtft final : public Router {
   std::size_t route(const workload::Request& request, std::span<const ServingEngine* const> instances,
                     double now) override {
     const auto& load = loads_.loads(instances, now);
+    hits_.assign(instances.size(), PrefixHit{});
+    if (view_ && !request.blocks.empty()) view_->prefix_hits(request, 2, hits_);  // all instances in one walk
     std::size_t best = 0;
     double best_ttft = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < instances.size(); ++i) {
-      const double ttft = estimate(i, request, load[i]);
+      const double ttft = estimate(i, request, load[i], hits_[i]);
       if (ttft < best_ttft) {
         best = i;
         best_ttft = ttft;
@@ -35,11 +37,9 @@ class MinTtft final : public Router {
   }
 
  private:
-  double estimate(std::size_t i, const workload::Request& request, double load) const {
+  double estimate(std::size_t i, const workload::Request& request, double load, const PrefixHit& hit) const {
     const double queue = rate_ > 0 ? load / rate_ : 0;
     if (!view_) return queue;
-    PrefixHit hit;
-    if (!request.blocks.empty()) hit = view_->prefix_hit(i, request);
     const std::uint32_t bs = view_->block_size();
     const std::uint32_t input = request.input_tokens;
     const auto tokens_of = [&](std::uint32_t blocks) { return std::min<std::uint32_t>(input, blocks * bs); };
@@ -53,6 +53,7 @@ class MinTtft final : public Router {
   double rate_;
   LoadSnapshot loads_;
   const RouterView* view_ = nullptr;
+  std::vector<PrefixHit> hits_;  // scratch, per instance
 };
 }  // namespace
 

@@ -24,11 +24,12 @@ class PrefixAffinity final : public Router {
     std::size_t best = least;
     std::uint32_t best_blocks = 0;
     if (view_ && !request.blocks.empty()) {
+      hits_.resize(instances.size());
+      view_->prefix_hits(request, 0, hits_);  // HBM and the node's DRAM, all instances in one walk
       for (std::size_t i = 0; i < instances.size(); ++i) {
         const double excess = load[i] - load[least];
         if (excess > imbalance_tokens_ && load[i] > imbalance_ratio_ * load[least]) continue;
-        const PrefixHit hit = view_->prefix_hit(i, request, 0);  // HBM and the node's DRAM
-        const std::uint32_t blocks = hit.hbm + hit.lower[0];
+        const std::uint32_t blocks = hits_[i].hbm + hits_[i].lower[0];
         if (blocks > best_blocks || (blocks == best_blocks && blocks > 0 && load[i] < load[best])) {
           best = i;
           best_blocks = blocks;
@@ -44,6 +45,7 @@ class PrefixAffinity final : public Router {
   double imbalance_ratio_;
   LoadSnapshot loads_;
   const RouterView* view_ = nullptr;
+  std::vector<PrefixHit> hits_;  // scratch, per instance
 };
 }  // namespace
 

@@ -33,6 +33,12 @@ class RouterView {
   // only): a router that weighs only near tiers need not walk the shared remote pool once
   // per instance.
   virtual PrefixHit prefix_hit(std::size_t instance, const workload::Request& request, int deepest = 2) const = 0;
+  // prefix_hit of every instance at once, into hits (its size is the number of instances):
+  // a view over a cluster-wide block index answers in one walk of the prompt instead of one
+  // per instance. Must equal calling prefix_hit for each.
+  virtual void prefix_hits(const workload::Request& request, int deepest, std::vector<PrefixHit>& hits) const {
+    for (std::size_t i = 0; i < hits.size(); ++i) hits[i] = prefix_hit(i, request, deepest);
+  }
   // Expected seconds to load hit's lower-tier blocks into the instance's HBM now, loads in
   // flight included; 0 when there are none.
   virtual double load_seconds(std::size_t instance, const PrefixHit& hit) const = 0;
