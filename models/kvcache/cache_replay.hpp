@@ -76,11 +76,15 @@ struct ReplayResult {
   double token_hit_ratio() const { return requested_tokens ? double(hit_tokens) / double(requested_tokens) : 0; }
 };
 
+// Which cache replays: the fastest for the policy (lru and fifo have one of their own,
+// recency_replay.hpp), or the generic one driving the policy object (tests compare them).
+enum class ReplayPath { fastest, generic };
+
 // Replays trace through a cache of capacity_blocks (>= 1) blocks evicting with policy
 // (compute_next_use first when it needs the future). Throws std::logic_error if the
 // policy returns a block that is not a resident candidate.
 ReplayResult replay(const ReplayTrace& trace, const std::string& policy, const eviction::PolicyParams& params,
-                    std::uint64_t capacity_blocks);
+                    std::uint64_t capacity_blocks, ReplayPath path = ReplayPath::fastest);
 
 // The same replay fed one request at a time while the trace loads (load_replay_trace's
 // `loaded`), so that replaying overlaps reading: requests must come in arrival order
