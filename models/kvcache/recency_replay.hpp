@@ -9,7 +9,7 @@
 // position (later entries of a touched or evicted slot leave its earlier ones stale). A hit
 // is then one store and one append, and an eviction reads the queue in order, so the slots
 // it will look at next are known and fetched ahead. Stale entries are dropped by compacting
-// the queue when it holds more than twice the resident blocks (amortised O(1)).
+// the queue when it holds more than four times the resident blocks (amortised O(1)).
 #pragma once
 
 #include <cstdint>
