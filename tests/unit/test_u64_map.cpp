@@ -49,3 +49,21 @@ TEST_CASE("U64Map: consecutive and strided keys stay spread too") {
     CHECK(map.longest_probe() < 100);
   }
 }
+
+TEST_CASE("U64Map: find sees every inserted key and no other, across growth to huge-page sizes") {
+  // 300,000 keys of 16-byte slots grow the table past 4 MiB, where its memory is advised
+  // onto 2 MiB pages: lookups must not care. Keys are 3k (0 included); 3k+1 never is.
+  U64Map<std::uint32_t> map(16);
+  for (std::uint64_t k = 0; k < 300000; ++k) *map.insert_one(3 * k).first = static_cast<std::uint32_t>(k);
+  CHECK(map.size() == 300000);
+  for (std::uint64_t k = 0; k < 300000; k += 7) {
+    const std::uint32_t* v = map.find(3 * k);
+    REQUIRE(v != nullptr);
+    CHECK(*v == k);
+    CHECK(map.find(3 * k + 1) == nullptr);
+  }
+  CHECK(*map.find(0) == 0);
+  U64Map<std::uint32_t> empty;
+  CHECK(empty.find(0) == nullptr);
+  CHECK(empty.find(5) == nullptr);
+}
