@@ -118,7 +118,8 @@ class ReplayCache final : public ReplayEngine {
  public:
   ReplayCache(const std::string& policy, const eviction::PolicyParams& params, const std::vector<std::string>& names,
               std::uint64_t capacity)
-      : capacity_(capacity), index_(std::min<std::uint64_t>(capacity, 1u << 20)) {
+      // Twice the capacity, like the recency replay (recency_replay.cpp): shorter probes.
+      : capacity_(capacity), index_(2 * std::min<std::uint64_t>(capacity, 1u << 20)) {
     state_.category_names = names;
     policy_ = eviction::make_policy(policy, state_, params);
     metadata_ = policy_->reads_block_metadata();
