@@ -86,9 +86,10 @@ ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size
     if (loaded) {
       if (req.category >= trace.categories.size())
         name_categories(trace, source.categories(), std::uint16_t(req.category / workload::kTurnCap + 1));
-      loaded(trace);
+      if (trace.requests.size() % kLoadedEvery == 0) loaded(trace);
     }
   }
+  if (loaded && trace.requests.size() % kLoadedEvery != 0) loaded(trace);
   if (!sorted)
     std::stable_sort(trace.requests.begin(), trace.requests.end(),
                      [](const auto& a, const auto& b) { return a.arrival < b.arrival; });
@@ -277,13 +278,18 @@ StreamingReplay::StreamingReplay(const std::string& policy, const eviction::Poli
 StreamingReplay::~StreamingReplay() = default;
 
 void StreamingReplay::add(const ReplayTrace& trace) {
-  const auto& req = trace.requests.back();
-  if (req.arrival < last_arrival_) in_order_ = false;
   if (!in_order_) return;
-  last_arrival_ = req.arrival;
   const double start = thread_cpu_seconds();
-  cache_->engine->run_request(trace, req, result_);
-  ++result_.requests;
+  for (; next_ < trace.requests.size(); ++next_) {
+    const auto& req = trace.requests[next_];
+    if (req.arrival < last_arrival_) {
+      in_order_ = false;
+      break;
+    }
+    last_arrival_ = req.arrival;
+    cache_->engine->run_request(trace, req, result_);
+    ++result_.requests;
+  }
   result_.seconds += thread_cpu_seconds() - start;
 }
 
