@@ -32,6 +32,7 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace kvsim::workload {
 
@@ -71,13 +72,15 @@ class U64Map {
       has_zero_ = true;
       return {&zero_value_, inserted};
     }
-    for (std::size_t i = home(key);; i = (i + 1) & mask_) {
+    const std::size_t start = home(key);
+    for (std::size_t i = start;; i = (i + 1) & mask_) {
       Slot& slot = slots_[i];
       if (slot.key == key) return {&slot.value, false};
       if (slot.key == 0) {
         slot.key = key;
         slot.value = Value{};
         ++size_;
+        longest_ = std::max(longest_, (i - start) & mask_);
         return {&slot.value, true};
       }
     }
@@ -151,27 +154,61 @@ class U64Map {
     if (slots) munmap(slots, capacity * sizeof(Slot));
   }
 
+  // Grows the table in place: mremap keeps the old slots' pages and adds zero ones, so
+  // growing to 2^k times the size asks the kernel for the new part only (the old table and
+  // a fresh copy never coexist: a third less peak memory, half the pages to clear). The
+  // entries then move to their new homes from the top down. An entry at p >= k (below) has
+  // its home h > its displacement d = p - h, so its new home, at least 2h, lies above p:
+  // its probe meets only entries already moved or empty slots, never one still to move,
+  // and never one that moves later. The entries below k (those displaced past their home
+  // index, and any wrapped around the end) are set aside first and inserted last.
   void rehash(std::size_t capacity) {
-    Slot* old = slots_;
     const std::size_t old_capacity = capacity_;
-    slots_ = allocate(capacity);
+    std::vector<Slot> aside;
+    std::size_t k = 0;  // slots [0, k) are set aside; the others move in place
+    if (slots_ == nullptr) {
+      slots_ = allocate(capacity);
+    } else {
+      k = std::min(old_capacity, 2 * longest_ + 1);
+      while (k < old_capacity && slots_[k].key != 0) ++k;
+      for (std::size_t i = 0; i < k; ++i)
+        if (slots_[i].key != 0) {
+          aside.push_back(slots_[i]);
+          slots_[i].key = 0;
+        }
+      const std::size_t bytes = capacity * sizeof(Slot);
+      void* p = mremap(slots_, old_capacity * sizeof(Slot), bytes, MREMAP_MAYMOVE);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      if (bytes >= kHugePageBytes) (void)madvise(p, bytes, MADV_HUGEPAGE);  // advice only
+      slots_ = static_cast<Slot*>(p);
+    }
     capacity_ = capacity;
     mask_ = capacity - 1;
     shift_ = 64;
     for (std::size_t c = capacity; c > 1; c /= 2) --shift_;
-    for (std::size_t k = 0; k < old_capacity; ++k) {
-      const Slot& slot = old[k];
-      if (slot.key == 0) continue;
-      std::size_t i = home(slot.key);
-      while (slots_[i].key != 0) i = (i + 1) & mask_;
-      slots_[i] = slot;
+    longest_ = 0;
+    for (std::size_t i = old_capacity; i-- > k;) {
+      if (slots_[i].key == 0) continue;
+      const Slot slot = slots_[i];
+      slots_[i].key = 0;
+      place(slot);
     }
-    release(old, old_capacity);
+    for (const Slot& slot : aside) place(slot);
+  }
+
+  // Inserts a key known to be absent.
+  void place(const Slot& slot) {
+    const std::size_t start = home(slot.key);
+    std::size_t i = start;
+    while (slots_[i].key != 0) i = (i + 1) & mask_;
+    slots_[i] = slot;
+    longest_ = std::max(longest_, (i - start) & mask_);
   }
 
   static constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
   Slot* slots_ = nullptr;
   std::size_t capacity_ = 0;
+  std::size_t longest_ = 0;  // longest displacement of a stored key from its home slot
   std::size_t mask_ = 0;
   unsigned shift_ = 64;
   std::size_t size_ = 0;  // non-zero keys
