@@ -10,6 +10,8 @@
 #include <stdexcept>
 
 #include "models/kvcache/flat_index.hpp"
+#include "models/kvcache/recency_replay.hpp"
+#include "models/kvcache/replay_engine.hpp"
 #include "sim/util/error.hpp"
 #include "sim/util/random.hpp"
 #include "workloads/category.hpp"
@@ -84,9 +86,10 @@ ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size
     if (loaded) {
       if (req.category >= trace.categories.size())
         name_categories(trace, source.categories(), std::uint16_t(req.category / workload::kTurnCap + 1));
-      loaded(trace);
+      if (trace.requests.size() % kLoadedEvery == 0) loaded(trace);
     }
   }
+  if (loaded && trace.requests.size() % kLoadedEvery != 0) loaded(trace);
   if (!sorted)
     std::stable_sort(trace.requests.begin(), trace.requests.end(),
                      [](const auto& a, const auto& b) { return a.arrival < b.arrival; });
@@ -110,43 +113,29 @@ void compute_next_use(ReplayTrace& trace) {
 
 namespace {
 
-// The replay's cache: dense slots, a free-slot stack and the identity index.
-class ReplayCache {
+// The generic replay cache: dense slots, a free-slot stack and the identity index, with
+// any policy deciding the evictions.
+class ReplayCache final : public ReplayEngine {
  public:
   ReplayCache(const std::string& policy, const eviction::PolicyParams& params, const std::vector<std::string>& names,
               std::uint64_t capacity)
-      : capacity_(capacity), index_(std::min<std::uint64_t>(capacity, 1u << 20)) {
+      // Twice the capacity, like the recency replay (recency_replay.cpp): shorter probes.
+      : capacity_(capacity), index_(2 * std::min<std::uint64_t>(capacity, 1u << 20)) {
     state_.category_names = names;
     policy_ = eviction::make_policy(policy, state_, params);
     metadata_ = policy_->reads_block_metadata();
   }
 
-  std::uint64_t evictions() const { return evictions_; }
+  std::uint64_t evictions() const override { return evictions_; }
 
-  void run_request(const ReplayTrace& trace, const ReplayTrace::Request& req, ReplayResult& result) {
+  void run_request(const ReplayTrace& trace, const ReplayTrace::Request& req, ReplayResult& result) override {
     // A streamed trace names its categories as they appear (wa resolves names lazily).
     if (state_.category_names.size() < trace.categories.size()) state_.category_names = trace.categories;
     const bool future = !trace.next_use.empty();
     const double now = req.arrival;
     state_.now = now;
     const workload::BlockId* ids = trace.blocks.data() + req.first;
-    slots_.resize(req.count);
-    std::uint32_t hits = 0;
-    bool prefix = true;
-    constexpr std::uint32_t kAhead = 8;  // probes in flight (memory-latency bound loop)
-    for (std::uint32_t j = 0; j < std::min(kAhead, req.count); ++j) index_.prefetch(ids[j]);
-    for (std::uint32_t j = 0; j < req.count; ++j) {
-      if (j + kAhead < req.count) index_.prefetch(ids[j + kAhead]);
-      const Slot* s = index_.find(ids[j]);
-      slots_[j] = s ? *s : eviction::kNoSlot;
-      if (prefix && s) ++hits;
-      else prefix = false;
-    }
-    result.requested_blocks += req.count;
-    result.hit_blocks += hits;
-    const std::uint64_t full = std::uint64_t(trace.block_size) * (req.count ? req.count - 1 : 0);
-    result.requested_tokens += req.count ? full + req.last_tokens : 0;
-    result.hit_tokens += hits == req.count && req.count ? full + req.last_tokens : std::uint64_t(trace.block_size) * hits;
+    count_request(trace, req, find_resident(index_, ids, req.count, slots_), result);
 
     for (std::uint32_t j = req.count; j-- > 0;) {
       const double next_use = future ? trace.next_use[req.first + j] : eviction::kNever;
@@ -234,6 +223,15 @@ class ReplayCache {
   bool metadata_ = true;  // the policy reads state_.blocks (else they are not kept)
 };
 
+std::unique_ptr<ReplayEngine> make_replay_engine(const std::string& policy, const eviction::PolicyParams& params,
+                                                 const std::vector<std::string>& names, std::uint64_t capacity,
+                                                 ReplayPath path) {
+  // lru and fifo have no parameters, so their fast replay needs only the name.
+  if (path == ReplayPath::fastest && (policy == "lru" || policy == "fifo"))
+    return make_recency_replay(policy == "lru", capacity);
+  return std::make_unique<ReplayCache>(policy, params, names, capacity);
+}
+
 double thread_cpu_seconds() {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -243,7 +241,7 @@ double thread_cpu_seconds() {
 }  // namespace
 
 ReplayResult replay(const ReplayTrace& trace, const std::string& policy, const eviction::PolicyParams& params,
-                    std::uint64_t capacity_blocks) {
+                    std::uint64_t capacity_blocks, ReplayPath path) {
   if (capacity_blocks == 0) throw std::invalid_argument("cache replay: capacity must be at least one block");
   const auto& info = eviction::find_policy(policy);
   if (info.needs_future && trace.next_use.size() != trace.blocks.size())
@@ -254,16 +252,16 @@ ReplayResult replay(const ReplayTrace& trace, const std::string& policy, const e
   result.requests = trace.requests.size();
   // CPU time of this thread: the figure a benchmark wants on a shared machine.
   const double start = thread_cpu_seconds();
-  ReplayCache cache(policy, params, trace.categories, capacity_blocks);
-  for (const auto& req : trace.requests) cache.run_request(trace, req, result);
-  result.evictions = cache.evictions();
+  const auto cache = make_replay_engine(policy, params, trace.categories, capacity_blocks, path);
+  for (const auto& req : trace.requests) cache->run_request(trace, req, result);
+  result.evictions = cache->evictions();
   result.seconds = thread_cpu_seconds() - start;
   return result;
 }
 
-class StreamingReplay::Cache : public ReplayCache {
+class StreamingReplay::Cache {
  public:
-  using ReplayCache::ReplayCache;
+  std::unique_ptr<ReplayEngine> engine;
 };
 
 StreamingReplay::StreamingReplay(const std::string& policy, const eviction::PolicyParams& params,
@@ -273,24 +271,30 @@ StreamingReplay::StreamingReplay(const std::string& policy, const eviction::Poli
     throw std::logic_error("cache replay: policy " + policy + " needs the whole trace; it cannot be streamed");
   result_.policy = policy;
   result_.capacity_blocks = capacity_blocks;
-  cache_ = std::make_unique<Cache>(policy, params, std::vector<std::string>{}, capacity_blocks);
+  cache_ = std::make_unique<Cache>();
+  cache_->engine = make_replay_engine(policy, params, {}, capacity_blocks, ReplayPath::fastest);
 }
 
 StreamingReplay::~StreamingReplay() = default;
 
 void StreamingReplay::add(const ReplayTrace& trace) {
-  const auto& req = trace.requests.back();
-  if (req.arrival < last_arrival_) in_order_ = false;
   if (!in_order_) return;
-  last_arrival_ = req.arrival;
   const double start = thread_cpu_seconds();
-  cache_->run_request(trace, req, result_);
-  ++result_.requests;
+  for (; next_ < trace.requests.size(); ++next_) {
+    const auto& req = trace.requests[next_];
+    if (req.arrival < last_arrival_) {
+      in_order_ = false;
+      break;
+    }
+    last_arrival_ = req.arrival;
+    cache_->engine->run_request(trace, req, result_);
+    ++result_.requests;
+  }
   result_.seconds += thread_cpu_seconds() - start;
 }
 
 ReplayResult StreamingReplay::finish() {
-  result_.evictions = cache_->evictions();
+  result_.evictions = cache_->engine->evictions();
   return result_;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <ostream>
 
 #include "sim/util/error.hpp"
@@ -66,10 +67,19 @@ LengthStats length_stats(std::vector<std::uint32_t>& values, std::uint64_t sum) 
   return s;
 }
 
-// Distribution of runs (sorted here); sum and min come from the caller.
-IntervalStats interval_stats(std::vector<IntervalRun>& runs, double sum, double min) {
+bool shorter(const IntervalRun& a, const IntervalRun& b) { return a.interval < b.interval; }
+
+// The runs of a and b in one sorted vector (both sorted by interval): the per-type and
+// overall distributions are merged from the categories' sorted runs instead of sorted again.
+std::vector<IntervalRun> merged(const std::vector<IntervalRun>& a, const std::vector<IntervalRun>& b) {
+  std::vector<IntervalRun> out(a.size() + b.size());
+  std::merge(a.begin(), a.end(), b.begin(), b.end(), out.begin(), shorter);
+  return out;
+}
+
+// Distribution of runs sorted by interval; sum and min come from the caller.
+IntervalStats interval_stats(const std::vector<IntervalRun>& runs, double sum, double min) {
   IntervalStats s;
-  std::sort(runs.begin(), runs.end(), [](const IntervalRun& a, const IntervalRun& b) { return a.interval < b.interval; });
   std::vector<std::uint64_t> end_rank(runs.size());  // ranks [end_rank[i-1], end_rank[i]) hold run i
   for (std::size_t i = 0; i < runs.size(); ++i) s.count = end_rank[i] = s.count + runs[i].count;
   if (s.count == 0) return {0, kNaN, kNaN, kNaN, kNaN, kNaN};
@@ -108,18 +118,28 @@ struct CategoryAccumulator {
 };
 
 class Analyzer {
+  // Block probes in flight: each is a random access into a table of up to gigabytes.
+  static constexpr std::size_t kProbesAhead = 16;
+
  public:
   Analyzer(Source& source, const StatsOptions& options) : source_(source), options_(options), sessions_(1024), blocks_(1 << 16) {
     if (options.block_size == 0) throw std::invalid_argument("trace stats: block size must be positive");
   }
 
   TraceStats run() {
-    while (auto request = source_.next()) add(*request);
+    // One request read ahead, so that the block probes run ahead across request boundaries.
+    std::optional<Request> request = source_.next();
+    while (request) {
+      std::optional<Request> upcoming = source_.next();
+      add(*request, upcoming ? &upcoming->blocks : nullptr);
+      request = std::move(upcoming);
+    }
     return finish();
   }
 
  private:
-  void add(const Request& r) {
+  // upcoming: the next request's blocks (their probes are issued while r's finish).
+  void add(const Request& r, const std::vector<BlockId>* upcoming) {
     if (requests_ >= std::numeric_limits<std::uint32_t>::max())
       throw InputError("trace", 0, "", "trace stats handles at most 2^32 - 1 requests");
     const auto ordinal = static_cast<std::uint32_t>(requests_++);
@@ -159,6 +179,7 @@ class Analyzer {
     output_sum_ += r.output_tokens;
 
     if (r.blocks.empty()) {
+      head_prefetched_ = false;
       const std::uint64_t n = (std::uint64_t{r.input_tokens} + options_.block_size - 1) / options_.block_size;
       requested_blocks_ += n;
       own.accesses += n;
@@ -168,15 +189,19 @@ class Analyzer {
     const std::size_t n = r.blocks.size();
     requested_blocks_ += n;
     own.accesses += n;
-    blocks_.reserve_more(n);
-    constexpr std::size_t kAhead = 8;
-    for (std::size_t i = 0; i < std::min(kAhead, n); ++i) blocks_.prefetch(r.blocks[i]);
+    // Room for this request and the next, so that the probes issued ahead stay valid.
+    blocks_.reserve_more(n + (upcoming ? upcoming->size() : 0));
+    // The first probes were issued by the previous request unless it was too short.
+    if (!head_prefetched_)
+      for (std::size_t i = 0; i < std::min(kProbesAhead, n); ++i) blocks_.prefetch(r.blocks[i]);
+    head_prefetched_ = n >= kProbesAhead;
 
     std::uint64_t hits = 0;
     std::uint32_t run_last = 0;
     std::uint32_t run_count = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + kAhead < n) blocks_.prefetch(r.blocks[i + kAhead]);
+      if (i + kProbesAhead < n) blocks_.prefetch(r.blocks[i + kProbesAhead]);
+      else if (upcoming && i + kProbesAhead - n < upcoming->size()) blocks_.prefetch((*upcoming)[i + kProbesAhead - n]);
       auto [state, inserted] = blocks_.find_or_insert(r.blocks[i]);
       if (!inserted) {
         ++hits;
@@ -265,21 +290,25 @@ class Analyzer {
     s.unique_blocks = blocks_.size() + anonymous_blocks_;
     s.reused_blocks = reuses.size();
     s.reused_block_fraction = ratio(static_cast<double>(reuses.size()), static_cast<double>(s.unique_blocks));
-    std::sort(reuses.begin(), reuses.end(), std::greater<>());
     std::uint64_t all = 0;
     for (const std::uint32_t r : reuses) all += r;
+    // Sum of the k largest reuse counts: a selection, not a sort (the order within the top
+    // k does not change the sum). top_share(10) first, then 1 % selects inside its top.
     const auto top_share = [&](std::uint64_t percent) {
       const std::uint64_t k = std::min<std::uint64_t>((s.unique_blocks * percent + 99) / 100, reuses.size());
+      std::nth_element(reuses.begin(), reuses.begin() + static_cast<std::ptrdiff_t>(k), reuses.end(), std::greater<>());
       std::uint64_t top = 0;
       for (std::uint64_t i = 0; i < k; ++i) top += reuses[i];
       return ratio(static_cast<double>(top), static_cast<double>(all));
     };
-    s.top1pct_reuse_share = top_share(1);
     s.top10pct_reuse_share = top_share(10);
+    reuses.resize(std::min<std::size_t>(reuses.size(), (s.unique_blocks * 10 + 99) / 100));
+    s.top1pct_reuse_share = top_share(1);
   }
 
   void intervals(TraceStats& s, const std::vector<std::string>& names) {
-    std::vector<IntervalRun> all = short_runs_;
+    std::sort(short_runs_.begin(), short_runs_.end(), shorter);
+    std::vector<IntervalRun> all = std::move(short_runs_);
     for (std::size_t t = 0; t < names.size(); ++t) {
       std::vector<IntervalRun> of_type;
       double sum = 0, min = std::numeric_limits<double>::infinity();
@@ -289,8 +318,8 @@ class Analyzer {
         if (c >= categories_.size() || categories_[c].requests == 0) continue;
         CategoryAccumulator& acc = categories_[c];
         requests += acc.requests;
-        of_type.insert(of_type.end(), acc.runs.begin(), acc.runs.end());
-        all.insert(all.end(), acc.runs.begin(), acc.runs.end());
+        std::sort(acc.runs.begin(), acc.runs.end(), shorter);
+        of_type = merged(of_type, acc.runs);
         sum += acc.sum;
         min = std::min(min, acc.min);
         CategoryReuse cat;
@@ -300,8 +329,10 @@ class Analyzer {
         cat.lambda = cat.interval.count > 0 && cat.interval.mean > cat.interval.min ? 1.0 / (cat.interval.mean - cat.interval.min) : kNaN;
         cat.p_reuse = ratio(static_cast<double>(cat.interval.count), static_cast<double>(acc.accesses));
         s.categories.push_back(std::move(cat));
+        std::vector<IntervalRun>().swap(acc.runs);  // merged into of_type
       }
       if (requests > 0) s.reuse_by_type.push_back({names[t], interval_stats(of_type, sum, min)});
+      all = merged(all, of_type);
     }
     s.reuse_interval = interval_stats(all, interval_sum_, interval_min_);
   }
@@ -314,6 +345,7 @@ class Analyzer {
   double gap_mean_ = 0, gap_m2_ = 0;
   U64Map<std::uint32_t> sessions_;
   U64Map<BlockState> blocks_;
+  bool head_prefetched_ = false;  // the current request's first probes were issued ahead
   // Per request, by ordinal.
   std::vector<double> arrival_;
   std::vector<std::uint32_t> session_;

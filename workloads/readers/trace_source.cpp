@@ -18,6 +18,7 @@
 
 #include "sim/util/error.hpp"
 #include "sim/util/output_file.hpp"
+#include "workloads/analysis/u64_map.hpp"
 #include "workloads/readers/format.hpp"
 #include "workloads/readers/json_line.hpp"
 #include "workloads/readers/trace.hpp"
@@ -292,20 +293,20 @@ class TraceSource final : public Source {
       // A parent outside what was read (before the window, or cut from the trace) would
       // leave the request waiting on an id nothing produces: it starts its own session.
       if (r.parent >= 0) {
-        const auto it = seen_.find(std::uint64_t(r.parent));
-        if (it != seen_.end()) {
+        if (const Seen* parent = seen_.find(std::uint64_t(r.parent))) {
           q.parent = r.parent;
-          q.session = it->second.session;
+          q.session = parent->session;
         }
       }
     }
     if (r.session) q.session = *r.session;
     if (r.id) {
-      const auto [it, fresh] = seen_.try_emplace(q.id, Seen{q.session, r.line});
+      const auto [seen, fresh] = seen_.insert_one(q.id);
       if (!fresh)
         throw InputError(path_, r.line, std::string(parser_->id_field()),
                          "duplicate request id " + std::to_string(q.id) + " (first on line " +
-                             std::to_string(it->second.line) + ")");
+                             std::to_string(seen->line) + ")");
+      *seen = Seen{q.session, r.line};
     }
     q.category = category_index(r.type, r.line);
     q.priority = r.priority;
@@ -349,7 +350,7 @@ class TraceSource final : public Source {
 
   std::vector<std::string> categories_;
   std::unordered_map<std::string, std::uint16_t> category_of_;
-  std::unordered_map<std::uint64_t, Seen> seen_;
+  U64Map<Seen> seen_;  // a flat map: a trace with ids has millions of them
   std::unordered_map<std::string, KeyedSession> keyed_;
 };
 
