@@ -16,6 +16,7 @@
 #include "models/scheduling/serving_engine.hpp"
 #include "sim/results/records.hpp"
 #include "workloads/request.hpp"
+#include "tests/unit/fake_step_model.hpp"
 
 using kvsim::compute::BatchShape;
 using kvsim::compute::PerfModel;
@@ -30,16 +31,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-class FakePerf final : public PerfModel {
- public:
-  StepBreakdown breakdown(const BatchShape& batch) const override {
-    StepBreakdown s;
-    s.overhead = 1.0;
-    s.linear = double(batch.new_tokens) / 1024.0;
-    s.attention = batch.context_tokens / 65536.0;
-    return s;
-  }
-};
+using kvsim::test::FakePerf;
 
 // Records what the engine asked to pull.
 class FakeReceiver final : public KvReceiver {

@@ -20,6 +20,7 @@
 #include "models/scheduling/serving_engine.hpp"
 #include "sim/util/random.hpp"
 #include "workloads/request.hpp"
+#include "tests/unit/fake_step_model.hpp"
 
 using kvsim::compute::BatchShape;
 using kvsim::compute::PerfModel;
@@ -35,19 +36,9 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-class FakePerf final : public PerfModel {
- public:
-  StepBreakdown breakdown(const BatchShape& batch) const override {
-    StepBreakdown s;
-    s.overhead = 1.0;
-    s.linear = double(batch.new_tokens) / 1024.0;
-    s.attention = batch.context_tokens / 65536.0;
-    return s;
-  }
-};
+using kvsim::test::FakePerf;
 
-// The fake's step time, written out for the hand-derived expectations.
-double step(double new_tokens, double context_tokens) { return 1.0 + new_tokens / 1024.0 + context_tokens / 65536.0; }
+double step(double new_tokens, double context_tokens) { return kvsim::test::fake_step(new_tokens, context_tokens); }
 
 Request make_request(std::uint64_t id, double arrival, std::uint32_t input, std::uint32_t output,
                      std::vector<BlockId> blocks = {}) {
