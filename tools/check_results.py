@@ -243,17 +243,29 @@ def check_groups(requests, group_rows, status, summary, problems):
     for row in group_rows:
         name = row["name"].decode()
         count = int(row["instances"])
-        mine = requests[(requests.instance >= first) & (requests.instance < first + count)]
+        def ours(column):
+            return (column >= first) & (column < first + count)
+        # A disaggregated request (prefill_instance >= 0) is its prefill group's for TTFT and
+        # prefix hits and its decode group's (its instance) for TPOT, E2E, output tokens and
+        # preemptions; it counts once in each.
+        prefill = requests.prefill_instance if "prefill_instance" in requests else requests.instance * 0 - 1
+        first_side = ours(prefill.where(prefill >= 0, requests.instance))
+        last_side = ours(requests.instance)
         first += count
+        mine = requests[first_side | last_side]
         done = mine[mine.status == status["completed"]]
-        expected = {"requests": len(mine), "completed": len(done), "preemptions": int(mine.preemptions.sum())}
+        front = requests[first_side]
+        front_done = front[front.status == status["completed"]]
+        back = requests[last_side]
+        done_back = back[back.status == status["completed"]]
+        expected = {"requests": len(mine), "completed": len(done), "preemptions": int(back.preemptions.sum())}
         for key, value in expected.items():
             if int(row[key]) != value:
                 problems.append(f"/groups[{name}].{key} = {int(row[key])}, /requests gives {value}")
         figures = {
-            "ttft": stats(done.ttft.to_numpy()),
-            "tpot": stats(done[done.output_tokens > 1].tpot.to_numpy()),
-            "e2e": stats(done.e2e.to_numpy()),
+            "ttft": stats(front_done.ttft.to_numpy()),
+            "tpot": stats(done_back[done_back.output_tokens > 1].tpot.to_numpy()),
+            "e2e": stats(done_back.e2e.to_numpy()),
         }
         for metric, values in figures.items():
             for statistic in ("p50", "p99"):
@@ -261,13 +273,13 @@ def check_groups(requests, group_rows, status, summary, problems):
                 if not close(stored, float(values[statistic])):
                     problems.append(f"/groups[{name}].{metric}_{statistic} = {stored!r}, numpy gives "
                                     f"{float(values[statistic])!r}")
-        tokens = done.output_tokens.to_numpy().sum(dtype=np.float64)
+        tokens = done_back.output_tokens.to_numpy().sum(dtype=np.float64)
         rate = tokens / window if window > 0 else 0.0
         if not close(float(row["output_tokens_per_s"]), rate):
             problems.append(f"/groups[{name}].output_tokens_per_s = {float(row['output_tokens_per_s'])!r}, "
                             f"/requests gives {rate!r}")
-        input_tokens = done.input_tokens.to_numpy().sum(dtype=np.float64)
-        hits = done.cached_tokens.to_numpy().sum(dtype=np.float64) / input_tokens if input_tokens > 0 else 0.0
+        input_tokens = front_done.input_tokens.to_numpy().sum(dtype=np.float64)
+        hits = front_done.cached_tokens.to_numpy().sum(dtype=np.float64) / input_tokens if input_tokens > 0 else 0.0
         if not close(float(row["prefix_hit_ratio"]), hits):
             problems.append(f"/groups[{name}].prefix_hit_ratio = {float(row['prefix_hit_ratio'])!r}, "
                             f"/requests gives {hits!r}")

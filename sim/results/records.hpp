@@ -293,7 +293,7 @@ class SummaryBuilder {
   std::map<std::uint8_t, double> class_output_tokens_;
   // Per group: the group of each ttft_/e2e_ and tpot_ value (only with two groups or more;
   // one group's figures are the run's), and its token sums.
-  std::vector<std::uint16_t> group_of_completed_, group_of_tpot_;
+  std::vector<std::uint16_t> group_of_ttft_, group_of_e2e_, group_of_tpot_;
   std::vector<std::int32_t> instance_group_;
   std::vector<double> group_output_tokens_, group_cached_tokens_, group_input_tokens_;
   void add_to_group(const RequestRecord& record);

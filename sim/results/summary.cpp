@@ -123,23 +123,37 @@ void SummaryBuilder::set_groups(std::vector<GroupRecord> groups, std::vector<std
 
 void SummaryBuilder::add_to_group(const RequestRecord& r) {
   if (s_.groups.empty()) return;
-  const bool placed = r.instance >= 0 && std::size_t(r.instance) < instance_group_.size();
-  const std::size_t g = placed ? std::size_t(instance_group_[std::size_t(r.instance)]) : kNoGroup;
+  const auto group_of = [&](std::int32_t instance) {
+    return instance >= 0 && std::size_t(instance) < instance_group_.size()
+               ? std::size_t(instance_group_[std::size_t(instance)])
+               : std::size_t(kNoGroup);
+  };
+  // A disaggregated request is work of two groups: its prefill group produced the first
+  // token (TTFT, prefix hits) and its decode group the rest (TPOT, E2E, output tokens,
+  // preemptions). Other requests belong to the one group of their instance.
+  const std::size_t decode = group_of(r.instance);
+  const std::size_t prefill = r.prefill_instance >= 0 ? group_of(r.prefill_instance) : decode;
   const bool completed = r.status == RequestStatus::completed;
-  // Parallel to ttft_/e2e_ and tpot_ (only needed to split them between two groups or more).
+  // Parallel to ttft_, e2e_ and tpot_ (only needed to split them between two groups or more).
   if (completed && s_.groups.size() > 1) {
-    group_of_completed_.push_back(std::uint16_t(g));
-    if (r.output_tokens > 1) group_of_tpot_.push_back(std::uint16_t(g));
+    group_of_ttft_.push_back(std::uint16_t(prefill));
+    group_of_e2e_.push_back(std::uint16_t(decode));
+    if (r.output_tokens > 1) group_of_tpot_.push_back(std::uint16_t(decode));
   }
-  if (!placed) return;
-  GroupRecord& row = s_.groups[g];
-  ++row.requests;
-  row.preemptions += r.preemptions;
+  const auto count = [&](std::size_t g) {
+    GroupRecord& row = s_.groups[g];
+    ++row.requests;
+    if (completed) ++row.completed;
+  };
+  if (prefill != kNoGroup) count(prefill);
+  if (decode != kNoGroup && decode != prefill) count(decode);
+  if (decode != kNoGroup) s_.groups[decode].preemptions += r.preemptions;
   if (!completed) return;
-  ++row.completed;
-  group_output_tokens_[g] += double(r.output_tokens);
-  group_cached_tokens_[g] += double(r.cached_tokens);
-  group_input_tokens_[g] += double(r.input_tokens);
+  if (decode != kNoGroup) group_output_tokens_[decode] += double(r.output_tokens);
+  if (prefill != kNoGroup) {
+    group_cached_tokens_[prefill] += double(r.cached_tokens);
+    group_input_tokens_[prefill] += double(r.input_tokens);
+  }
 }
 
 void SummaryBuilder::group_figures(Summary& s) const {
@@ -150,8 +164,8 @@ void SummaryBuilder::group_figures(Summary& s) const {
     row.prefix_hit_ratio = ratio_or_zero(group_cached_tokens_[g], group_input_tokens_[g]);
     if (s.groups.size() == 1) continue;  // its latencies are the run's, set once sorted
     const auto key = std::uint16_t(g);
-    const Percentiles ttft = percentiles_of(ttft_, group_of_completed_, key),
-                      e2e = percentiles_of(e2e_, group_of_completed_, key),
+    const Percentiles ttft = percentiles_of(ttft_, group_of_ttft_, key),
+                      e2e = percentiles_of(e2e_, group_of_e2e_, key),
                       tpot = percentiles_of(tpot_, group_of_tpot_, key);
     row.ttft_p50 = ttft.p50, row.ttft_p99 = ttft.p99;
     row.tpot_p50 = tpot.p50, row.tpot_p99 = tpot.p99;

@@ -109,3 +109,41 @@ TEST_CASE("group summary: one group's latencies are the run's, and no groups giv
   none.add(row(0, RequestStatus::completed, 1.0, 0.1, 2.0, 10, 5, 0));
   CHECK(none.finish(1.0, 0.1).groups.empty());
 }
+
+TEST_CASE("group summary under P/D: a handed-off request is its prefill group's TTFT and hits, its decode group's TPOT and tokens") {
+  SummaryBuilder builder;
+  // Groups: p = prefill instances 0 and 1, d = decode instance 2.
+  builder.set_groups({identity("p", 2), identity("d", 1)}, {0, 0, 1});
+  auto handed_off = [](std::int32_t prefill, double ttft, double tpot, double e2e, std::uint32_t output,
+                       std::uint32_t cached, std::uint32_t preemptions) {
+    RequestRecord r = row(2, RequestStatus::completed, ttft, tpot, e2e, 100, output, cached, preemptions);
+    r.prefill_instance = prefill;
+    r.decode_instance = 2;
+    return r;
+  };
+  builder.add(handed_off(0, 0.5, 0.01, 1.5, 10, 40, 1));
+  builder.add(handed_off(1, 1.5, 0.03, 2.5, 30, 0, 0));
+  // Still prefilling when the run ended: not handed off, its prefill instance's only.
+  builder.add(row(1, RequestStatus::unfinished, -1, -1, -1, 100, 0, 0));
+  const Summary s = builder.finish(10.0, 0.1);
+  REQUIRE(s.groups.size() == 2);
+  const GroupRecord& p = s.groups[0];
+  CHECK(p.requests == 3);
+  CHECK(p.completed == 2);
+  CHECK(p.preemptions == 0);                          // preemptions count where the decode ran
+  CHECK(p.ttft_p50 == doctest::Approx(1.0));          // {0.5, 1.5}
+  CHECK(p.ttft_p99 == doctest::Approx(1.49));
+  CHECK(p.tpot_p50 == 0.0);                           // no decode here
+  CHECK(p.e2e_p50 == 0.0);
+  CHECK(p.output_tokens_per_s == 0.0);
+  CHECK(p.prefix_hit_ratio == doctest::Approx(0.2));  // 40 cached of 200 prompt tokens
+  const GroupRecord& d = s.groups[1];
+  CHECK(d.requests == 2);
+  CHECK(d.completed == 2);
+  CHECK(d.preemptions == 1);
+  CHECK(d.ttft_p50 == 0.0);
+  CHECK(d.tpot_p50 == doctest::Approx(0.02));        // {0.01, 0.03}
+  CHECK(d.e2e_p99 == doctest::Approx(2.49));         // {1.5, 2.5}
+  CHECK(d.output_tokens_per_s == doctest::Approx(4.0));  // 40 tokens / 10 s
+  CHECK(d.prefix_hit_ratio == 0.0);
+}
