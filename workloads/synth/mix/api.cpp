@@ -14,11 +14,12 @@
 //     platform's or SDK's default prompts; lengths `system_prompt`, drawn once). A client
 //     uses one, chosen once by Zipf(`system_prompt_zipf`) popularity, with probability
 //     `system_share` (else none): its requests are system prompt + template + suffix.
-//     Why a second layer: the head of the popular system prompts is reused within seconds
-//     by every client using it, which a small cache catches, while the per-client templates
-//     keep their long tail and the reuse intervals of the bulk. The choice is per client,
-//     not per request: with prefix semantics a template behind different system prompts
-//     would be different content, splitting each template's reuse.
+//     It models prefixes hot across the whole platform, reused within tenths of a second;
+//     on the to-b preset it was measured not to help match the real trace's small-cache hit
+//     ratio without shortening the median reuse interval (workloads/README.md), so presets
+//     leave it off. The choice is per client, not per request: with prefix semantics a
+//     template behind different system prompts would be different content, splitting
+//     each template's reuse.
 //   * Every request is its own single-turn session (turn 1, no parent).
 // Tie-break: equal arrival times come out by client rank.
 //
