@@ -277,8 +277,8 @@ double ServingEngine::solo_latency(const workload::Request& request) const {
 
 void ServingEngine::report_evictions() {
   if (!backend_) return;
-  const auto ids = blocks_.take_evicted();
-  if (!ids.empty()) backend_->evicted(ids);
+  blocks_.take_evicted(evicted_);
+  if (!evicted_.empty()) backend_->evicted(evicted_);
 }
 
 std::size_t ServingEngine::multi_step_count() const {

@@ -188,6 +188,7 @@ class ServingEngine final : private batching::StepContext {
   // was cheaper), with the blocks looked up: reported once the admission commits.
   std::optional<std::pair<std::vector<kvcache::TierRun>, std::uint32_t>> pending_lookup_;
   double outstanding_ = 0;
+  std::vector<kvcache::EvictedBlock> evicted_;  // scratch of report_evictions, kept for its capacity
   // Boards watching outstanding_tokens (watch_load), each with this engine's slot.
   mutable std::vector<std::pair<std::shared_ptr<LoadBoard>, std::uint32_t>> load_watchers_;
   // Marks the watchers' entries stale when a call starts changing the books, and has them
