@@ -7,8 +7,6 @@
 // request goes to the least-loaded instance.
 // Parameters: imbalance_tokens (tokens), imbalance_ratio, staleness (s). Cached prefixes are
 // seen as they are (the engines' KV events); loads may be stale by staleness.
-#include <algorithm>
-
 #include "models/scheduling/routing/router.hpp"
 
 namespace kvsim::scheduling::routing {
@@ -22,32 +20,20 @@ class PrefixAffinity final : public Router {
   std::size_t route(const workload::Request& request, std::span<const ServingEngine* const> instances,
                     double now) override {
     const auto& load = loads_.loads(instances, now);
-    // The least-loaded instance (ties to the lowest index) and the highest load, in one pass.
-    std::size_t least = 0;
-    double most = load[0];
-    for (std::size_t i = 1; i < load.size(); ++i) {
-      if (load[i] < load[least]) least = i;
-      most = std::max(most, load[i]);
-    }
-    // Outside the load bound; both conditions grow with the load, so when the highest load
-    // is within it every instance is a candidate.
-    const auto excluded = [&](double l) {
-      return l - load[least] > imbalance_tokens_ && l > imbalance_ratio_ * load[least];
-    };
+    const std::size_t least = least_loaded_index(load);
     std::size_t best = least;
     std::uint32_t best_blocks = 0;
     if (view_ && !request.blocks.empty()) {
-      candidate_.clear();
-      if (excluded(most)) {
-        candidate_.resize(instances.size());
-        for (std::size_t i = 0; i < instances.size(); ++i) candidate_[i] = !excluded(load[i]);
+      candidate_.resize(instances.size());
+      for (std::size_t i = 0; i < instances.size(); ++i) {
+        const double excess = load[i] - load[least];
+        candidate_[i] = !(excess > imbalance_tokens_ && load[i] > imbalance_ratio_ * load[least]);
       }
       hits_.resize(instances.size());
-      // HBM and the node's DRAM, all instances in one walk, DRAM only for candidates (all
-      // when candidate_ is empty).
+      // HBM and the node's DRAM, all instances in one walk, DRAM only for candidates.
       view_->prefix_hits(request, 0, hits_, candidate_);
       for (std::size_t i = 0; i < instances.size(); ++i) {
-        if (!candidate_.empty() && !candidate_[i]) continue;
+        if (!candidate_[i]) continue;
         const std::uint32_t blocks = hits_[i].hbm + hits_[i].lower[0];
         if (blocks > best_blocks || (blocks == best_blocks && blocks > 0 && load[i] < load[best])) {
           best = i;
