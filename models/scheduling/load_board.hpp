@@ -23,53 +23,28 @@ class LoadBoard {
   explicit LoadBoard(std::size_t instances) : entries_(instances) {}
 
   // The engine watched in slot changed its books: its figure must be read again.
-  void stale(std::uint32_t slot) { entries_[slot].until = entries_[slot].next_until = -kInf; }
-  // The engine watched in slot has just changed its books and reports its new figures
-  // (the engine calls this while its own data are at hand, sparing the router the read).
-  void refresh(std::uint32_t slot, const ServingEngine& engine) { read(entries_[slot], engine, -kInf); }
+  void stale(std::uint32_t slot) { entries_[slot].until = -std::numeric_limits<double>::infinity(); }
 
   // engine.outstanding_tokens(t), where engine is the one watched in slot.
   double load(std::uint32_t slot, const ServingEngine& engine, double t) {
     Entry& e = entries_[slot];
     if (e.from <= t && t < e.until) return e.load;
-    if (e.until <= t && t < e.next_until) {  // the next planned step has ended
-      e.load = e.next_load;
-      e.from = e.until;
-      e.until = e.next_until;
-      e.next_until = -kInf;
-      return e.load;
-    }
-    read(e, engine, t);
+    e.load = engine.outstanding_tokens(t);
+    // outstanding_tokens counts the steps ended by t, which stays `done` from the end of
+    // the last of them up to (not including) the end of the next.
+    const StepPlan& plan = engine.current_plan();
+    const std::size_t done = plan.done_by(t);
+    e.from = done > 0 ? plan.end(done - 1) : -std::numeric_limits<double>::infinity();
+    e.until = done < plan.size() ? plan.end(done) : std::numeric_limits<double>::infinity();
     return e.load;
   }
 
  private:
-  static constexpr double kInf = std::numeric_limits<double>::infinity();
   struct Entry {
     double load = 0;
     double from = 0;
-    double until = -kInf;  // stale until first read
-    double next_load = 0;  // the figure from until to next_until
-    double next_until = -kInf;
+    double until = -std::numeric_limits<double>::infinity();  // stale until first read
   };
-
-  // The figure at t and the interval around t over which it stands (outstanding_tokens counts
-  // the steps ended by t, which stays `done` from the end of the last of them up to, not
-  // including, the end of the next), and the same for the interval after.
-  static void read(Entry& e, const ServingEngine& engine, double t) {
-    const StepPlan& plan = engine.current_plan();
-    e.load = engine.outstanding_tokens(t);
-    const std::size_t done = plan.done_by(t);
-    e.from = done > 0 ? plan.end(done - 1) : -kInf;
-    e.until = done < plan.size() ? plan.end(done) : kInf;
-    e.next_until = -kInf;
-    if (done < plan.size()) {
-      const std::size_t next_done = plan.done_by(e.until);
-      e.next_load = engine.outstanding_tokens(e.until);
-      e.next_until = next_done < plan.size() ? plan.end(next_done) : kInf;
-    }
-  }
-
   std::vector<Entry> entries_;
 };
 

@@ -346,7 +346,6 @@ bool ServingEngine::plan(double now, double time_limit) {
       if (!push_step(plan_.last_end(), shape, time_limit)) break;
     }
   }
-  report_load();
   return true;
 }
 
@@ -370,10 +369,6 @@ void ServingEngine::watch_load(std::shared_ptr<LoadBoard> board, std::uint32_t s
 
 void ServingEngine::load_changed() {
   for (const auto& [board, slot] : load_watchers_) board->stale(slot);
-}
-
-void ServingEngine::report_load() {
-  for (const auto& [board, slot] : load_watchers_) board->refresh(slot, *this);
 }
 
 void ServingEngine::publish_prompt_blocks(Sequence& s) {
@@ -425,10 +420,7 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
   scheduled_.clear();
   plan_.clear();
   reduction_per_step_ = 0;
-  if (!any_finished) {
-    report_load();
-    return;
-  }
+  if (!any_finished) return;
   for (auto it = running_.begin(); it != running_.end();) {
     if ((*it)->finish < 0 && !(*it)->handed_off) {
       ++it;
@@ -450,7 +442,6 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
     if ((*it)->handed_off) handed_off_.emplace((*it)->request.id, std::move((*it)->table));
     it = running_.erase(it);
   }
-  report_load();
 }
 
 void ServingEngine::release_handed_off(std::uint64_t request_id) {

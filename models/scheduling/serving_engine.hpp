@@ -191,10 +191,7 @@ class ServingEngine final : private batching::StepContext {
   std::vector<kvcache::EvictedBlock> evicted_;  // scratch of report_evictions, kept for its capacity
   // Boards watching outstanding_tokens (watch_load), each with this engine's slot.
   mutable std::vector<std::pair<std::shared_ptr<LoadBoard>, std::uint32_t>> load_watchers_;
-  // Marks the watchers' entries stale when a call starts changing the books, and has them
-  // read the new figures when it is done (a path that skips report_load only costs a read).
   void load_changed();
-  void report_load();
   std::uint64_t steps_ = 0;
   std::uint64_t lookup_blocks_ = 0;
   std::uint64_t preemptions_ = 0;
