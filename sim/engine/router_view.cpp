@@ -64,8 +64,7 @@ void EngineRouterView::build_directory() const {
 }
 
 void EngineRouterView::prefix_hits(const workload::Request& request, int deepest,
-                                   std::vector<scheduling::routing::PrefixHit>& hits,
-                                   std::span<const std::uint8_t> wanted) const {
+                                   std::vector<scheduling::routing::PrefixHit>& hits) const {
   std::fill(hits.begin(), hits.end(), scheduling::routing::PrefixHit{});
   if (request.blocks.empty() || request.input_tokens == 0) return;
   if (!directory_) build_directory();
@@ -75,7 +74,6 @@ void EngineRouterView::prefix_hits(const workload::Request& request, int deepest
   if (!run_.lower_tiers || deepest < 0) return;
   for (auto& m : memo_) m.clear();
   for (std::size_t i = 0; i < hits.size(); ++i) {
-    if (!wanted.empty() && !wanted[i]) continue;
     auto& memo = memo_[group_[i]];
     const auto known = std::find_if(memo.begin(), memo.end(), [&](const auto& m) { return m.first == hits[i].hbm; });
     if (known != memo.end()) {

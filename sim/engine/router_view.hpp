@@ -13,7 +13,6 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <utility>
 #include <vector>
 
@@ -30,8 +29,7 @@ class EngineRouterView final : public scheduling::routing::RouterView {
   scheduling::routing::PrefixHit prefix_hit(std::size_t instance, const workload::Request& request,
                                             int deepest) const override;
   void prefix_hits(const workload::Request& request, int deepest,
-                   std::vector<scheduling::routing::PrefixHit>& hits,
-                   std::span<const std::uint8_t> wanted) const override;
+                   std::vector<scheduling::routing::PrefixHit>& hits) const override;
   double load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const override;
   double prefill_seconds(std::size_t instance, std::uint32_t tokens) const override;
   std::uint32_t block_size() const override { return run_.scenario.engine.block_size; }

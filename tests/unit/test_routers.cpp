@@ -3,7 +3,6 @@
 // a hand-written RouterView gives the cached prefixes and the load and prefill times.
 #include <doctest/doctest.h>
 
-#include <array>
 #include <map>
 #include <memory>
 #include <vector>
@@ -207,22 +206,4 @@ TEST_CASE("stale loads: with staleness the router acts on the loads of its last 
 TEST_CASE("router parameters: an unknown one is an input error with a suggestion") {
   CHECK_THROWS_WITH_AS(make_router("prefix_affinity", {{"imbalance_token", 5}}), doctest::Contains("imbalance_tokens"),
                        InputError);
-}
-
-TEST_CASE("prefix_hits walks the lower tiers only of the instances wanted") {
-  FakeView view;
-  view.hits[0] = PrefixHit{3, {2, 1, 0}};
-  view.hits[1] = PrefixHit{5, {4, 0, 0}};
-  std::vector<PrefixHit> hits(3);
-  const std::vector<std::uint8_t> wanted{0, 1, 0};
-  view.prefix_hits(request(1), 2, hits, wanted);
-  // Instance 0 is not wanted: its HBM run stays, its DRAM and SSD runs are not looked up.
-  CHECK(hits[0].hbm == 3);
-  CHECK(hits[0].lower == std::array<std::uint32_t, 3>{0, 0, 0});
-  CHECK(hits[1].hbm == 5);
-  CHECK(hits[1].lower == std::array<std::uint32_t, 3>{4, 0, 0});
-  CHECK(hits[2].total() == 0);
-  // Without a mask every instance gets its whole hit.
-  view.prefix_hits(request(1), 2, hits, {});
-  CHECK(hits[0].lower == std::array<std::uint32_t, 3>{2, 1, 0});
 }

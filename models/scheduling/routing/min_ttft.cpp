@@ -22,7 +22,7 @@ class MinTtft final : public Router {
                     double now) override {
     const auto& load = loads_.loads(instances, now);
     hits_.assign(instances.size(), PrefixHit{});
-    if (view_ && !request.blocks.empty()) view_->prefix_hits(request, 2, hits_, {});  // all instances in one walk
+    if (view_ && !request.blocks.empty()) view_->prefix_hits(request, 2, hits_);  // all instances in one walk
     std::size_t best = 0;
     double best_ttft = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < instances.size(); ++i) {

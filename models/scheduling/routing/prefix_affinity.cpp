@@ -24,16 +24,11 @@ class PrefixAffinity final : public Router {
     std::size_t best = least;
     std::uint32_t best_blocks = 0;
     if (view_ && !request.blocks.empty()) {
-      candidate_.resize(instances.size());
+      hits_.resize(instances.size());
+      view_->prefix_hits(request, 0, hits_);  // HBM and the node's DRAM, all instances in one walk
       for (std::size_t i = 0; i < instances.size(); ++i) {
         const double excess = load[i] - load[least];
-        candidate_[i] = !(excess > imbalance_tokens_ && load[i] > imbalance_ratio_ * load[least]);
-      }
-      hits_.resize(instances.size());
-      // HBM and the node's DRAM, all instances in one walk, DRAM only for candidates.
-      view_->prefix_hits(request, 0, hits_, candidate_);
-      for (std::size_t i = 0; i < instances.size(); ++i) {
-        if (!candidate_[i]) continue;
+        if (excess > imbalance_tokens_ && load[i] > imbalance_ratio_ * load[least]) continue;
         const std::uint32_t blocks = hits_[i].hbm + hits_[i].lower[0];
         if (blocks > best_blocks || (blocks == best_blocks && blocks > 0 && load[i] < load[best])) {
           best = i;
@@ -51,7 +46,6 @@ class PrefixAffinity final : public Router {
   LoadSnapshot loads_;
   const RouterView* view_ = nullptr;
   std::vector<PrefixHit> hits_;  // scratch, per instance
-  std::vector<std::uint8_t> candidate_;  // scratch, per instance: within the load bound
 };
 }  // namespace
 

@@ -38,16 +38,9 @@ class RouterView {
   virtual PrefixHit prefix_hit(std::size_t instance, const workload::Request& request, int deepest = 2) const = 0;
   // prefix_hit of every instance at once, into hits (its size is the number of instances):
   // a view over a cluster-wide block index answers in one walk of the prompt instead of one
-  // per instance. Must equal calling prefix_hit for each, except that when wanted is not
-  // empty the instances i with wanted[i] == 0 get no lower-tier part (lower stays zero):
-  // a router that rules instances out by load need not walk the tiers below their HBM.
-  virtual void prefix_hits(const workload::Request& request, int deepest, std::vector<PrefixHit>& hits,
-                           std::span<const std::uint8_t> wanted) const {
-    for (std::size_t i = 0; i < hits.size(); ++i) {
-      const bool lower = wanted.empty() || wanted[i];
-      hits[i] = prefix_hit(i, request, lower ? deepest : -1);
-      if (!lower) hits[i].lower = {};
-    }
+  // per instance. Must equal calling prefix_hit for each.
+  virtual void prefix_hits(const workload::Request& request, int deepest, std::vector<PrefixHit>& hits) const {
+    for (std::size_t i = 0; i < hits.size(); ++i) hits[i] = prefix_hit(i, request, deepest);
   }
   // Expected seconds to load hit's lower-tier blocks into the instance's HBM now, loads in
   // flight included; 0 when there are none.
