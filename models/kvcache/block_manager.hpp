@@ -88,8 +88,13 @@ class BlockManager {
   // Blocks holding KV: referenced by running requests or cached for reuse.
   std::uint32_t occupied() const { return capacity() - std::uint32_t(anonymous_.size()); }
   const BlockCounters& counters() const { return counters_; }
-  // Blocks evicted since the last call, in eviction order (for demotion to lower tiers).
-  std::vector<EvictedBlock> take_evicted() { return std::exchange(evicted_, {}); }
+  // Blocks evicted since the last call, in eviction order (for demotion to lower tiers),
+  // into out (its old contents are dropped). The two vectors swap, so neither gives its
+  // capacity away and the engine's steps allocate nothing for this once warm.
+  void take_evicted(std::vector<EvictedBlock>& out) {
+    out.swap(evicted_);
+    evicted_.clear();
+  }
   // Whether evicted blocks are recorded for take_evicted (off: nobody listens).
   void record_evictions(bool on) { record_evictions_ = on; }
   // From now on reports every identity made discoverable or dropped to directory as

@@ -191,16 +191,15 @@ void TierHierarchy::admit(int instance, int kind, std::span<const EvictedBlock> 
   const auto offer = write_through ? admission::Offer::write_through : admission::Offer::demotion;
   if (!rule.takes(offer)) return;
   auto& tier = store(instance, kind);
-  std::vector<EvictedBlock> evicted;
+  // Each level demotes into its own scratch (the cascade below reads this one while
+  // filling the next), kept for its capacity.
+  auto& evicted = demoted_[std::size_t(kind)];
+  evicted.clear();
   std::uint64_t written = 0;
   for (const auto& block : blocks) {
-    if (tier.contains(block.id)) {
-      tier.touch(block.id, now, block.category);
-      continue;
-    }
+    if (tier.touch(block.id, now, block.category)) continue;
     if (!rule.admit(block, offer, now)) continue;
-    auto dropped = tier.insert(block, now);
-    evicted.insert(evicted.end(), dropped.begin(), dropped.end());
+    tier.insert(block, now, evicted);
     ++written;
   }
   if (written > 0) {

@@ -162,6 +162,7 @@ class TierHierarchy {
   std::vector<std::array<int, kTierKinds>> serving_;          // [instance]
   std::vector<std::array<int, kTierKinds>> in_flight_;        // [instance] loads per tier (contention proxy)
   std::vector<std::unordered_map<std::uint64_t, std::vector<TierRun>>> loads_;  // [instance] in flight
+  std::array<std::vector<EvictedBlock>, kTierKinds> demoted_;  // [tier kind] scratch of admit
 };
 
 }  // namespace kvsim::kvcache

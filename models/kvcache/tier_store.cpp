@@ -8,21 +8,18 @@ TierStore::TierStore(std::string name, std::uint64_t capacity_blocks, const Evic
   policy_ = eviction::make_policy(eviction.policy, state_, eviction.params);
 }
 
-void TierStore::touch(workload::BlockId id, double now, std::uint16_t category) {
+bool TierStore::touch(workload::BlockId id, double now, std::uint16_t category) {
   const Slot* slot = index_.find(id);
-  if (!slot) return;
+  if (!slot) return false;
   state_.now = now;
   state_.blocks[*slot].use(category, now);
   policy_->touch(*slot);
+  return true;
 }
 
-std::vector<EvictedBlock> TierStore::insert(const EvictedBlock& block, double now) {
-  std::vector<EvictedBlock> evicted;
-  if (capacity_ == 0) return evicted;
-  if (index_.find(block.id)) {
-    touch(block.id, now, block.category);
-    return evicted;
-  }
+void TierStore::insert(const EvictedBlock& block, double now, std::vector<EvictedBlock>& evicted) {
+  if (capacity_ == 0) return;
+  if (touch(block.id, now, block.category)) return;
   state_.now = now;
   while (index_.size() >= capacity_) {
     const Slot victim = policy_->victim();
@@ -45,7 +42,6 @@ std::vector<EvictedBlock> TierStore::insert(const EvictedBlock& block, double no
   index_.put(block.id, slot);
   policy_->insert(slot);
   ++counters_.inserted_blocks;
-  return evicted;
 }
 
 void TierStore::erase(workload::BlockId id) {

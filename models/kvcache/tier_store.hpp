@@ -37,11 +37,12 @@ class TierStore {
   std::uint64_t occupancy() const { return index_.size(); }
   bool contains(workload::BlockId id) const { return index_.find(id) != nullptr; }
 
-  // A use of a resident block by a request of category at time now.
-  void touch(workload::BlockId id, double now, std::uint16_t category);
-  // Makes block resident (a use at time now); returns the blocks evicted to make room, in
-  // eviction order. Inserting a resident block only touches it.
-  std::vector<EvictedBlock> insert(const EvictedBlock& block, double now);
+  // A use of a resident block by a request of category at time now; false (and nothing
+  // done) when the block is not resident, so callers need not look it up twice.
+  bool touch(workload::BlockId id, double now, std::uint16_t category);
+  // Makes block resident (a use at time now); appends the blocks evicted to make room to
+  // evicted, in eviction order. Inserting a resident block only touches it.
+  void insert(const EvictedBlock& block, double now, std::vector<EvictedBlock>& evicted);
   void erase(workload::BlockId id);
 
   TierCounters& counters() { return counters_; }

@@ -1,6 +1,7 @@
 #include "models/scheduling/serving_engine.hpp"
 
 #include "models/kvcache/cache_replay.hpp"
+#include "models/scheduling/load_board.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -50,6 +51,7 @@ double ServingEngine::remaining(const Sequence& s) const {
 }
 
 void ServingEngine::enqueue(workload::Request request) {
+  load_changed();
   auto seq = std::make_unique<Sequence>();
   seq->request = std::move(request);
   seq->prefill_target = seq->request.input_tokens;
@@ -59,6 +61,7 @@ void ServingEngine::enqueue(workload::Request request) {
 
 void ServingEngine::enqueue_prefilled(const Sequence& prefilled) {
   if (!receiver_) throw std::logic_error("a prefilled sequence was sent to an instance without a KV receiver");
+  load_changed();
   auto seq = std::make_unique<Sequence>();
   seq->request = prefilled.request;
   seq->prefill_target = prefilled.computed;
@@ -224,6 +227,7 @@ bool ServingEngine::try_start_load(Sequence& seq, std::uint32_t matched, std::ui
 }
 
 void ServingEngine::load_done(std::uint64_t request_id, double now) {
+  load_changed();
   blocks_.set_time(now);
   for (auto& s : running_) {
     Sequence& seq = *s;
@@ -273,8 +277,8 @@ double ServingEngine::solo_latency(const workload::Request& request) const {
 
 void ServingEngine::report_evictions() {
   if (!backend_) return;
-  const auto ids = blocks_.take_evicted();
-  if (!ids.empty()) backend_->evicted(ids);
+  blocks_.take_evicted(evicted_);
+  if (!evicted_.empty()) backend_->evicted(evicted_);
 }
 
 std::size_t ServingEngine::multi_step_count() const {
@@ -309,6 +313,7 @@ std::size_t ServingEngine::multi_step_count() const {
 }
 
 bool ServingEngine::plan(double now, double time_limit) {
+  load_changed();
   now_ = now;
   blocks_.set_time(now);
   for (const auto& s : scheduled_) s.seq->in_step = false;  // a plan dropped without apply()
@@ -357,6 +362,15 @@ double ServingEngine::outstanding_tokens(double t) const {
   return outstanding_ - double(plan_.done_by(t)) * reduction_per_step_;
 }
 
+void ServingEngine::watch_load(std::shared_ptr<LoadBoard> board, std::uint32_t slot) const {
+  board->stale(slot);
+  load_watchers_.emplace_back(std::move(board), slot);
+}
+
+void ServingEngine::load_changed() {
+  for (const auto& [board, slot] : load_watchers_) board->stale(slot);
+}
+
 void ServingEngine::publish_prompt_blocks(Sequence& s) {
   if (!params_.prefix_caching || s.request.blocks.empty()) return;
   const std::uint32_t full = std::min(s.computed, s.request.input_tokens) / params_.block_size;
@@ -365,6 +379,7 @@ void ServingEngine::publish_prompt_blocks(Sequence& s) {
 }
 
 void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
+  load_changed();
   assert(n >= 1 && n <= plan_.size());
   const double end = plan_.end(n - 1);
   blocks_.set_time(end);

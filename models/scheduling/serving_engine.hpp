@@ -37,6 +37,8 @@
 
 namespace kvsim::scheduling {
 
+class LoadBoard;  // load_board.hpp
+
 struct EngineParams {
   std::uint32_t block_size = 16;              // tokens per KV block
   std::uint32_t num_blocks = 0;               // KV blocks in HBM
@@ -104,6 +106,10 @@ class ServingEngine final : private batching::StepContext {
   // Prompt tokens still to compute plus output tokens still to generate, over all requests
   // routed here, as of time t (counting planned steps that have ended by t).
   double outstanding_tokens(double t) const;
+  // Has board's entry slot marked stale whenever the figures outstanding_tokens reads
+  // change (load_board.hpp). Const: watching is not part of the engine's state; the engine
+  // shares ownership of the board so that it never marks a board already gone.
+  void watch_load(std::shared_ptr<LoadBoard> board, std::uint32_t slot) const;
 
   // Every request still queued or running (for end-of-run accounting).
   void for_each_unfinished(const std::function<void(const Sequence&)>& visit) const;
@@ -182,6 +188,10 @@ class ServingEngine final : private batching::StepContext {
   // was cheaper), with the blocks looked up: reported once the admission commits.
   std::optional<std::pair<std::vector<kvcache::TierRun>, std::uint32_t>> pending_lookup_;
   double outstanding_ = 0;
+  std::vector<kvcache::EvictedBlock> evicted_;  // scratch of report_evictions, kept for its capacity
+  // Boards watching outstanding_tokens (watch_load), each with this engine's slot.
+  mutable std::vector<std::pair<std::shared_ptr<LoadBoard>, std::uint32_t>> load_watchers_;
+  void load_changed();
   std::uint64_t steps_ = 0;
   std::uint64_t lookup_blocks_ = 0;
   std::uint64_t preemptions_ = 0;

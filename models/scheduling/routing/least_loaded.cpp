@@ -11,17 +11,11 @@ class LeastLoaded final : public Router {
  public:
   std::size_t route(const workload::Request&, std::span<const ServingEngine* const> instances,
                     double now) override {
-    std::size_t best = 0;
-    double best_load = instances[0]->outstanding_tokens(now);
-    for (std::size_t i = 1; i < instances.size(); ++i) {
-      const double load = instances[i]->outstanding_tokens(now);
-      if (load < best_load) {
-        best = i;
-        best_load = load;
-      }
-    }
-    return best;
+    return least_loaded_index(loads_.loads(instances, now));
   }
+
+ private:
+  LoadSnapshot loads_{0};  // live loads, read through the engines' load board
 };
 }  // namespace
 

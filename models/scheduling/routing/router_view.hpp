@@ -10,11 +10,14 @@
 // events; tests implement it by hand.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
+#include "models/scheduling/load_board.hpp"
 #include "models/scheduling/serving_engine.hpp"
 #include "workloads/request.hpp"
 
@@ -58,8 +61,10 @@ class LoadSnapshot {
 
   const std::vector<double>& loads(std::span<const ServingEngine* const> instances, double now) {
     if (loads_.size() != instances.size() || !(now - taken_ < staleness_)) {
+      watch(instances);
       loads_.resize(instances.size());
-      for (std::size_t i = 0; i < instances.size(); ++i) loads_[i] = instances[i]->outstanding_tokens(now);
+      for (std::size_t i = 0; i < instances.size(); ++i)
+        loads_[i] = board_->load(std::uint32_t(i), *instances[i], now);
       taken_ = now;
     }
     return loads_;
@@ -70,9 +75,20 @@ class LoadSnapshot {
   }
 
  private:
+  // The engines' figures come through a board they keep current (load_board.hpp), made
+  // anew whenever the router is handed other engines.
+  void watch(std::span<const ServingEngine* const> instances) {
+    if (board_ && std::equal(instances.begin(), instances.end(), watched_.begin(), watched_.end())) return;
+    board_ = std::make_shared<LoadBoard>(instances.size());
+    watched_.assign(instances.begin(), instances.end());
+    for (std::size_t i = 0; i < instances.size(); ++i) instances[i]->watch_load(board_, std::uint32_t(i));
+  }
+
   double staleness_;
   double taken_ = 0;
   std::vector<double> loads_;
+  std::shared_ptr<LoadBoard> board_;
+  std::vector<const ServingEngine*> watched_;
 };
 
 // Index of the smallest load; ties go to the lowest index.
