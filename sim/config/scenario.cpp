@@ -449,6 +449,10 @@ Scenario read_scenario(const toml::table& doc, const std::shared_ptr<ReadContext
     scenario.node = scenario.cluster.groups[0].node;
     scenario.gpu = scenario.cluster.groups[0].gpu;
     scenario.nodes = scenario.cluster.nodes();
+    // The resolved config must load again: the keys the card replaces were recorded above
+    // with their defaults, and would be refused next to platform.cluster.
+    if (auto* resolved_platform = context->resolved["platform"].as_table())
+      for (const char* key : {"nodes", "gpu", "node_spec", "gpu_spec"}) resolved_platform->erase(key);
   } else {
     scenario.cluster = identical_nodes(scenario.node, scenario.gpu, scenario.nodes);
   }

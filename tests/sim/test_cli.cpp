@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -193,6 +194,22 @@ TEST_CASE("cli: --print-config prints the resolved TOML with overrides applied")
   CHECK(resolved["instances"]["block_size"].value_exact<std::int64_t>() == 16);
   CHECK(resolved["platform"]["gpu_spec"]["hbm_bandwidth"].value_exact<double>() == 3.35e12);
   CHECK(dir.entries().empty());  // printed, not simulated
+}
+
+TEST_CASE("cli: the resolved config of a cluster run loads again and resolves to itself") {
+  // The keys a cluster card replaces (platform.nodes, gpu, node_spec, gpu_spec) were printed
+  // with their defaults and then refused next to platform.cluster.
+  ScratchDir dir;
+  const CliResult first =
+      run_kvsim(dir, {"run", "--print-config", "--set", "platform.cluster=h100-4node", "--set", "instances.count=4"});
+  REQUIRE(first.exit_code == 0);
+  {
+    std::ofstream(dir.path() / "resolved.toml") << first.out;
+  }
+  const CliResult again = run_kvsim(dir, {"run", "resolved.toml", "--print-config"});
+  CHECK(again.err == "");
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out == first.out);
 }
 
 TEST_CASE("cli: --json --quiet prints exactly one JSON line on stdout") {
