@@ -257,15 +257,15 @@ def check_groups(requests, group_rows, status, summary, problems):
         front = requests[first_side]
         front_done = front[front.status == status["completed"]]
         back = requests[last_side]
-        done_back = back[back.status == status["completed"]]
+        back_done = back[back.status == status["completed"]]
         expected = {"requests": len(mine), "completed": len(done), "preemptions": int(back.preemptions.sum())}
         for key, value in expected.items():
             if int(row[key]) != value:
                 problems.append(f"/groups[{name}].{key} = {int(row[key])}, /requests gives {value}")
         figures = {
             "ttft": stats(front_done.ttft.to_numpy()),
-            "tpot": stats(done_back[done_back.output_tokens > 1].tpot.to_numpy()),
-            "e2e": stats(done_back.e2e.to_numpy()),
+            "tpot": stats(back_done[back_done.output_tokens > 1].tpot.to_numpy()),
+            "e2e": stats(back_done.e2e.to_numpy()),
         }
         for metric, values in figures.items():
             for statistic in ("p50", "p99"):
@@ -273,7 +273,7 @@ def check_groups(requests, group_rows, status, summary, problems):
                 if not close(stored, float(values[statistic])):
                     problems.append(f"/groups[{name}].{metric}_{statistic} = {stored!r}, numpy gives "
                                     f"{float(values[statistic])!r}")
-        tokens = done_back.output_tokens.to_numpy().sum(dtype=np.float64)
+        tokens = back_done.output_tokens.to_numpy().sum(dtype=np.float64)
         rate = tokens / window if window > 0 else 0.0
         if not close(float(row["output_tokens_per_s"]), rate):
             problems.append(f"/groups[{name}].output_tokens_per_s = {float(row['output_tokens_per_s'])!r}, "

@@ -65,14 +65,15 @@ void check_roles(const std::vector<InstanceGroupSpec>& groups, const std::vector
     decode = decode || groups[g].role == "decode";
     if (first_pd < 0 && groups[g].role != "mixed") first_pd = int(g);
   }
-  if (prefill == decode) {
+  if (!prefill && !decode) return;  // no disaggregation
+  if (prefill && decode) {
     // A hand-off moves KV between prefill and decode instances: both must serve one model.
+    const InstanceGroupSpec& first = groups[std::size_t(first_pd)];
     for (std::size_t g = 0; g < groups.size(); ++g)
-      if (groups[g].role != "mixed" && groups[g].model.name != groups[std::size_t(std::max(first_pd, 0))].model.name)
+      if (groups[g].role != "mixed" && groups[g].model.name != first.model.name)
         throw InputError(sources[g], lines[g], "instances[" + std::to_string(g) + "].model",
                          "group \"" + groups[g].name + "\" serves " + groups[g].model.name + " but group \"" +
-                             groups[std::size_t(first_pd)].name + "\" serves " +
-                             groups[std::size_t(first_pd)].model.name +
+                             first.name + "\" serves " + first.model.name +
                              ": prefill and decode groups hand KV to each other, so they serve the same model");
     return;
   }
