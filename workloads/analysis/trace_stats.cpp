@@ -48,10 +48,32 @@ double percentile(std::uint64_t n, double percent, const std::function<double(st
   return lerp_like_numpy(value_at(lo), value_at(hi), index - below);
 }
 
+// Reorders values so that each of the given 0-based ranks holds the value the sorted order
+// has there: successive selections on the part above the previous rank, linear time
+// instead of a full sort.
+void select_ranks(std::vector<std::uint32_t>& values, std::vector<std::uint64_t> ranks) {
+  std::sort(ranks.begin(), ranks.end());
+  auto rest = values.begin();
+  for (const std::uint64_t rank : ranks) {
+    const auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank);
+    if (nth < rest) continue;  // a repeated rank
+    std::nth_element(rest, nth, values.end());
+    rest = nth + 1;
+  }
+}
+
 LengthStats length_stats(std::vector<std::uint32_t>& values, std::uint64_t sum) {
   LengthStats s;
   if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
+  // The ranks percentile() reads below (floor and ceiling of each percentile's index) and
+  // the maximum.
+  std::vector<std::uint64_t> ranks{values.size() - 1};
+  for (const double percent : {50.0, 90.0, 99.0}) {
+    const auto lo = static_cast<std::uint64_t>(std::floor(static_cast<double>(values.size() - 1) * (percent / 100.0)));
+    ranks.push_back(lo);
+    ranks.push_back(std::min<std::uint64_t>(lo + 1, values.size() - 1));
+  }
+  select_ranks(values, ranks);
   const auto at = [&](std::uint64_t r) { return static_cast<double>(values[r]); };
   s.mean = static_cast<double>(sum) / static_cast<double>(values.size());
   s.p50 = percentile(values.size(), 50, at);
