@@ -95,26 +95,31 @@ TEST_CASE("reuse partition: previous accesses of a hand-made sequence") {
   CHECK(reuses == std::vector<std::uint32_t>{1, 3});  // B twice, A four times
 }
 
-TEST_CASE("reuse partition: blocks sharing a recent-table slot hand their accesses to the buckets") {
-  // A, B, C share one slot of the recent table (their hashes differ only in high bits).
-  // request: 0  1  1  2  3  3  3  4  5
-  // block:   A  A  B  A  B  B  A  C  B
-  // previous F  0  F  1  1  3  2  F  3
-  // A's second access is answered by the slot; B displaces it, so A's bucket learns of
-  // that access (and that request 1 made it) through a record; likewise B's second access
-  // at request 3 reaches its bucket when A displaces B, and B's last access finds it.
+TEST_CASE("reuse partition: blocks sharing a recent-table set hand their accesses to the buckets") {
+  // A, B, C fall into one two-way set of the recent table (their hashes differ only in high
+  // bits). The previous accesses follow from the sequence alone:
+  // request:  0  1  1  2  2  3  3  4  5  5
+  // block:    A  A  B  C  B  B  C  A  A  B
+  // previous  F  0  F  F  1  2  2  1  4  3
+  // The paths taken: A1 is answered by the set; B1 takes the empty way; C2 replaces B (not
+  // found again, so clean: no record); B2 comes from B's bucket and replaces C; B3 is
+  // answered by the set; C3 finds both ways hot and displaces A, the less recent, whose
+  // record tells A's bucket of A1; A4 (from the bucket, which knows A1) replaces C; A5 and
+  // B5 are answered by the set, and the final records carry them to the buckets.
   const std::uint64_t A = unmix(5), B = unmix(5 + (std::uint64_t{1} << 40)), C = unmix(5 + (std::uint64_t{1} << 63));
-  REQUIRE((ReusePartition::mix(B) & (ReusePartition::kRecent - 1)) == (ReusePartition::mix(A) & (ReusePartition::kRecent - 1)));
+  const std::uint64_t sets = ReusePartition::kRecentSets - 1;
+  REQUIRE((ReusePartition::mix(B) & sets) == (ReusePartition::mix(A) & sets));
+  REQUIRE((ReusePartition::mix(C) & sets) == (ReusePartition::mix(A) & sets));
   ReusePartition p;
-  const std::vector<Reference> refs = {{A, 0}, {A, 1}, {B, 1}, {A, 2}, {B, 3}, {B, 3}, {A, 3}, {C, 4}, {B, 5}};
+  const std::vector<Reference> refs = {{A, 0}, {A, 1}, {B, 1}, {C, 2}, {B, 2}, {B, 3}, {C, 3}, {A, 4}, {A, 5}, {B, 5}};
   for (const Reference& r : refs) p.add(r.block, r.request);
   p.resolve();
-  const std::vector<std::uint32_t> expected = {kFirst, 0, kFirst, 1, 1, 3, 2, kFirst, 3};
+  const std::vector<std::uint32_t> expected = {kFirst, 0, kFirst, kFirst, 1, 2, 2, 1, 4, 3};
   for (const std::uint32_t e : expected) CHECK(p.previous() == e);
   CHECK(p.unique_blocks() == 3);
   std::vector<std::uint32_t> reuses = p.take_reuses();
   std::sort(reuses.begin(), reuses.end());
-  CHECK(reuses == std::vector<std::uint32_t>{3, 3});  // A and B four times each
+  CHECK(reuses == std::vector<std::uint32_t>{1, 3, 3});  // C twice, A and B four times each
 }
 
 TEST_CASE("reuse partition: an empty partition resolves to nothing") {

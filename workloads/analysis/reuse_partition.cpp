@@ -16,7 +16,7 @@ constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
 }  // namespace
 
-ReusePartition::ReusePartition() : recent_(kRecent, Recent{0, 0, 0}) {}
+ReusePartition::ReusePartition() : recent_(kRecentSets, RecentSet{}) {}
 
 ReusePartition::~ReusePartition() {
   for (const Slab& slab : slabs_) munmap(slab.base, slab.bytes);
@@ -64,9 +64,10 @@ void ReusePartition::next_answers(std::size_t b) {
 
 void ReusePartition::resolve() {
   // The recent table's unrecorded accesses go to their buckets like displacements.
-  for (const Recent& recent : recent_)
-    if (recent.state > 1) push_record(recent);
-  std::vector<Recent>().swap(recent_);
+  for (const RecentSet& set : recent_)
+    for (const Recent& recent : set.way)
+      if (recent.state > 1) push_record(recent);
+  std::vector<RecentSet>().swap(recent_);
   std::vector<Slot> table;
   for (std::size_t b = 0; b < kBuckets; ++b) {
     std::vector<Chunk>& bucket = buckets_[b];

@@ -6,8 +6,8 @@
 // table of all blocks is a gigabyte, and each reference probing it at random is a cache and
 // TLB miss (with huge pages and prefetching still ~60 ns per reference, plus a second of
 // page clearing). Here:
-//   1. add() first looks the block up in a small direct-mapped table of recently accessed
-//      blocks (kRecent entries, cache-resident). A block found there was accessed last by
+//   1. add() first looks the block up in a small two-way set-associative table of recently
+//      accessed blocks (2 x kRecentSets entries, 2 MiB, mostly cache-resident). A block found there was accessed last by
 //      the request it records, which is the answer; hot blocks (a few percent of the blocks
 //      take most of the hits) are answered this way at once and cost 6 bytes of sequential
 //      stream. Every other reference goes to one of kBuckets buckets chosen by the high bits
@@ -55,19 +55,25 @@ class ReusePartition {
   // kFirstAccess). Only before resolve().
   void add(std::uint64_t block, std::uint32_t request) {
     const std::uint64_t hash = mix(block);
-    Recent& recent = recent_[hash & (kRecent - 1)];
+    Recent* const way = recent_[hash & (kRecentSets - 1)].way;
     std::uint16_t source = kAnsweredAtOnce;
-    if (recent.state != 0 && recent.block == block) {
-      push_answer(recent.last);
-      if (recent.state < std::numeric_limits<std::uint32_t>::max()) ++recent.state;
+    Recent* const found = way[0].state != 0 && way[0].block == block   ? &way[0]
+                          : way[1].state != 0 && way[1].block == block ? &way[1]
+                                                                       : nullptr;
+    if (found) {
+      push_answer(found->last);
+      found->last = request;
+      if (found->state < std::numeric_limits<std::uint32_t>::max()) ++found->state;
+      if (found == &way[1]) std::swap(way[0], way[1]);  // the more recent first
     } else {
-      if (recent.state > 1) push_record(recent);
-      recent.block = block;
-      recent.state = 1;
+      // Most blocks are never accessed again: a new block takes the place of an empty or
+      // clean one (not found again since it came in) before that of a hot one.
+      Recent& victim = way[1].state <= 1 ? way[1] : way[0].state <= 1 ? way[0] : way[1];
+      if (victim.state > 1) push_record(victim);
+      victim = {block, request, 1};
       source = bucket_of(hash);
       push_entry(source, {block, request});
     }
-    recent.last = request;
     if (added_ % kStreamChunk == 0) new_stream_chunk(source_, sizeof(std::uint16_t));
     static_cast<std::uint16_t*>(source_.back())[added_ % kStreamChunk] = source;
     ++added_;
@@ -75,7 +81,7 @@ class ReusePartition {
 
   // Hints the cache to load block's recent-table slot: add() of a block a few references
   // later then finds it there instead of waiting for memory.
-  void prefetch(std::uint64_t block) const { __builtin_prefetch(&recent_[mix(block) & (kRecent - 1)]); }
+  void prefetch(std::uint64_t block) const { __builtin_prefetch(&recent_[mix(block) & (kRecentSets - 1)]); }
 
   // Finds the previous access of every reference added; afterwards previous() may be called.
   void resolve();
@@ -104,7 +110,7 @@ class ReusePartition {
 
   static constexpr unsigned kBucketBits = 11;
   static constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
-  static constexpr std::size_t kRecent = std::size_t{1} << 17;
+  static constexpr std::size_t kRecentSets = std::size_t{1} << 16;  // of two blocks each
 
   // MurmurHash3 fmix64 (as U64Map): every key bit reaches every hash bit, so the high bits
   // (bucket) and the low bits (recent-table and bucket-table slots) are all spread.
@@ -131,11 +137,14 @@ class ReusePartition {
   static_assert(kBuckets <= kAnsweredAtOnce);
 
   // A block of the recent table: state 0 = empty, otherwise 1 + its accesses since it came
-  // in (saturating); `last` accessed it last.
+  // in (saturating); `last` accessed it last. Two per set, in one half cache line.
   struct Recent {
     std::uint64_t block;
     std::uint32_t last;
     std::uint32_t state;
+  };
+  struct alignas(32) RecentSet {
+    Recent way[2];
   };
 
   // Part of a bucket's storage. Chunks of a bucket grow from kFirstChunk to kMaxChunk
@@ -188,7 +197,7 @@ class ReusePartition {
   void next_answers(std::size_t b);
   void resolve_bucket(std::size_t b, std::vector<Slot>& table);
 
-  std::vector<Recent> recent_;
+  std::vector<RecentSet> recent_;
   std::vector<Chunk> buckets_[kBuckets];
   Entry* next_[kBuckets] = {};         // where the bucket's next entry goes
   std::uint32_t room_[kBuckets] = {};  // entries left in the bucket's last chunk
