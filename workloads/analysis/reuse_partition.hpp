@@ -24,9 +24,9 @@
 // request, 2 for its source), 6 per reference answered at once, 24 per record, plus at most
 // one partly filled chunk per bucket and the recent table (2 MiB), on 2 MiB pages where the
 // kernel allows. This scales with references, not with distinct blocks as the table did
-// (23-46 bytes per block): ~0.6 vs 1.2 GiB on the to-B benchmark trace, where most blocks
-// are seen once and hits go to few blocks; a trace whose many blocks are each reused far
-// apart can take more.
+// (23-46 bytes per block): the whole command peaks at 815 MiB instead of 1.2 GiB on the to-B
+// benchmark trace, where most blocks are seen once and hits go to few blocks; a trace
+// whose many blocks are each reused far apart can take more.
 //
 // The answers are exact and independent of the table and bucket sizes and of the hash; only
 // the order of the per-block access counts handed out by take_reuses() depends on them
