@@ -1,7 +1,9 @@
 // Workload characterisation (workloads/analysis/trace_stats): every statistic of a small
 // hand-made trace, worked out by hand below, plus the JSON shape other tools rely on.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -352,4 +354,26 @@ TEST_CASE("U64Map keeps every key through growth, including key 0") {
   });
   CHECK(count == 5000);
   CHECK(sum == 4999ULL * 5000 / 2);
+}
+
+TEST_CASE("trace stats: length percentiles of many shuffled values, with repeats") {
+  // Inputs 1..1000 in a shuffled order, outputs 7 everywhere but 1000 at one request. numpy
+  // 'linear' on 1000 sorted values: p50 at index 499.5 -> (500 + 501) / 2; p90 at 899.1 ->
+  // 900 + 0.1; p99 at 989.01 -> 990 + 0.01; outputs: every percentile 7, max 1000.
+  std::vector<std::uint32_t> inputs(1000);
+  for (std::uint32_t i = 0; i < 1000; ++i) inputs[i] = i + 1;
+  std::mt19937 rng(3);
+  std::shuffle(inputs.begin(), inputs.end(), rng);
+  std::vector<Request> requests;
+  for (std::uint32_t i = 0; i < 1000; ++i) requests.push_back(req(i, i, 1, 0, inputs[i], i == 400 ? 1000 : 7, {}));
+  VectorSource source(std::move(requests), {"text"});
+  const TraceStats s = compute_trace_stats(source, StatsOptions{});
+  CHECK(s.input_tokens.p50 == doctest::Approx(500.5).epsilon(1e-12));
+  CHECK(s.input_tokens.p90 == doctest::Approx(900.1).epsilon(1e-12));
+  CHECK(s.input_tokens.p99 == doctest::Approx(990.01).epsilon(1e-12));
+  CHECK(s.input_tokens.max == 1000);
+  CHECK(s.input_tokens.mean == 500.5);
+  CHECK(s.output_tokens.p50 == 7);
+  CHECK(s.output_tokens.p99 == 7);
+  CHECK(s.output_tokens.max == 1000);
 }

@@ -11,6 +11,7 @@
 
 #include "sim/util/error.hpp"
 #include "sim/util/text.hpp"
+#include "workloads/analysis/reuse_partition.hpp"
 #include "workloads/analysis/u64_map.hpp"
 #include "workloads/category.hpp"
 
@@ -21,13 +22,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Turn buckets of the category names (1, 2, ..., kTurnCap+) and of the turn mix.
 constexpr std::uint32_t kTurnBuckets = kTurnCap;
-
-// Per-block state: the request that accessed the block last (an ordinal into the per-request
-// arrays) and how many times it was accessed. 16 bytes with the key.
-struct BlockState {
-  std::uint32_t last = 0;
-  std::uint32_t accesses = 0;
-};
 
 // Reuse intervals as runs: `count` hits with the same interval (the blocks one request found
 // that one earlier request had touched last).
@@ -54,10 +48,32 @@ double percentile(std::uint64_t n, double percent, const std::function<double(st
   return lerp_like_numpy(value_at(lo), value_at(hi), index - below);
 }
 
+// Reorders values so that each of the given 0-based ranks holds the value the sorted order
+// has there: successive selections on the part above the previous rank, linear time
+// instead of a full sort.
+void select_ranks(std::vector<std::uint32_t>& values, std::vector<std::uint64_t> ranks) {
+  std::sort(ranks.begin(), ranks.end());
+  auto rest = values.begin();
+  for (const std::uint64_t rank : ranks) {
+    const auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank);
+    if (nth < rest) continue;  // a repeated rank
+    std::nth_element(rest, nth, values.end());
+    rest = nth + 1;
+  }
+}
+
 LengthStats length_stats(std::vector<std::uint32_t>& values, std::uint64_t sum) {
   LengthStats s;
   if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
+  // The ranks percentile() reads below (floor and ceiling of each percentile's index) and
+  // the maximum.
+  std::vector<std::uint64_t> ranks{values.size() - 1};
+  for (const double percent : {50.0, 90.0, 99.0}) {
+    const auto lo = static_cast<std::uint64_t>(std::floor(static_cast<double>(values.size() - 1) * (percent / 100.0)));
+    ranks.push_back(lo);
+    ranks.push_back(std::min<std::uint64_t>(lo + 1, values.size() - 1));
+  }
+  select_ranks(values, ranks);
   const auto at = [&](std::uint64_t r) { return static_cast<double>(values[r]); };
   s.mean = static_cast<double>(sum) / static_cast<double>(values.size());
   s.p50 = percentile(values.size(), 50, at);
@@ -117,29 +133,25 @@ struct CategoryAccumulator {
   double min = std::numeric_limits<double>::infinity();
 };
 
+// Two passes: add() reads the source, keeping a few numbers per request and handing every
+// block reference to a ReusePartition; replay_hits() then walks the requests again in order
+// with the previous access of each reference, exactly as a one-pass probe of a table of all
+// blocks would have seen it.
 class Analyzer {
-  // Block probes in flight: each is a random access into a table of up to gigabytes.
-  static constexpr std::size_t kProbesAhead = 16;
+  static constexpr std::size_t kPrefetchAhead = 8;
 
  public:
-  Analyzer(Source& source, const StatsOptions& options) : source_(source), options_(options), sessions_(1024), blocks_(1 << 16) {
+  Analyzer(Source& source, const StatsOptions& options) : source_(source), options_(options), sessions_(1024) {
     if (options.block_size == 0) throw std::invalid_argument("trace stats: block size must be positive");
   }
 
   TraceStats run() {
-    // One request read ahead, so that the block probes run ahead across request boundaries.
-    std::optional<Request> request = source_.next();
-    while (request) {
-      std::optional<Request> upcoming = source_.next();
-      add(*request, upcoming ? &upcoming->blocks : nullptr);
-      request = std::move(upcoming);
-    }
+    while (std::optional<Request> request = source_.next()) add(*request);
     return finish();
   }
 
  private:
-  // upcoming: the next request's blocks (their probes are issued while r's finish).
-  void add(const Request& r, const std::vector<BlockId>* upcoming) {
+  void add(const Request& r) {
     if (requests_ >= std::numeric_limits<std::uint32_t>::max())
       throw InputError("trace", 0, "", "trace stats handles at most 2^32 - 1 requests");
     const auto ordinal = static_cast<std::uint32_t>(requests_++);
@@ -178,47 +190,54 @@ class Analyzer {
     input_sum_ += r.input_tokens;
     output_sum_ += r.output_tokens;
 
+    block_count_.push_back(static_cast<std::uint32_t>(r.blocks.size()));
     if (r.blocks.empty()) {
-      head_prefetched_ = false;
       const std::uint64_t n = (std::uint64_t{r.input_tokens} + options_.block_size - 1) / options_.block_size;
       requested_blocks_ += n;
       own.accesses += n;
       anonymous_blocks_ += n;
       return;
     }
+    if (r.blocks.size() >= std::numeric_limits<std::uint32_t>::max())
+      throw InputError("trace", 0, "blocks", "request " + std::to_string(r.id) + " has 2^32 or more blocks");
+    requested_blocks_ += r.blocks.size();
+    own.accesses += r.blocks.size();
     const std::size_t n = r.blocks.size();
-    requested_blocks_ += n;
-    own.accesses += n;
-    // Room for this request and the next, so that the probes issued ahead stay valid.
-    blocks_.reserve_more(n + (upcoming ? upcoming->size() : 0));
-    // The first probes were issued by the previous request unless it was too short.
-    if (!head_prefetched_)
-      for (std::size_t i = 0; i < std::min(kProbesAhead, n); ++i) blocks_.prefetch(r.blocks[i]);
-    head_prefetched_ = n >= kProbesAhead;
-
-    std::uint64_t hits = 0;
-    std::uint32_t run_last = 0;
-    std::uint32_t run_count = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + kProbesAhead < n) blocks_.prefetch(r.blocks[i + kProbesAhead]);
-      else if (upcoming && i + kProbesAhead - n < upcoming->size()) blocks_.prefetch((*upcoming)[i + kProbesAhead - n]);
-      auto [state, inserted] = blocks_.find_or_insert(r.blocks[i]);
-      if (!inserted) {
+      if (i + kPrefetchAhead < n) reuse_.prefetch(r.blocks[i + kPrefetchAhead]);
+      reuse_.add(r.blocks[i], ordinal);
+    }
+  }
+
+  // The hits of every request, in request order and block order within a request (the
+  // order the floating-point sums of add_run() were defined in).
+  void replay_hits() {
+    reuse_.resolve();
+    for (std::size_t ordinal = 0; ordinal < block_count_.size(); ++ordinal) {
+      const std::uint32_t n = block_count_[ordinal];
+      if (n == 0) continue;
+      const double arrival = arrival_[ordinal];
+      const std::uint32_t session = session_[ordinal];
+      std::uint64_t hits = 0;
+      std::uint32_t run_last = 0;
+      std::uint32_t run_count = 0;
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t last = reuse_.previous();
+        if (last == ReusePartition::kFirstAccess) continue;
         ++hits;
-        if (run_count > 0 && state->last != run_last) {
-          add_run(r.arrival, session, run_last, run_count);
+        if (run_count > 0 && last != run_last) {
+          add_run(arrival, session, run_last, run_count);
           run_count = 0;
         }
-        run_last = state->last;
+        run_last = last;
         ++run_count;
       }
-      state->last = ordinal;
-      if (state->accesses < std::numeric_limits<std::uint32_t>::max()) ++state->accesses;
+      if (run_count > 0) add_run(arrival, session, run_last, run_count);
+      hit_blocks_ += hits;
+      hit_tokens_ += std::min<std::uint64_t>(hits * options_.block_size, input_[ordinal]);
+      // Turn bucket 0 of a category is turn 1.
+      (category_[ordinal] % kTurnBuckets == 0 ? single_turn_hits_ : multi_turn_hits_) += hits;
     }
-    if (run_count > 0) add_run(r.arrival, session, run_last, run_count);
-    hit_blocks_ += hits;
-    hit_tokens_ += std::min<std::uint64_t>(hits * options_.block_size, r.input_tokens);
-    (turn == 1 ? single_turn_hits_ : multi_turn_hits_) += hits;
   }
 
   // count hits at `arrival` by a request of session `session` on blocks request `last` touched last.
@@ -241,6 +260,7 @@ class Analyzer {
   }
 
   TraceStats finish() {
+    replay_hits();  // before input_ is sorted
     TraceStats s;
     const auto& names = source_.categories();
     s.requests = requests_;
@@ -283,11 +303,8 @@ class Analyzer {
   }
 
   void reuse_skew(TraceStats& s) {
-    std::vector<std::uint32_t> reuses;  // of the blocks reused at least once
-    blocks_.for_each([&](std::uint64_t, const BlockState& b) {
-      if (b.accesses >= 2) reuses.push_back(b.accesses - 1);
-    });
-    s.unique_blocks = blocks_.size() + anonymous_blocks_;
+    std::vector<std::uint32_t> reuses = reuse_.take_reuses();  // of the blocks reused at least once
+    s.unique_blocks = reuse_.unique_blocks() + anonymous_blocks_;
     s.reused_blocks = reuses.size();
     s.reused_block_fraction = ratio(static_cast<double>(reuses.size()), static_cast<double>(s.unique_blocks));
     std::uint64_t all = 0;
@@ -344,13 +361,13 @@ class Analyzer {
   std::uint64_t gaps_ = 0;
   double gap_mean_ = 0, gap_m2_ = 0;
   U64Map<std::uint32_t> sessions_;
-  U64Map<BlockState> blocks_;
-  bool head_prefetched_ = false;  // the current request's first probes were issued ahead
+  ReusePartition reuse_;
   // Per request, by ordinal.
   std::vector<double> arrival_;
   std::vector<std::uint32_t> session_;
   std::vector<std::uint32_t> category_;
   std::vector<std::uint32_t> input_, output_;
+  std::vector<std::uint32_t> block_count_;  // identities given (0: anonymous blocks)
   std::uint64_t input_sum_ = 0, output_sum_ = 0;
   std::array<std::uint64_t, 5> turn_mix_{};
   std::vector<CategoryAccumulator> categories_;  // by type * kTurnBuckets + turn bucket

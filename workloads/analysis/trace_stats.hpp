@@ -4,14 +4,17 @@
 // skew, reuse intervals per request category with an exponential fit, and where hits come
 // from (same or other session, single- or multi-turn requests).
 //
-// One streaming pass over the Source. Memory: a 16-byte hash slot per unique block (23-46
-// bytes per block with the map's load factor, see u64_map.hpp), 16 bytes per request (its
-// arrival, session and category, which the blocks it touched last point to, instead of
-// 16 more bytes in every block slot) plus 8 for the token-length percentiles, and 16 bytes
-// per run of hits one request finds on blocks last touched by the same earlier request
-// (one or two runs per request typically: with chained identities the blocks an earlier
-// request touched last form one stretch of the prefix). A request brings tens of new
-// blocks, so the block map dominates.
+// One streaming pass over the Source, then a pass over what it kept: every block reference
+// goes to a ReusePartition (reuse_partition.hpp), which finds the request that accessed
+// the block before it without one random probe per reference into a table of all blocks;
+// the hits are then replayed in request order. Memory: 6 bytes per reference a small table
+// of recent blocks answers at once (repeat hits on hot blocks), 14 per other reference
+// (first accesses and reuses after displacement), 20 bytes per request (its arrival,
+// session, category and block count, which the blocks it touched last point to) plus 8 for
+// the token-length percentiles, and 16 bytes per run of hits one request finds on blocks
+// last touched by the same earlier request (one or two runs per request typically: with
+// chained identities the blocks an earlier request touched last form one stretch of the
+// prefix). The references dominate.
 //
 // Definitions (prefix semantics; "ideal" = infinite cache; the block size is the one the
 // source's identities were built for, StatsOptions::block_size):
