@@ -32,8 +32,8 @@ class LazyIndex {
 
   void prefetch(workload::BlockId id) const { __builtin_prefetch(&entries_[home(id)]); }
 
-  // The entry of id, or the empty entry where it would go. Call make_room first when the
-  // entry may be filled (the table must keep an empty entry to stop the probe).
+  // The entry of id, or the empty entry where it would go. Call has_room first for the
+  // entries that may be filled (the table must keep empty entries to stop probes).
   Entry& find(workload::BlockId id) {
     for (std::size_t i = home(id);; i = (i + 1) & mask_) {
       Entry& e = entries_[i];
@@ -46,17 +46,24 @@ class LazyIndex {
     e.slot = slot;
     ++used_;
   }
-  bool full() const { return 2 * (used_ + 1) > entries_.size(); }
+  // Whether `more` entries can be filled without passing half load.
+  bool has_room(std::uint64_t more) const { return 2 * (used_ + more) <= entries_.size(); }
 
   // Rebuilds the table from the resident slots (id_of(s) for each s with resident(s)),
-  // doubling it while they alone would fill more than a quarter of it.
+  // doubling it while they alone would fill more than a quarter of it, or they and `more`
+  // entries to come more than half.
   template <typename Resident, typename IdOf>
-  void rebuild(Slot slots, std::uint64_t resident_count, Resident resident, IdOf id_of) {
+  void rebuild(Slot slots, std::uint64_t resident_count, std::uint64_t more, Resident resident, IdOf id_of) {
     std::size_t size = entries_.size();
-    while (4 * (resident_count + 1) > size) size *= 2;
+    while (4 * (resident_count + 1) > size || 2 * (resident_count + more) > size) size *= 2;
     reset(size);
-    for (Slot s = 0; s < slots; ++s)
+    // The insertions are random reads of the table: their lines are fetched ahead (a free
+    // slot's identity is stale, its fetch merely useless).
+    constexpr Slot kAhead = 16;
+    for (Slot s = 0; s < slots; ++s) {
+      if (s + kAhead < slots) prefetch(id_of(s + kAhead));
       if (resident(s)) fill(find(id_of(s)), id_of(s), s);
+    }
   }
 
  private:
@@ -97,13 +104,16 @@ class RecencyReplay final : public ReplayEngine {
     // but enters the queue only below (kPending), so a repeated identity (a broken trace)
     // counts as the generic replay counts it: a miss, then a touch.
     slots_.resize(req.count);
+    // Room for every block to be new, checked once per request: the loop below neither
+    // sweeps the index nor runs out of free slots.
+    if (!index_.has_room(req.count)) rebuild_index(req.count);
+    while (free_.size() < req.count) add_slots();
     std::uint32_t hits = 0;
     bool prefix = true;
     for (std::uint32_t j = 0; j < std::min(kProbesAhead, req.count); ++j) index_.prefetch(ids[j]);
     for (std::uint32_t j = 0; j < req.count; ++j) {
       if (j + kProbesAhead < req.count) index_.prefetch(ids[j + kProbesAhead]);
       const workload::BlockId id = ids[j];
-      if (index_.full()) rebuild_index();
       LazyIndex::Entry& e = index_.find(id);
       if (e.slot != kNoSlot) {
         const Node& n = nodes_[e.slot];
@@ -115,7 +125,7 @@ class RecencyReplay final : public ReplayEngine {
         }
       }
       prefix = false;
-      const Slot s = free_.empty() ? grow() : free_.back();
+      const Slot s = free_.back();
       free_.pop_back();
       if (e.slot == kNoSlot) index_.fill(e, id, s);
       else e.slot = s;  // the identity's stale entry
@@ -190,20 +200,19 @@ class RecencyReplay final : public ReplayEngine {
     base_ = fresh;
   }
 
-  void rebuild_index() {
+  void rebuild_index(std::uint64_t more) {
     index_.rebuild(
-        static_cast<Slot>(nodes_.size()), occupancy_, [&](Slot s) { return nodes_[s].position != kFree; },
+        static_cast<Slot>(nodes_.size()), occupancy_, more, [&](Slot s) { return nodes_[s].position != kFree; },
         [&](Slot s) { return nodes_[s].id; });
   }
 
-  // Adds slots to the free stack (none left) and returns the next one.
-  Slot grow() {
+  // Doubles the slots; the new ones go on the free stack, lowest on top.
+  void add_slots() {
     const auto s = static_cast<Slot>(nodes_.size());
     if (s == kNoSlot) throw std::length_error("cache replay: more than 2^32 - 1 resident blocks");
     const std::size_t grown = std::min<std::size_t>(std::max<std::size_t>(64, nodes_.size() * 2), kNoSlot);
     nodes_.resize(grown);
     for (std::size_t k = grown; k-- > std::size_t(s);) free_.push_back(static_cast<Slot>(k));
-    return s;
   }
 
   std::uint64_t capacity_;
