@@ -7,7 +7,10 @@
 #
 # Several binaries are run interleaved, so that a before/after comparison shares the same
 # machine load: tools/bench_cache_e2e.sh [repeats] [kvsim binary ...]
-# Environment: BENCH_DIR=cache directory (default /tmp/kvsim-bench); CAPACITY (default 1M).
+# Environment: BENCH_DIR=cache directory (default /tmp/kvsim-bench); CAPACITY (default 1M);
+# THREADS=1 adds, per binary, one run sampled by `perf record` (software clock) that splits
+# its CPU time between the threads: the trace reader (parsing) and the consumer (the main
+# thread: the replay loop, startup and exit). With two cores the run is bound by the larger.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 repeats="${1:-3}"
@@ -46,3 +49,25 @@ for b, rs in runs.items():
     wall, cpu, loop, n = min(rs)  # best wall time
     print(f"{b:<40} {wall:>7.2f} {cpu:>7.2f} {loop:>7.2f} {n / wall / 1e6:>13.1f} {n / cpu / 1e6:>12.1f}")
 PY
+if [[ "${THREADS:-0}" == 1 ]]; then
+  if ! command -v perf >/dev/null; then
+    echo "THREADS=1 needs perf (linux-perf)" >&2
+    exit 0
+  fi
+  echo "CPU seconds per thread (one perf-sampled run each; main = the consumer):"
+  data="$(mktemp)"
+  trap 'rm -f "$data"' EXIT
+  for b in "${binaries[@]}"; do
+    perf record -q -e cpu-clock -c 250000 -o "$data" -- "$b" cache "$trace" --trace-block-size 16 --policy lru \
+      --capacity "${CAPACITY:-1M}" --timing --json >/dev/null 2>&1
+    # Samples per thread (one per 0.25 ms of its CPU time); the main thread's
+    # id is the process id, the lowest.
+    perf report -i "$data" --sort pid --stdio -n 2>/dev/null | /usr/bin/python3 -c '
+import re, sys
+rows = sorted((int(m.group(2)), int(m.group(1))) for m in
+              (re.match(r"\s*[0-9.]+%\s+([0-9]+)\s+([0-9]+):", line) for line in sys.stdin) if m)
+names = ["main"] + [f"thread {i}" for i in range(1, len(rows))]
+print(f"  {sys.argv[1]}: " + ", ".join(f"{name} {n / 4000:.2f} s" for name, (_, n) in zip(names, rows)))
+' "$b"
+  done
+fi

@@ -46,16 +46,30 @@ void name_categories(ReplayTrace& trace, const std::vector<std::string>& source_
 }  // namespace
 
 ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size, double until,
-                              const std::string& source_name, const std::function<void(const ReplayTrace&)>& loaded) {
+                              const std::string& source_name, const std::function<void(const ReplayTrace&)>& loaded,
+                              LoadKeeps keeps) {
   if (block_size == 0) throw std::invalid_argument("load_replay_trace: block size 0");
   ReplayTrace trace;
   trace.block_size = block_size;
+  const bool drop = keeps == LoadKeeps::unreplayed;
+  if (drop && !loaded) throw std::invalid_argument("load_replay_trace: keeping only unreplayed requests needs `loaded`");
+  // Hands the requests loaded so far to `loaded`, then lets go of them when dropping.
+  const auto hand_over = [&] {
+    loaded(trace);
+    if (!drop) return;
+    trace.dropped_requests += trace.requests.size();
+    trace.dropped_blocks += trace.blocks.size();
+    trace.requests.clear();
+    trace.blocks.clear();
+  };
   // Identities for requests without any: a salted counter through the splitmix64 mixer,
   // which is a bijection, so they never repeat (a clash with a real chained identity has
   // probability ~2^-64 per pair).
   std::uint64_t anonymous = 0;
   constexpr std::uint64_t kAnonymousSalt = 0x6b76'7369'6d2d'616eULL;
   bool sorted = true;
+  double last_arrival = -eviction::kNever;
+  std::uint16_t types = 1;  // category types seen (names for at least one)
   while (auto r = source.next()) {
     if (r->arrival > until) break;
     ReplayTrace::Request req;
@@ -81,20 +95,25 @@ ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size
     req.last_tokens = r->input_tokens > before_last && r->input_tokens - before_last <= block_size
                           ? static_cast<std::uint32_t>(r->input_tokens - before_last)
                           : block_size;
-    if (!trace.requests.empty() && req.arrival < trace.requests.back().arrival) sorted = false;
+    if (req.arrival < last_arrival) {
+      if (drop)
+        throw std::logic_error("load_replay_trace: " + source_name +
+                               " is not in arrival order, which a load keeping only unreplayed requests cannot sort");
+      sorted = false;
+    }
+    last_arrival = req.arrival;
+    types = std::max<std::uint16_t>(types, std::uint16_t(req.category / workload::kTurnCap + 1));
     trace.requests.push_back(req);
     if (loaded) {
       if (req.category >= trace.categories.size())
         name_categories(trace, source.categories(), std::uint16_t(req.category / workload::kTurnCap + 1));
-      if (trace.requests.size() % kLoadedEvery == 0) loaded(trace);
+      if (trace.request_count() % kLoadedEvery == 0) hand_over();
     }
   }
-  if (loaded && trace.requests.size() % kLoadedEvery != 0) loaded(trace);
+  if (loaded && trace.request_count() % kLoadedEvery != 0) hand_over();
   if (!sorted)
     std::stable_sort(trace.requests.begin(), trace.requests.end(),
                      [](const auto& a, const auto& b) { return a.arrival < b.arrival; });
-  std::uint16_t types = 1;
-  for (const auto& req : trace.requests) types = std::max<std::uint16_t>(types, std::uint16_t(req.category / workload::kTurnCap + 1));
   name_categories(trace, source.categories(), types);
   return trace;
 }
@@ -280,8 +299,8 @@ StreamingReplay::~StreamingReplay() = default;
 void StreamingReplay::add(const ReplayTrace& trace) {
   if (!in_order_) return;
   const double start = thread_cpu_seconds();
-  for (; next_ < trace.requests.size(); ++next_) {
-    const auto& req = trace.requests[next_];
+  for (; next_ < trace.request_count(); ++next_) {
+    const auto& req = trace.requests[next_ - trace.dropped_requests];
     if (req.arrival < last_arrival_) {
       in_order_ = false;
       break;

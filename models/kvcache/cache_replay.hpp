@@ -40,8 +40,12 @@ struct ReplayTrace {
   // Order key of the next access of the same identity (the index of that access in
   // blocks), kNever when none; filled by compute_next_use (policy opt).
   std::vector<double> next_use;
+  // Requests and blocks a streamed load already handed over and let go of
+  // (LoadKeeps::unreplayed): requests and blocks then hold only those loaded since.
+  std::uint64_t dropped_requests = 0, dropped_blocks = 0;
 
-  std::uint64_t accesses() const { return blocks.size(); }
+  std::uint64_t accesses() const { return dropped_blocks + blocks.size(); }
+  std::uint64_t request_count() const { return dropped_requests + requests.size(); }
 };
 
 // Dense index of a request's category: (type, turn) with turns from workload::kTurnCap on
@@ -57,14 +61,25 @@ inline constexpr std::uint64_t kMaxRequestBlocks = std::uint64_t{1} << 22;
 // call (a system call for the thread's CPU clock), which per request cost ~5 % of the loop.
 inline constexpr std::size_t kLoadedEvery = 64;
 
+// What load_replay_trace keeps once `loaded` has seen the requests: all of them (the trace
+// can be replayed again), or only those not handed over yet, when a StreamingReplay is the
+// trace's only replay. A whole trace of millions of blocks then never sits in memory: the
+// ids stay in a buffer of kLoadedEvery requests, hot in cache, instead of an array that
+// grows by page faults and copies (a fifth of `kvsim cache`'s consumer thread on the bench
+// trace of tools/bench_cache_e2e.sh). Counts stay whole (accesses(), request_count()).
+enum class LoadKeeps { whole_trace, unreplayed };
+
 // Reads every request of source (at most until `until` s of arrival time, inclusive).
 // Requests are ordered by arrival, ties in source order. loaded, when given, is called every
 // kLoadedEvery requests and after the last one (before any sorting: trace.requests are in
 // source order then, categories named so far), so a replay can run while the source is
-// still being read (StreamingReplay).
+// still being read (StreamingReplay). With LoadKeeps::unreplayed, loaded is required and
+// a source out of arrival order is a std::logic_error (it cannot be sorted then; trace
+// files and generators are in order by contract).
 ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size,
                               double until = eviction::kNever, const std::string& source_name = "trace",
-                              const std::function<void(const ReplayTrace&)>& loaded = {});
+                              const std::function<void(const ReplayTrace&)>& loaded = {},
+                              LoadKeeps keeps = LoadKeeps::whole_trace);
 void compute_next_use(ReplayTrace& trace);
 
 struct ReplayResult {
@@ -99,7 +114,8 @@ class StreamingReplay {
  public:
   StreamingReplay(const std::string& policy, const eviction::PolicyParams& params, std::uint64_t capacity_blocks);
   ~StreamingReplay();
-  void add(const ReplayTrace& trace);  // replays the requests appended since the last call
+  // Replays the requests appended since the last call (also after a load dropped those).
+  void add(const ReplayTrace& trace);
   bool in_order() const { return in_order_; }
   ReplayResult finish();
 
@@ -108,7 +124,7 @@ class StreamingReplay {
   std::unique_ptr<Cache> cache_;
   ReplayResult result_;
   double last_arrival_ = -eviction::kNever;
-  std::size_t next_ = 0;  // first request of the trace not replayed yet
+  std::uint64_t next_ = 0;  // first request of the whole trace not replayed yet
   bool in_order_ = true;
 };
 

@@ -10,6 +10,9 @@
 // is then one store and one append, and an eviction reads the queue in order, so the slots
 // it will look at next are known and fetched ahead. Stale entries are dropped by compacting
 // the queue when it holds more than four times the resident blocks (amortised O(1)).
+// The identity index is lazy the same way: an eviction does not touch it; an entry counts
+// only while its slot is resident and still holds its identity, and stale entries are swept
+// by rebuilding the index from the resident slots at half load (recency_replay.cpp).
 #pragma once
 
 #include <cstdint>

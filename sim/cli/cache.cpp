@@ -194,8 +194,11 @@ int cache_command(const CommandContext& context) {
   const auto replay_first = [&](const kvcache::ReplayTrace& loaded) {
     if (streamed) streamed->add(loaded);
   };
-  kvcache::ReplayTrace trace =
-      kvcache::load_replay_trace(*source, block_size, kvcache::eviction::kNever, trace_name, replay_first);
+  // When the streamed replay is the only one, the loaded trace is not needed afterwards.
+  const bool only_streamed = streamed && choices.size() * capacities.size() == 1;
+  kvcache::ReplayTrace trace = kvcache::load_replay_trace(
+      *source, block_size, kvcache::eviction::kNever, trace_name, replay_first,
+      only_streamed ? kvcache::LoadKeeps::unreplayed : kvcache::LoadKeeps::whole_trace);
   if (streamed && !streamed->in_order()) streamed.reset();
   for (const auto& c : choices)
     if (kvcache::eviction::find_policy(c.name).needs_future) {
@@ -210,7 +213,7 @@ int cache_command(const CommandContext& context) {
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i].second.policy = choices[i / capacities.size()].spec;
 
   if (json) {
-    std::string out = "{\"trace\": " + json_quote(trace_name) + ", \"requests\": " + std::to_string(trace.requests.size()) +
+    std::string out = "{\"trace\": " + json_quote(trace_name) + ", \"requests\": " + std::to_string(trace.request_count()) +
                       ", \"block_accesses\": " + std::to_string(trace.accesses()) +
                       ", \"block_size\": " + std::to_string(block_size) + ", \"unit\": " + json_quote(unit) +
                       ", \"rows\": [";
@@ -233,7 +236,7 @@ int cache_command(const CommandContext& context) {
     out += "]}\n";
     std::cout << out;
   } else {
-    std::cout << "trace: " << trace_name << " (" << trace.requests.size() << " requests, " << trace.accesses()
+    std::cout << "trace: " << trace_name << " (" << trace.request_count() << " requests, " << trace.accesses()
               << " block accesses, " << block_size << "-token blocks)\n";
     std::cout << std::left << std::setw(22) << "policy" << std::right << std::setw(14) << "capacity" << std::setw(14)
               << "blocks" << std::setw(12) << "block hit" << std::setw(12) << "token hit" << std::setw(14)

@@ -100,3 +100,38 @@ TEST_CASE("recency replay: identical to the generic replay on random prefix traf
       check_same(fast, generic);
     }
 }
+
+TEST_CASE("recency replay: evicted identities leave stale index entries that never count, through many sweeps") {
+  // 20000 one-block requests of fresh identities with room for 10 blocks: all miss and all
+  // but the last 10 are evicted. The index keeps evicted entries until a sweep at half load
+  // (a table of 64 entries here: a sweep every ~20 insertions), and a slot freed by an
+  // eviction is reused at once by the next identity, so stale entries point at slots
+  // holding other identities. Then the 10 resident identities, newest first, all hit; the
+  // 10 evicted just before them all miss (each evicting one). By hand, for lru and fifo.
+  std::vector<std::vector<workload::BlockId>> requests;
+  for (workload::BlockId id = 1; id <= 20000; ++id) requests.push_back({id});
+  for (workload::BlockId id = 20000; id > 19990; --id) requests.push_back({id});
+  for (workload::BlockId id = 19990; id > 19980; --id) requests.push_back({id});
+  const ReplayTrace trace = trace_of(requests);
+  for (const char* policy : {"lru", "fifo"}) {
+    CAPTURE(policy);
+    const ReplayResult r = replay(trace, policy, {}, 10);
+    CHECK(r.requested_blocks == 20020);
+    CHECK(r.hit_blocks == 10);
+    CHECK(r.evictions == 19990 + 10);
+    CHECK(r.peak_resident == 10);
+  }
+}
+
+TEST_CASE("recency replay: an identity evicted and requested again is a miss, then resident again") {
+  // Room for two blocks; A B C evicts A (its slot goes to C); A again misses and evicts B;
+  // the cache then holds C and A, so both hit: 2 hits, 2 evictions, for lru and fifo alike
+  // (no eviction follows the hits, so their order does not matter).
+  const ReplayTrace trace = trace_of({{1}, {2}, {3}, {1}, {3}, {1}});
+  for (const char* policy : {"lru", "fifo"}) {
+    CAPTURE(policy);
+    const ReplayResult r = replay(trace, policy, {}, 2);
+    CHECK(r.hit_blocks == 2);
+    CHECK(r.evictions == 2);
+  }
+}

@@ -2,6 +2,7 @@
 // gives exactly what the replay of the loaded trace gives, for every policy that can be
 // streamed, including wa, whose per-category models are resolved by names that a trace
 // source registers only as it reads them; and a source out of arrival order is noticed.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +97,50 @@ TEST_CASE("streaming replay: the same results as replaying the loaded trace, for
       check_same(streamed.finish(), whole);
     }
   }
+}
+
+TEST_CASE("streaming replay: a load keeping only unreplayed requests gives the same results and whole counts") {
+  // The streamed result, the request and access counts and the category names are those of
+  // the whole load, while the returned trace holds no request (1500 is not a multiple of
+  // kLoadedEvery, so the last hand-over is a partial one) and the loaded callback never saw
+  // more than kLoadedEvery requests at once.
+  for (const char* name : {"lru", "fifo", "sieve", "s3fifo"}) {
+    CAPTURE(name);
+    const PolicyParams params = resolve_params(find_policy(name), {}, nullptr);
+    GrowingSource whole_source(7, 1500, false);
+    const ReplayTrace whole = load_replay_trace(whole_source, 16);
+    const ReplayResult expected = replay(whole, name, params, 150);
+
+    GrowingSource source(7, 1500, false);
+    StreamingReplay streamed(name, params, 150);
+    std::size_t most_held = 0;
+    const ReplayTrace trace = load_replay_trace(
+        source, 16, kNever, "test",
+        [&](const ReplayTrace& t) {
+          most_held = std::max(most_held, t.requests.size());
+          streamed.add(t);
+        },
+        LoadKeeps::unreplayed);
+    CHECK(trace.requests.empty());
+    CHECK(trace.blocks.empty());
+    CHECK(trace.request_count() == 1500);
+    CHECK(trace.accesses() == whole.accesses());
+    CHECK(trace.categories == whole.categories);
+    CHECK(most_held == kLoadedEvery);
+    CHECK(streamed.in_order());
+    check_same(streamed.finish(), expected);
+  }
+}
+
+TEST_CASE("streaming replay: a load keeping only unreplayed requests refuses a source out of order") {
+  GrowingSource source(3, 200, true);
+  StreamingReplay streamed("lru", {}, 100);
+  CHECK_THROWS_AS(load_replay_trace(
+                      source, 16, kNever, "test", [&](const ReplayTrace& t) { streamed.add(t); },
+                      LoadKeeps::unreplayed),
+                  std::logic_error);
+  GrowingSource again(3, 200, false);
+  CHECK_THROWS_AS(load_replay_trace(again, 16, kNever, "test", {}, LoadKeeps::unreplayed), std::invalid_argument);
 }
 
 TEST_CASE("streaming replay: a source out of arrival order is noticed, and opt is refused") {

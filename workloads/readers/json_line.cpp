@@ -249,6 +249,15 @@ void JsonLine::parse(std::string_view text, const std::string& file, long line) 
         if (value.get_array().get(items)) break;  // cannot fail: the type is known
         for (const dom::element item : items) {
           any = true;
+          // Hash ids first: one type test for an integer that fits in 64 bits unsigned
+          // (UINT64, or a non-negative INT64), where the switch below takes two (element
+          // type, then the value's); that switch sees only what is left.
+          std::uint64_t id = 0;
+          if (item.get_uint64().get(id) == simdjson::SUCCESS) {
+            numbers_.push_back(id);
+            strings = false;
+            continue;
+          }
           switch (item.type()) {
             case dom::element_type::UINT64:
               numbers_.push_back(item.get_uint64().value_unsafe());
