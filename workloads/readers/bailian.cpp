@@ -68,13 +68,14 @@ std::unique_ptr<FormatParser> open_bailian(const std::string&) { return std::mak
 void write_bailian(Source& source, std::ostream& out, std::uint32_t block_size) {
   const auto& categories = source.categories();
   std::string line;
+  DenseBlockIds numbers;
   while (const auto q = source.next()) {
     line = "{\"chat_id\": " + std::to_string(q->id) + ", \"parent_chat_id\": " + std::to_string(q->parent) +
            ", \"timestamp\": " + format_double(q->arrival) + ", \"input_length\": " + std::to_string(q->input_tokens) +
            ", \"output_length\": " + std::to_string(q->output_tokens) +
            ", \"type\": " + json_quote(q->category < categories.size() ? categories[q->category] : "default") +
            ", \"turn\": " + std::to_string(q->turn) + ", \"hash_ids\": [";
-    append_id_list(line, blocks_for_writing(*q, block_size));
+    numbers.append(line, blocks_for_writing(*q, block_size));
     line += "]}\n";
     out << line;
   }

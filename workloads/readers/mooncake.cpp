@@ -51,11 +51,12 @@ std::unique_ptr<FormatParser> open_mooncake(const std::string&) { return std::ma
 
 void write_mooncake(Source& source, std::ostream& out, std::uint32_t block_size) {
   std::string line;
+  DenseBlockIds numbers;
   while (const auto q = source.next()) {
     line = "{\"timestamp\": " + format_double(q->arrival * 1000.0) +
            ", \"input_length\": " + std::to_string(q->input_tokens) +
            ", \"output_length\": " + std::to_string(q->output_tokens) + ", \"hash_ids\": [";
-    append_id_list(line, blocks_for_writing(*q, block_size));
+    numbers.append(line, blocks_for_writing(*q, block_size));
     line += "]}\n";
     out << line;
   }

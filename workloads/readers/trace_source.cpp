@@ -508,6 +508,20 @@ void append_id_list(std::string& line, std::span<const BlockId> ids) {
   }
 }
 
+DenseBlockIds::DenseBlockIds() : numbers_(std::make_unique<U64Map<std::uint64_t>>()) {}
+DenseBlockIds::~DenseBlockIds() = default;
+
+void DenseBlockIds::append(std::string& line, std::span<const BlockId> ids) {
+  scratch_.clear();
+  for (const BlockId id : ids) {
+    numbers_->reserve_more(1);
+    const auto [number, inserted] = numbers_->find_or_insert(id);
+    if (inserted) *number = numbers_->size() - 1;
+    scratch_.push_back(*number);
+  }
+  append_id_list(line, scratch_);
+}
+
 std::uint64_t check_block_count(const Request& request, std::uint32_t block_size) {
   const std::uint64_t count = (std::uint64_t{request.input_tokens} + block_size - 1) / block_size;
   if (!request.blocks.empty() && request.blocks.size() != count)
