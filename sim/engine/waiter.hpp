@@ -27,8 +27,7 @@ class Waiter {
   ssize_t wait(double deadline, const std::vector<simgrid::s4u::ActivityPtr>& activities);
   // Wakes the actor if it is waiting; harmless otherwise.
   void interrupt();
-  // Cancels the doorbell: the actor waits no more (a started Exec would keep the
-  // simulation running past the actors' end).
+  // Cancels the doorbell: the actor waits no more, and no started Exec outlives it.
   void close();
 
  private:
