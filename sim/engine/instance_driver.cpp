@@ -140,6 +140,7 @@ void drive_instance(RunState& run, Instance& instance) {
     engine.apply(keep, on_finish);
   }
   if (run.handoff) run.handoff->driver_ended(instance);
+  instance.waiter.close();
 }
 
 }  // namespace kvsim::engine

@@ -13,11 +13,21 @@ namespace kvsim::engine {
 
 namespace sg4 = simgrid::s4u;
 
-TransferService::TransferService(const Platform& platform, std::size_t owners) : in_flight_(owners) {
+TransferService::TransferService(const Platform& platform, std::size_t owners) : in_flight_(owners), activities_(owners) {
   for (auto* link : platform.all_links) {
     link_index_.emplace(link, usage_.size());
     usage_.push_back({link->get_name()});
   }
+}
+
+const std::vector<std::size_t>& TransferService::route(sg4::Host* src, sg4::Host* dst) {
+  auto [it, fresh] = routes_.try_emplace({src, dst});
+  if (fresh) {
+    std::vector<sg4::Link*> links;
+    src->route_to(dst, links, nullptr);
+    for (const auto* link : links) it->second.push_back(link_index_.at(link));
+  }
+  return it->second;
 }
 
 void TransferService::start(sg4::Host* src, sg4::Host* dst, double bytes, std::size_t owner, std::uint64_t request) {
@@ -25,30 +35,25 @@ void TransferService::start(sg4::Host* src, sg4::Host* dst, double bytes, std::s
   Transfer t;
   t.request = request;
   t.bytes = bytes;
-  src->route_to(dst, t.route, nullptr);
+  t.links = &route(src, dst);
   t.activity = sg4::Comm::sendto_async(src, dst, std::uint64_t(std::llround(bytes)));
-  for (const auto* link : t.route) {
-    auto& u = usage_[link_index_.at(link)];
+  for (const std::size_t link : *t.links) {
+    auto& u = usage_[link];
     u.bytes += bytes;
     if (u.active++ == 0) u.busy_since = now;
   }
   XBT_VERB("%s -> %s: %.0f B (owner %zu)", src->get_cname(), dst->get_cname(), bytes, owner);
+  activities_[owner].push_back(t.activity);
   in_flight_[owner].push_back(std::move(t));
-}
-
-std::vector<sg4::ActivityPtr> TransferService::activities(std::size_t owner) const {
-  std::vector<sg4::ActivityPtr> out;
-  out.reserve(in_flight_[owner].size() + 1);  // the waiter adds its timer
-  for (const auto& t : in_flight_[owner]) out.push_back(t.activity);
-  return out;
 }
 
 Transfer TransferService::complete(std::size_t owner, std::size_t index, double now) {
   auto& list = in_flight_[owner];
   Transfer t = std::move(list[index]);
   list.erase(list.begin() + long(index));
-  for (const auto* link : t.route) {
-    auto& u = usage_[link_index_.at(link)];
+  activities_[owner].erase(activities_[owner].begin() + long(index));
+  for (const std::size_t link : *t.links) {
+    auto& u = usage_[link];
     if (--u.active == 0) u.busy += now - u.busy_since;
   }
   return t;

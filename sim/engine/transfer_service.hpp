@@ -12,6 +12,7 @@
 #include <limits>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <simgrid/s4u/Activity.hpp>
@@ -27,7 +28,7 @@ struct Transfer {
   static constexpr std::uint64_t kNoRequest = std::numeric_limits<std::uint64_t>::max();
   simgrid::s4u::ActivityPtr activity;
   std::uint64_t request = kNoRequest;  // load it belongs to; kNoRequest for writes
-  std::vector<simgrid::s4u::Link*> route;
+  const std::vector<std::size_t>* links = nullptr;  // its route, as TransferService link rows
   double bytes = 0;
 };
 
@@ -40,7 +41,7 @@ class TransferService {
              std::uint64_t request = Transfer::kNoRequest);
   bool idle(std::size_t owner) const { return in_flight_[owner].empty(); }
   // The owner's transfers in flight, in start order (what its actor waits on).
-  std::vector<simgrid::s4u::ActivityPtr> activities(std::size_t owner) const;
+  const std::vector<simgrid::s4u::ActivityPtr>& activities(std::size_t owner) const { return activities_[owner]; }
   // The owner's transfer at index (into activities(owner)) has completed at now.
   Transfer complete(std::size_t owner, std::size_t index, double now);
 
@@ -55,9 +56,26 @@ class TransferService {
     int active = 0;
     double busy_since = 0;
   };
+  struct HostPairHash {
+    std::size_t operator()(const std::pair<const simgrid::s4u::Host*, const simgrid::s4u::Host*>& p) const {
+      return std::hash<const void*>{}(p.first) * 31 + std::hash<const void*>{}(p.second);
+    }
+  };
+  // The rows in usage_ of the links from src to dst, looked up in SimGrid once per pair.
+  const std::vector<std::size_t>& route(simgrid::s4u::Host* src, simgrid::s4u::Host* dst);
+
   std::vector<Usage> usage_;
   std::unordered_map<const simgrid::s4u::Link*, std::size_t> link_index_;
+  // Routes by (src, dst). A cluster run starts a Comm per request-tier move between a few
+  // hundred host pairs, and SimGrid's lookup walks the zone hierarchy each time; nodes of
+  // an unordered_map stay put, so transfers keep a pointer to their route's entry.
+  std::unordered_map<std::pair<const simgrid::s4u::Host*, const simgrid::s4u::Host*>, std::vector<std::size_t>,
+                     HostPairHash>
+      routes_;
   std::vector<std::vector<Transfer>> in_flight_;  // per owner
+  // Their activities, side by side: an owner waits once per transfer or so, and a vector
+  // made for each wait cost an allocation and a reference count per activity.
+  std::vector<std::vector<simgrid::s4u::ActivityPtr>> activities_;
 };
 
 }  // namespace kvsim::engine

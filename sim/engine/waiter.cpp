@@ -17,9 +17,9 @@ namespace {
 constexpr double kLongestWait = 1e9;
 }  // namespace
 
-ssize_t Waiter::wait(double deadline, std::vector<sg4::ActivityPtr> activities) {
-  // Locking the mutex and starting the timer are simcalls: the actor yields there, and
-  // another actor may interrupt it before it actually waits. interrupted_ records such an
+ssize_t Waiter::wait(double deadline, const std::vector<sg4::ActivityPtr>& activities) {
+  // Starting the doorbell is a simcall: the actor yields there, and another actor may
+  // interrupt it before it actually waits. interrupted_ records such an
   // interrupt so that it is not lost (a lost interrupt would leave an instance asleep with
   // a request in its queue, or let a multi-step plan run past an arrival).
   interrupted_ = false;
@@ -43,35 +43,36 @@ ssize_t Waiter::wait(double deadline, std::vector<sg4::ActivityPtr> activities) 
       if (until < deadline) continue;  // a slice of a longer wait ended
       return kDeadline;
     }
-    const double span = std::max(0.0, until - sg4::Engine::get_clock());
     mode_ = Mode::activities;
-    timer_ = sg4::this_actor::exec_init(span * sg4::this_actor::get_host()->get_speed());
-    timer_->start();
-    if (interrupted_) {
-      if (timer_->get_state() == sg4::Activity::State::STARTED) timer_->cancel();
-      timer_ = nullptr;
+    if (!doorbell_) {
+      doorbell_ = sg4::this_actor::exec_init(kLongestWait * sg4::this_actor::get_host()->get_speed());
+      doorbell_->start();
+    }
+    if (interrupted_) {  // interrupt() has cancelled the doorbell
       mode_ = Mode::idle;
       return kInterrupted;
     }
-    activities.push_back(timer_);
+    waited_.assign(activities.begin(), activities.end());
+    waited_.push_back(doorbell_);
     ssize_t index;
     try {
-      index = sg4::Activity::wait_any(activities);
+      index = sg4::Activity::wait_any_for(waited_, std::max(0.0, until - sg4::Engine::get_clock()));
     } catch (const simgrid::CancelException&) {
       mode_ = Mode::idle;
-      timer_ = nullptr;
+      waited_.clear();
       return kInterrupted;
     }
     mode_ = Mode::idle;
-    if (std::size_t(index) == activities.size() - 1) {
-      timer_ = nullptr;
-      activities.pop_back();
+    waited_.clear();
+    if (index == ssize_t(activities.size())) {  // the doorbell ran out: ring a new one
+      doorbell_ = nullptr;
+      continue;
+    }
+    if (index < 0) {  // the timeout
       if (interrupted_ && until < deadline) return kInterrupted;
       if (until < deadline) continue;  // a slice of a longer wait ended
       return kDeadline;
     }
-    timer_->cancel();
-    timer_ = nullptr;
     return index;
   }
 }
@@ -84,9 +85,13 @@ void Waiter::interrupt() {
     semaphore_->release();
   } else if (mode_ == Mode::activities) {
     interrupted_ = true;
-    // A timer that already finished (its actor is about to resume) must not be touched.
-    if (timer_ && timer_->get_state() == sg4::Activity::State::STARTED) timer_->cancel();
+    close();
   }
+}
+
+void Waiter::close() {
+  if (doorbell_ && doorbell_->get_state() == sg4::Activity::State::STARTED) doorbell_->cancel();
+  doorbell_ = nullptr;
 }
 
 }  // namespace kvsim::engine
