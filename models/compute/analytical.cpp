@@ -47,6 +47,7 @@
 // Left out on purpose: overlap between kernels (each runs alone, as kineto measures them),
 // the logits all-gather under TP, sampling kernels (in the CPU term, as measured), MoE.
 // An empty batch costs nothing (all fields 0), matching PerfModel::step_time.
+#include <bit>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -55,6 +56,7 @@
 
 #include "models/compute/operators.hpp"
 #include "models/compute/perf_model.hpp"
+#include "workloads/analysis/u64_map.hpp"
 
 namespace kvsim::compute {
 
@@ -120,9 +122,10 @@ class Analytical final : public PerfModel {
                                        batch.prefill_tokens() > 0 ? batch.prefill_pairs() / batch.prefill_tokens() : 0.0);
     }
     if (batch.decode_seqs > 0)
-      attention += k.attention_decode(batch.decode_context * 2.0 * kv_width_ * dtype_,
-                                      decode_attention_blocks(kv_heads_, double(batch.decode_seqs),
-                                                              batch.decode_context, k.decode_partition()));
+      attention += k.attention_decode_at(batch.decode_context * 2.0 * kv_width_ * dtype_,
+                                         decode_occupancy(decode_attention_blocks(
+                                             kv_heads_, double(batch.decode_seqs), batch.decode_context,
+                                             k.decode_partition())));
     out.attention = layers_ * attention;
 
     out.lm_head = lm_head(batch.num_logits);
@@ -170,7 +173,22 @@ class Analytical final : public PerfModel {
     return v;
   }
 
+  // The decode attention occupancy (two pow() calls) memoised by the exact block count, for
+  // the same reason: the count is kv_heads·max(seqs, Σ context / partition) with an integer
+  // context sum, so a run meets the same few tens of thousands of values again and again
+  // (95 % of the decode steps of the 2-minute tools/bench_cluster.sh run repeat an earlier
+  // count), whereas consecutive steps of one plan differ. Keyed on the double's bits.
+  static constexpr std::size_t kOccupancyMemoLimit = 1u << 20;  // counts beyond are computed each time
+  double decode_occupancy(double blocks) const {
+    const auto key = std::bit_cast<std::uint64_t>(blocks);
+    if (const double* known = occupancy_by_blocks_.find(key)) return *known;
+    const double occupancy = kernels_.decode_occupancy(blocks);
+    if (occupancy_by_blocks_.size() < kOccupancyMemoLimit) *occupancy_by_blocks_.insert_one(key).first = occupancy;
+    return occupancy;
+  }
+
   mutable std::vector<TokenTerms> by_tokens_;
+  mutable workload::U64Map<double> occupancy_by_blocks_;
   mutable std::vector<double> lm_head_by_logits_;
   mutable TokenTerms scratch_;
   KernelTimes kernels_;
