@@ -498,6 +498,14 @@ TEST_CASE("analytical - the memoised decode occupancy: a batch met again is time
   CHECK(model->breakdown(two).attention == doctest::Approx(1631.731712e-6).epsilon(1e-12));
   CHECK(model->breakdown(one).attention == first);
   CHECK(model->breakdown(two).attention == doctest::Approx(1631.731712e-6).epsilon(1e-12));
+  // Four sequences after 99 tokens: 400 tokens in 4 sequences, one block per sequence and KV
+  // head, 32 blocks as for `one` (counted from the sequences this time): 1,638,400 B take
+  // 1.6384 µs / 0.32 · 1.32 = 6.7584 µs; 32 · (8 + 6.7584) = 472.2688 µs.
+  BatchShape four;
+  for (int i = 0; i < 4; ++i) four.add(99, 1, true);
+  CHECK(model->breakdown(four).attention == doctest::Approx(472.2688e-6).epsilon(1e-12));
+  CHECK(model->breakdown(four).attention == doctest::Approx(472.2688e-6).epsilon(1e-12));
+  CHECK(model->breakdown(one).attention == first);
   // And exactly what the kernel formula gives without the memo.
   const KernelTimes k(gpu, p);
   CHECK(first == 32.0 * k.attention_decode(8388608.0, 32.0));
