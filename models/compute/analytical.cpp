@@ -185,7 +185,7 @@ class Analytical final : public PerfModel {
     const std::size_t index = by_context ? std::size_t(batch.decode_context) : std::size_t(batch.decode_seqs);
     auto& memo = by_context ? occupancy_by_context_ : occupancy_by_seqs_;
     if (index >= kContextMemoLimit) return kernels_.decode_occupancy(blocks);
-    if (index >= memo.size()) memo.resize(std::max(index + 1, 2 * memo.size()), 0.0);
+    if (index >= memo.size()) memo.resize(std::min(std::max(index + 1, 2 * memo.size()), kContextMemoLimit), 0.0);
     double& occupancy = memo[index];  // 0 = not known yet (an occupancy is positive)
     if (occupancy == 0.0) occupancy = kernels_.decode_occupancy(blocks);
     return occupancy;
