@@ -47,6 +47,7 @@
 // Left out on purpose: overlap between kernels (each runs alone, as kineto measures them),
 // the logits all-gather under TP, sampling kernels (in the CPU term, as measured), MoE.
 // An empty batch costs nothing (all fields 0), matching PerfModel::step_time.
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -120,9 +121,7 @@ class Analytical final : public PerfModel {
                                        batch.prefill_tokens() > 0 ? batch.prefill_pairs() / batch.prefill_tokens() : 0.0);
     }
     if (batch.decode_seqs > 0)
-      attention += k.attention_decode(batch.decode_context * 2.0 * kv_width_ * dtype_,
-                                      decode_attention_blocks(kv_heads_, double(batch.decode_seqs),
-                                                              batch.decode_context, k.decode_partition()));
+      attention += k.attention_decode_at(batch.decode_context * 2.0 * kv_width_ * dtype_, decode_occupancy(batch));
     out.attention = layers_ * attention;
 
     out.lm_head = lm_head(batch.num_logits);
@@ -170,7 +169,30 @@ class Analytical final : public PerfModel {
     return v;
   }
 
+  // The decode attention occupancy (two pow() calls) memoised for the same reason. Its block
+  // count kv_heads·max(seqs, Σ context / partition) (decode_attention_blocks) is a function
+  // of the sequence count or of the context sum, whichever term the max takes, both whole
+  // numbers: a run meets the same few tens of thousands of values again and again (95 % of
+  // the decode steps of the 2-minute tools/bench_cluster.sh run repeat an earlier count).
+  // Arrays indexed by them rather than a hash: the steps of one plan read neighbouring
+  // entries (the context grows by the batch size per step), which the cache keeps close.
+  static constexpr std::size_t kContextMemoLimit = 1u << 21;  // context sums beyond are computed each time
+  double decode_occupancy(const BatchShape& batch) const {
+    const double seqs = double(batch.decode_seqs);
+    const double blocks = decode_attention_blocks(kv_heads_, seqs, batch.decode_context, kernels_.decode_partition());
+    // The same comparison as std::max in decode_attention_blocks: which term is the count.
+    const bool by_context = seqs < batch.decode_context / kernels_.decode_partition();
+    const std::size_t index = by_context ? std::size_t(batch.decode_context) : std::size_t(batch.decode_seqs);
+    auto& memo = by_context ? occupancy_by_context_ : occupancy_by_seqs_;
+    if (index >= kContextMemoLimit) return kernels_.decode_occupancy(blocks);
+    if (index >= memo.size()) memo.resize(std::min(std::max(index + 1, 2 * memo.size()), kContextMemoLimit), 0.0);
+    double& occupancy = memo[index];  // 0 = not known yet (an occupancy is positive)
+    if (occupancy == 0.0) occupancy = kernels_.decode_occupancy(blocks);
+    return occupancy;
+  }
+
   mutable std::vector<TokenTerms> by_tokens_;
+  mutable std::vector<double> occupancy_by_context_, occupancy_by_seqs_;
   mutable std::vector<double> lm_head_by_logits_;
   mutable TokenTerms scratch_;
   KernelTimes kernels_;

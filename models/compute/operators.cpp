@@ -77,11 +77,13 @@ double grid_occupancy(double blocks, double sms, double blocks_per_sm, double sh
   return x / std::pow(1.0 + std::pow(x, sharpness), 1.0 / sharpness);
 }
 
-double KernelTimes::attention_decode(double bytes, double blocks) const {
+double KernelTimes::decode_occupancy(double blocks) const {
+  return grid_occupancy(blocks, sms_, p_.attention_decode_blocks_per_sm, p_.attention_decode_occupancy_sharpness);
+}
+
+double KernelTimes::attention_decode_at(double bytes, double occupancy) const {
   // Decode attention reads every cached K and V once for one query row: about 2·heads/kv_heads
   // FLOP per byte, far below any GPU's ridge point, so only the KV stream is timed.
-  const double occupancy =
-      grid_occupancy(blocks, sms_, p_.attention_decode_blocks_per_sm, p_.attention_decode_occupancy_sharpness);
   return p_.attention_decode_floor + bytes / (attention_bytes_ * occupancy);
 }
 

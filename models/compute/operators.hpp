@@ -81,7 +81,14 @@ class KernelTimes {
   // One decode attention call reading `bytes` of K and V with `blocks` thread blocks
   // (decode_attention_blocks): floor + the KV stream at attention_decode_efficiency of HBM
   // bandwidth times the occupancy of those blocks. Without a block count, full occupancy.
-  double attention_decode(double bytes, double blocks = std::numeric_limits<double>::infinity()) const;
+  double attention_decode(double bytes, double blocks = std::numeric_limits<double>::infinity()) const {
+    return attention_decode_at(bytes, decode_occupancy(blocks));
+  }
+  // The two halves of attention_decode, apart so that a caller can memoise the occupancy
+  // (two pow() calls) by block count: grid_occupancy of `blocks` with the decode knobs, and
+  // the call's time at a given occupancy.
+  double decode_occupancy(double blocks) const;
+  double attention_decode_at(double bytes, double occupancy) const;
   // One ring all-reduce of `bytes` among tp GPUs, by the faster of NCCL's low-latency and
   // bulk protocols.
   double all_reduce(double bytes, int tp) const;

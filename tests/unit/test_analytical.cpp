@@ -475,6 +475,42 @@ TEST_CASE("analytical - decode attention occupancy binds at batch 1 and not at b
   CHECK(model->step_time(advanced) == model->step_time(fresh));
 }
 
+TEST_CASE("analytical - the memoised decode occupancy: a batch met again is timed as the first time") {
+  // Analytical memoises the occupancy by block count; p = 1 keeps both pow() calls nontrivial.
+  GpuCard gpu = round_gpu();
+  gpu.sms = 100;
+  AnalyticalParams p = round_params();
+  p.attention_decode_blocks_per_sm = 1;
+  p.attention_decode_occupancy_sharpness = 1;  // x / (1 + x)
+  p.attention_decode_partition = 512;
+  const auto model = make_analytical(llama_8b(), gpu, 1, p);
+  // One sequence after 2,047 tokens: 32 blocks, x = 0.32, occupancy 0.32/1.32; the 8,388,608 B
+  // per layer take 8.388608 µs / 0.32 · 1.32 = 34.603008 µs; 32 · (8 + 34.603008) = 1,363.296256 µs.
+  BatchShape one;
+  one.add(2047, 1, true);
+  // Two of them: 8 · 4096/512 = 64 blocks, x = 0.64: 16.777216 µs / 0.64 · 1.64 = 42.991616 µs;
+  // 32 · (8 + 42.991616) = 1,631.731712 µs.
+  BatchShape two;
+  two.add(2047, 1, true);
+  two.add(2047, 1, true);
+  const double first = model->breakdown(one).attention;
+  CHECK(first == doctest::Approx(1363.296256e-6).epsilon(1e-12));
+  CHECK(model->breakdown(two).attention == doctest::Approx(1631.731712e-6).epsilon(1e-12));
+  CHECK(model->breakdown(one).attention == first);
+  CHECK(model->breakdown(two).attention == doctest::Approx(1631.731712e-6).epsilon(1e-12));
+  // Four sequences after 99 tokens: 400 tokens in 4 sequences, one block per sequence and KV
+  // head, 32 blocks as for `one` (counted from the sequences this time): 1,638,400 B take
+  // 1.6384 µs / 0.32 · 1.32 = 6.7584 µs; 32 · (8 + 6.7584) = 472.2688 µs.
+  BatchShape four;
+  for (int i = 0; i < 4; ++i) four.add(99, 1, true);
+  CHECK(model->breakdown(four).attention == doctest::Approx(472.2688e-6).epsilon(1e-12));
+  CHECK(model->breakdown(four).attention == doctest::Approx(472.2688e-6).epsilon(1e-12));
+  CHECK(model->breakdown(one).attention == first);
+  // And exactly what the kernel formula gives without the memo.
+  const KernelTimes k(gpu, p);
+  CHECK(first == 32.0 * k.attention_decode(8388608.0, 32.0));
+}
+
 TEST_CASE("analytical - decode attention occupancy knobs out of range are refused") {
   AnalyticalParams p;
   p.attention_decode_partition = 0;

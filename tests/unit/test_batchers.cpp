@@ -283,3 +283,25 @@ TEST_CASE("step plan: cut_at stops at the step end at or after the wake-up") {
   CHECK(plan.cut_at(99.0) == 3);  // never more than planned
   CHECK(plan.done_by(14.0) == 3);
 }
+
+TEST_CASE("step plan: done_by counts the ended steps whatever the order of the queries") {
+  StepPlan plan;
+  plan.start(0.0);
+  for (int j = 1; j <= 20; ++j) plan.push_end(double(j));  // step j ends at j
+  // In time order, a step at a time, jumping many steps, and back.
+  CHECK(plan.done_by(0.5) == 0);
+  CHECK(plan.done_by(1.0) == 1);
+  CHECK(plan.done_by(1.5) == 1);
+  CHECK(plan.done_by(2.0) == 2);
+  CHECK(plan.done_by(17.25) == 17);
+  CHECK(plan.done_by(3.0) == 3);
+  CHECK(plan.done_by(0.0) == 0);
+  CHECK(plan.done_by(25.0) == 20);
+  CHECK(plan.done_by(19.99) == 19);
+  CHECK(plan.cut_at(6.5) == 7);
+  // A new plan forgets where the old one's queries were.
+  plan.start(20.0);
+  plan.push_end(21.0);
+  CHECK(plan.done_by(20.5) == 0);
+  CHECK(plan.done_by(21.0) == 1);
+}
