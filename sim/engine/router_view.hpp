@@ -7,7 +7,9 @@
 // (models/kvcache/prefix_directory.hpp), built on its first use from the engines' block
 // managers, which keep it up to date from then on; runs whose router never asks pay nothing
 // for it. The lower-tier part is walked once per group of instances served by the same
-// stores and per HBM match length, not once per instance.
+// stores and per HBM match length, not once per instance. prefix_holders (the instances
+// with a hit only) lists the directory's holders of the prompt's head, then the members of
+// each group whose lower-tier run from the first block is not empty.
 #pragma once
 
 #include <array>

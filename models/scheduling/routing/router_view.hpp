@@ -96,7 +96,8 @@ class LoadSnapshot {
     }
     if (!ordered_) {
       ordered_ = true;
-      loads_.clear();  // ordered from the next snapshot on
+      least_.reset(loads_.size());  // the snapshot taken so far, if any, ordered now
+      least_.assign(loads_);
     }
     loads(instances, now);
     return least_.least();
