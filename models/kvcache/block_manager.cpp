@@ -2,20 +2,30 @@
 
 #include "models/kvcache/prefix_directory.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <stdexcept>
 
 namespace kvsim::kvcache {
 
-BlockManager::BlockManager(std::uint32_t num_blocks, const EvictionChoice& eviction)
-    : blocks_(num_blocks) {  // index_ grows with the cached blocks: an idle pool costs little
-  state_.blocks.resize(num_blocks);
+BlockManager::BlockManager(std::uint32_t num_blocks, const EvictionChoice& eviction) : capacity_(num_blocks) {
+  // index_ and the per-block arrays grow with use: an idle pool costs little. The arrays
+  // reserve their full size, which takes address space but no memory until used, so that
+  // growing them never copies.
+  blocks_.reserve(num_blocks);
+  state_.blocks.reserve(num_blocks);
   state_.category_names = eviction.category_names;
   policy_ = eviction::make_policy(eviction.policy, state_, eviction.params);
-  policy_->resize(num_blocks);
-  // Stack order: block 0 is handed out first.
-  anonymous_.reserve(num_blocks);
-  for (BlockIndex b = num_blocks; b-- > 0;) anonymous_.push_back(b);
+}
+
+BlockIndex BlockManager::fresh_block() {
+  if (fresh_ == blocks_.size()) {
+    const std::size_t size = std::min<std::size_t>(capacity_, std::max<std::size_t>(64, 2 * blocks_.size()));
+    blocks_.resize(size);
+    state_.blocks.resize(size);
+    policy_->resize(eviction::Slot(size));
+  }
+  return fresh_++;
 }
 
 std::uint32_t BlockManager::match_prefix(std::span<const BlockId> ids, std::uint32_t max_blocks,
@@ -64,6 +74,8 @@ bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
     if (!anonymous_.empty()) {
       b = anonymous_.back();
       anonymous_.pop_back();
+    } else if (fresh_ < capacity_) {
+      b = fresh_block();
     } else {
       b = policy_->victim();
       --cached_free_;

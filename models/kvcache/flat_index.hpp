@@ -119,8 +119,16 @@ class FlatIndex {
     mask_ = capacity - 1;
     shift_ = 64 - std::countr_zero(capacity);
     size_ = 0;
-    for (const auto& e : old)
-      if (e.used) put(e.key, e.value);
+    // Keys are distinct and the new table has room: each goes to the first free slot of
+    // its probe run, as put() would place it, without put()'s checks (a growing pool
+    // rehashes about twice as many entries as it ends with).
+    for (const auto& e : old) {
+      if (!e.used) continue;
+      std::size_t i = home(e.key);
+      while (entries_[i].used) i = (i + 1) & mask_;
+      entries_[i] = e;
+      ++size_;
+    }
   }
 
   std::vector<Entry> entries_;

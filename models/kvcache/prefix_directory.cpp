@@ -62,20 +62,36 @@ std::span<const std::uint32_t> PrefixDirectory::holders_of(workload::BlockId id,
 
 void PrefixDirectory::match(std::span<const workload::BlockId> ids, std::uint32_t max_blocks,
                             std::vector<std::uint32_t>& depth) const {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> held;
+  match_holders(ids, max_blocks, held);
   depth.assign(holders_, 0);
-  // Invariant: before block b, depth[h] == b exactly for the holders of all of ids[0, b).
-  // A holder of ids[b] extends its run only if it is one of them.
+  for (const auto& [holder, blocks] : held) depth[holder] = blocks;
+}
+
+void PrefixDirectory::match_holders(std::span<const workload::BlockId> ids, std::uint32_t max_blocks,
+                                    std::vector<std::pair<std::uint32_t, std::uint32_t>>& held) const {
+  held.clear();
   const std::size_t limit = std::min<std::size_t>(ids.size(), max_blocks);
+  if (limit == 0) return;
+  entry_of_.resize(holders_, 0);
   std::uint32_t scratch = 0;
-  for (std::size_t b = 0; b < limit; ++b) {
+  for (const std::uint32_t h : holders_of(ids[0], scratch)) {
+    held.emplace_back(h, 1);
+    entry_of_[h] = std::uint32_t(held.size());
+  }
+  // Invariant: before block b, the holders of all of ids[0, b) are exactly the entries of
+  // held with depth b. A holder of ids[b] extends its run only if it is one of them.
+  for (std::size_t b = 1; b < limit && !held.empty(); ++b) {
     bool extended = false;
     for (const std::uint32_t h : holders_of(ids[b], scratch)) {
-      if (depth[h] != b) continue;
-      depth[h] = std::uint32_t(b + 1);
+      const std::uint32_t entry = entry_of_[h];
+      if (entry == 0 || held[entry - 1].second != b) continue;
+      held[entry - 1].second = std::uint32_t(b + 1);
       extended = true;
     }
     if (!extended) break;
   }
+  for (const auto& entry : held) entry_of_[entry.first] = 0;
 }
 
 }  // namespace kvsim::kvcache

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "models/kvcache/flat_index.hpp"
@@ -43,6 +44,12 @@ class PrefixDirectory {
   // BlockManager::match_prefix would return.
   void match(std::span<const workload::BlockId> ids, std::uint32_t max_blocks,
              std::vector<std::uint32_t>& depth) const;
+  // The same answer, sparse: (holder, depth) for every holder whose depth is at least 1, in
+  // no particular order, into held (its old contents are dropped). Costs one probe per
+  // matched block and a visit per holder of those blocks, nothing per other holder: what
+  // a router over a thousand instances needs when a prefix lives on a few of them.
+  void match_holders(std::span<const workload::BlockId> ids, std::uint32_t max_blocks,
+                     std::vector<std::pair<std::uint32_t, std::uint32_t>>& held) const;
 
  private:
   // A map value with this bit set is an index into lists_; else it is the only holder.
@@ -52,6 +59,9 @@ class PrefixDirectory {
   FlatIndex<std::uint32_t> index_;
   std::vector<std::vector<std::uint32_t>> lists_;  // holders of shared identities
   std::vector<std::uint32_t> free_lists_;          // indices into lists_ no identity uses
+  // Scratch of match_holders: [holder] its entry in held plus one, 0 when not there (all 0
+  // between calls).
+  mutable std::vector<std::uint32_t> entry_of_;
 };
 
 }  // namespace kvsim::kvcache

@@ -199,7 +199,7 @@ void TierHierarchy::admit(int instance, int kind, std::span<const EvictedBlock> 
   for (const auto& block : blocks) {
     if (tier.touch(block.id, now, block.category)) continue;
     if (!rule.admit(block, offer, now)) continue;
-    tier.insert(block, now, evicted);
+    tier.insert_absent(block, now, evicted);
     ++written;
   }
   if (written > 0) {
@@ -233,6 +233,14 @@ std::vector<Move> TierHierarchy::evicted(int instance, std::span<const EvictedBl
 
 std::vector<Move> TierHierarchy::completed(int instance, std::span<const workload::BlockId> ids,
                                            std::uint16_t category, double now) {
+  // Most tiers admit demotions only: then a finished request writes nothing through, and
+  // its blocks need not be listed.
+  bool any = false;
+  for (int kind = 0; kind < kTierKinds; ++kind) {
+    const int store = serving_[std::size_t(instance)][std::size_t(kind)];
+    any = any || (store >= 0 && stores_[std::size_t(store)].admission->takes(admission::Offer::write_through));
+  }
+  if (!any) return {};
   std::vector<EvictedBlock> blocks;
   blocks.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) blocks.push_back({ids[i], std::uint32_t(i), category});

@@ -20,6 +20,11 @@ bool TierStore::touch(workload::BlockId id, double now, std::uint16_t category) 
 void TierStore::insert(const EvictedBlock& block, double now, std::vector<EvictedBlock>& evicted) {
   if (capacity_ == 0) return;
   if (touch(block.id, now, block.category)) return;
+  insert_absent(block, now, evicted);
+}
+
+void TierStore::insert_absent(const EvictedBlock& block, double now, std::vector<EvictedBlock>& evicted) {
+  if (capacity_ == 0) return;
   state_.now = now;
   while (index_.size() >= capacity_) {
     const Slot victim = policy_->victim();

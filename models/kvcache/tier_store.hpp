@@ -43,6 +43,9 @@ class TierStore {
   // Makes block resident (a use at time now); appends the blocks evicted to make room to
   // evicted, in eviction order. Inserting a resident block only touches it.
   void insert(const EvictedBlock& block, double now, std::vector<EvictedBlock>& evicted);
+  // insert() of a block the caller has just found absent (touch returned false): one
+  // probe of the index less per written block, which misses the cache in a large tier.
+  void insert_absent(const EvictedBlock& block, double now, std::vector<EvictedBlock>& evicted);
   void erase(workload::BlockId id);
 
   TierCounters& counters() { return counters_; }

@@ -359,7 +359,7 @@ bool ServingEngine::push_step(double start, const compute::BatchShape& shape, do
 }
 
 double ServingEngine::outstanding_tokens(double t) const {
-  return outstanding_ - double(plan_.done_by(t)) * reduction_per_step_;
+  return outstanding_tokens_after(plan_.done_by(t));
 }
 
 void ServingEngine::watch_load(std::shared_ptr<LoadBoard> board, std::uint32_t slot) const {

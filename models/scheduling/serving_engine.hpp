@@ -106,6 +106,9 @@ class ServingEngine final : private batching::StepContext {
   // Prompt tokens still to compute plus output tokens still to generate, over all requests
   // routed here, as of time t (counting planned steps that have ended by t).
   double outstanding_tokens(double t) const;
+  // outstanding_tokens(t) at a time t by which `done` steps of the current plan have ended
+  // (the load board counts them itself, step end by step end).
+  double outstanding_tokens_after(std::size_t done) const { return outstanding_ - double(done) * reduction_per_step_; }
   // Has board's entry slot marked stale whenever the figures outstanding_tokens reads
   // change (load_board.hpp). Const: watching is not part of the engine's state; the engine
   // shares ownership of the board so that it never marks a board already gone.

@@ -61,6 +61,20 @@ void EngineRouterView::build_directory() const {
     for (std::size_t i = 0; i < n; ++i)
       group_[i] = groups.try_emplace(run_.lower_tiers->serving(int(i)), std::uint32_t(groups.size())).first->second;
   memo_.resize(std::max<std::size_t>(1, groups.size()));
+  members_.assign(memo_.size(), {});
+  for (std::size_t i = 0; i < n; ++i) members_[group_[i]].push_back(std::uint32_t(i));
+  in_hbm_.assign(n, 0);
+}
+
+EngineRouterView::Lower EngineRouterView::group_lower_run(std::size_t instance, const workload::Request& request,
+                                                          std::uint32_t from, std::uint32_t max_blocks,
+                                                          int deepest) const {
+  auto& memo = memo_[group_[instance]];
+  const auto known = std::find_if(memo.begin(), memo.end(), [&](const auto& m) { return m.first == from; });
+  if (known != memo.end()) return known->second;
+  const Lower lower = lower_run(instance, request, from, max_blocks, deepest);
+  memo.emplace_back(from, lower);
+  return lower;
 }
 
 void EngineRouterView::prefix_hits(const workload::Request& request, int deepest,
@@ -73,16 +87,39 @@ void EngineRouterView::prefix_hits(const workload::Request& request, int deepest
   for (std::size_t i = 0; i < hits.size(); ++i) hits[i].hbm = depth_[i];
   if (!run_.lower_tiers || deepest < 0) return;
   for (auto& m : memo_) m.clear();
-  for (std::size_t i = 0; i < hits.size(); ++i) {
-    auto& memo = memo_[group_[i]];
-    const auto known = std::find_if(memo.begin(), memo.end(), [&](const auto& m) { return m.first == hits[i].hbm; });
-    if (known != memo.end()) {
-      hits[i].lower = known->second;
-    } else {
-      hits[i].lower = lower_run(i, request, hits[i].hbm, max_blocks, deepest);
-      memo.emplace_back(hits[i].hbm, hits[i].lower);
-    }
+  for (std::size_t i = 0; i < hits.size(); ++i) hits[i].lower = group_lower_run(i, request, hits[i].hbm, max_blocks, deepest);
+}
+
+void EngineRouterView::prefix_holders(const workload::Request& request, int deepest, std::size_t instances,
+                                      std::vector<std::pair<std::uint32_t, scheduling::routing::PrefixHit>>& found) const {
+  found.clear();
+  if (request.blocks.empty() || request.input_tokens == 0) return;
+  if (!directory_) build_directory();
+  const std::uint32_t max_blocks = lookup_limit(request);
+  directory_->match_holders(request.blocks, max_blocks, held_);
+  const bool lower = run_.lower_tiers && deepest >= 0;
+  for (auto& m : memo_) m.clear();
+  // Instances with a prefix in HBM: their lower-tier run continues after it.
+  for (const auto& [instance, hbm] : held_) {
+    scheduling::routing::PrefixHit hit;
+    hit.hbm = hbm;
+    if (lower) hit.lower = group_lower_run(instance, request, hbm, max_blocks, deepest);
+    found.emplace_back(instance, hit);
+    in_hbm_[instance] = 1;
   }
+  // Every other instance holds nothing in HBM: its hit is its group's lower-tier run from
+  // the first block, walked once per group.
+  if (lower)
+    for (const auto& members : members_) {
+      if (members.empty()) continue;
+      scheduling::routing::PrefixHit hit;
+      hit.lower = group_lower_run(members.front(), request, 0, max_blocks, deepest);
+      if (hit.total() == 0) continue;
+      for (const std::uint32_t i : members)
+        if (!in_hbm_[i]) found.emplace_back(i, hit);
+    }
+  for (const auto& entry : held_) in_hbm_[entry.first] = 0;
+  (void)instances;  // all of the run's instances: the directory knows them
 }
 
 double EngineRouterView::load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const {

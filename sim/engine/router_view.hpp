@@ -7,7 +7,9 @@
 // (models/kvcache/prefix_directory.hpp), built on its first use from the engines' block
 // managers, which keep it up to date from then on; runs whose router never asks pay nothing
 // for it. The lower-tier part is walked once per group of instances served by the same
-// stores and per HBM match length, not once per instance.
+// stores and per HBM match length, not once per instance. prefix_holders (the instances
+// with a hit only) lists the directory's holders of the prompt's head, then the members of
+// each group whose lower-tier run from the first block is not empty.
 #pragma once
 
 #include <array>
@@ -30,6 +32,8 @@ class EngineRouterView final : public scheduling::routing::RouterView {
                                             int deepest) const override;
   void prefix_hits(const workload::Request& request, int deepest,
                    std::vector<scheduling::routing::PrefixHit>& hits) const override;
+  void prefix_holders(const workload::Request& request, int deepest, std::size_t instances,
+                      std::vector<std::pair<std::uint32_t, scheduling::routing::PrefixHit>>& found) const override;
   double load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const override;
   double prefill_seconds(std::size_t instance, std::uint32_t tokens) const override;
   std::uint32_t block_size() const override { return run_.scenario.engine.block_size; }
@@ -44,12 +48,19 @@ class EngineRouterView final : public scheduling::routing::RouterView {
   // (down to deepest), counted by the nearest tier holding each.
   Lower lower_run(std::size_t instance, const workload::Request& request, std::uint32_t from,
                   std::uint32_t max_blocks, int deepest) const;
+  // lower_run from block `from`, remembered per group of instances served by the same
+  // stores until the memo is cleared (one walk per group and HBM match length).
+  Lower group_lower_run(std::size_t instance, const workload::Request& request, std::uint32_t from,
+                        std::uint32_t max_blocks, int deepest) const;
   void build_directory() const;
 
   const RunState& run_;
   // Built on the first prefix_hits (mutable: a cache of the view, not its state).
   mutable std::unique_ptr<kvcache::PrefixDirectory> directory_;
   mutable std::vector<std::uint32_t> group_;  // [instance] index of its set of serving stores
+  mutable std::vector<std::vector<std::uint32_t>> members_;  // [group] its instances, ascending
+  mutable std::vector<std::pair<std::uint32_t, std::uint32_t>> held_;  // scratch: (instance, HBM match)
+  mutable std::vector<char> in_hbm_;  // scratch: [instance] listed in held_ (all 0 between calls)
   mutable std::vector<std::uint32_t> depth_;  // scratch: HBM match per instance
   // Scratch: per group, the lower-tier runs already walked, by HBM match length.
   mutable std::vector<std::vector<std::pair<std::uint32_t, Lower>>> memo_;

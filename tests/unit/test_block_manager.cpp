@@ -223,6 +223,38 @@ TEST_CASE("block manager: anonymous free blocks are reused before any cached blo
   CHECK(fresh_pool.counters().evicted == 1);
 }
 
+TEST_CASE("block manager: hand-out order is lowest untouched block first, after any released anonymous block") {
+  // The order of a stack holding every block with block 0 on top, released blocks pushed
+  // on it; the per-block arrays grow by doubling from 64, so a pool of 200 crosses two
+  // growths (64 -> 128 -> 200) in between.
+  BlockManager bm(200);
+  CHECK(bm.free_blocks() == 200);
+  CHECK(bm.empty_blocks() == 200);
+  CHECK(bm.occupied() == 0);
+  CHECK(bm.references(150) == 0);
+  std::vector<BlockIndex> t;
+  REQUIRE(bm.allocate(3, t));
+  CHECK(t == std::vector<BlockIndex>{0, 1, 2});
+  bm.release(std::vector<BlockIndex>{1});  // anonymous: reused first
+  std::vector<BlockIndex> u;
+  REQUIRE(bm.allocate(3, u));
+  CHECK(u == std::vector<BlockIndex>{1, 3, 4});
+  CHECK(bm.occupied() == 5);
+  std::vector<BlockIndex> big;
+  REQUIRE(bm.allocate(195, big));  // every block now, across the growths
+  CHECK(big.front() == 5);
+  CHECK(big.back() == 199);
+  CHECK(all_distinct(big));
+  CHECK(bm.free_blocks() == 0);
+  CHECK_FALSE(bm.allocate(1, big));
+  // Released tail first (release goes from the back): the stack top is big's head.
+  bm.release(big);
+  std::vector<BlockIndex> again;
+  REQUIRE(bm.allocate(2, again));
+  CHECK(again == std::vector<BlockIndex>{5, 6});
+  CHECK(bm.counters().allocated == 203);
+}
+
 TEST_CASE("block manager: LRU across tables, and a re-used prefix moves to the back") {
   const std::vector<BlockId> ids{kA0, kA1, kB0, kB1};
   SUBCASE("the table released earlier is evicted first") {

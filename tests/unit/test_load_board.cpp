@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "models/compute/perf_model.hpp"
 #include "models/scheduling/load_board.hpp"
@@ -89,4 +90,74 @@ TEST_CASE("load board follows an engine through enqueue, planned step ends and a
   engine.enqueue(make_request(2, 10, 2));
   CHECK(board->load(0, engine, e3) == 13.0);
   CHECK(second->load(1, engine, e3) == 13.0);
+}
+
+TEST_CASE("least index: the smallest value, ties to the lowest index, through single updates and a bulk assign") {
+  using kvsim::scheduling::LeastIndex;
+  LeastIndex one(1);
+  CHECK(one.least() == 0);
+  one.set(0, 5.0);
+  CHECK(one.least() == 0);
+  LeastIndex tree(5);  // padded to 8 leaves
+  CHECK(tree.least() == 0);  // all +infinity: the lowest index
+  tree.set(3, 2.0);
+  CHECK(tree.least() == 3);
+  tree.set(4, 2.0);
+  CHECK(tree.least() == 3);  // tie: the lower index
+  tree.set(1, 2.0);
+  CHECK(tree.least() == 1);
+  tree.set(1, 7.0);
+  tree.set(3, 9.0);
+  CHECK(tree.least() == 4);
+  tree.set(0, -1.0);
+  CHECK(tree.least() == 0);
+  tree.assign({4.0, 3.0, 3.0, 8.0, 3.5});
+  CHECK(tree.least() == 1);
+  CHECK(tree.value(4) == 3.5);
+  tree.set(1, 10.0);
+  CHECK(tree.least() == 2);
+}
+
+TEST_CASE("load board orders its instances: least after refresh follows enqueues and planned step ends") {
+  FakePerf perf;
+  EngineParams p;
+  p.num_blocks = 64;
+  std::vector<std::unique_ptr<ServingEngine>> engines;
+  std::vector<const ServingEngine*> views;
+  for (int i = 0; i < 3; ++i) {
+    engines.push_back(std::make_unique<ServingEngine>(p, perf));
+    views.push_back(engines.back().get());
+  }
+  auto board = std::make_shared<LoadBoard>(3);
+  for (std::uint32_t i = 0; i < 3; ++i) engines[i]->watch_load(board, i);
+  board->refresh(views, 0.0);
+  CHECK(board->least() == 0);  // all idle: the lowest slot
+  engines[0]->enqueue(make_request(1, 96, 4));  // 100 tokens
+  engines[1]->enqueue(make_request(2, 10, 2));  // 12
+  engines[2]->enqueue(make_request(3, 10, 2));  // 12
+  board->refresh(views, 0.0);
+  CHECK(board->least() == 1);  // 12 = 12: the lower slot
+  CHECK(board->load(0) == 100.0);
+  CHECK(board->load(2) == 12.0);
+  // Instance 2 prefills its 10 tokens in one step and produces its first token at e: 1 left.
+  REQUIRE(engines[2]->plan(0.0, kInf));
+  const double e = step(10, 10);
+  board->refresh(views, e / 2);
+  CHECK(board->least() == 1);
+  CHECK(board->load(2) == 12.0);
+  // No engine call at e: the board notices the step end by itself.
+  board->refresh(views, e);
+  CHECK(board->least() == 2);
+  CHECK(board->load(2) == 1.0);
+  // Arrivals re-order the instances: 2 goes to 1 + 2001 tokens, 1 to 12 + 1001.
+  engines[2]->enqueue(make_request(4, 2000, 1));
+  board->refresh(views, e);
+  CHECK(board->least() == 1);
+  engines[1]->enqueue(make_request(5, 1000, 1));
+  board->refresh(views, e);
+  CHECK(board->least() == 0);
+  CHECK(board->load(1) == 1013.0);
+  CHECK(board->load(2) == 2002.0);
+  // The slot read through load(slot, engine, t) agrees with the ordered view.
+  CHECK(board->load(2, *engines[2], e) == 2002.0);
 }

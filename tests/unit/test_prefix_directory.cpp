@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "models/kvcache/block_manager.hpp"
@@ -24,6 +25,21 @@ namespace {
 std::vector<std::uint32_t> match(const PrefixDirectory& d, const std::vector<BlockId>& ids, std::uint32_t max_blocks) {
   std::vector<std::uint32_t> depth{99, 99};  // stale content must not leak into the answer
   d.match(ids, max_blocks, depth);
+  return depth;
+}
+
+// match_holders as a dense vector (sorted by holder; 0 where absent), and whether every
+// listed holder had a depth of at least 1 and appeared once.
+std::vector<std::uint32_t> sparse_match(const PrefixDirectory& d, const std::vector<BlockId>& ids, std::uint32_t max_blocks,
+                                        bool& well_formed) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> held{{7, 7}};  // stale content must go
+  d.match_holders(ids, max_blocks, held);
+  std::vector<std::uint32_t> depth(d.holders(), 0);
+  well_formed = true;
+  for (const auto& [holder, blocks] : held) {
+    well_formed = well_formed && holder < d.holders() && blocks >= 1 && depth[holder] == 0;
+    if (holder < d.holders()) depth[holder] = blocks;
+  }
   return depth;
 }
 
@@ -54,6 +70,15 @@ TEST_CASE("prefix directory: leading blocks per holder, by hand") {
   CHECK(match(d, {10, 11, 12}, 0) == std::vector<std::uint32_t>{0, 0, 0});
   CHECK(match(d, {11, 12}, 10) == std::vector<std::uint32_t>{2, 1, 2});
   CHECK(match(d, {}, 10) == std::vector<std::uint32_t>{0, 0, 0});
+  // The sparse answer lists only holders with a prefix, with the same depths.
+  bool well_formed = false;
+  CHECK(sparse_match(d, {10, 11, 12, 13}, 10, well_formed) == std::vector<std::uint32_t>{3, 2, 0});
+  CHECK(well_formed);
+  CHECK(sparse_match(d, {11, 12}, 10, well_formed) == std::vector<std::uint32_t>{2, 1, 2});
+  CHECK(well_formed);
+  CHECK(sparse_match(d, {10, 11, 12}, 1, well_formed) == std::vector<std::uint32_t>{1, 1, 0});
+  CHECK(sparse_match(d, {13, 10}, 10, well_formed) == std::vector<std::uint32_t>{0, 0, 0});
+  CHECK(sparse_match(d, {10, 11}, 0, well_formed) == std::vector<std::uint32_t>{0, 0, 0});
 
   // B leaves holder 0: holder 0 now matches only A; the shared list shrinks.
   d.remove(11, 0);
@@ -131,6 +156,9 @@ TEST_CASE("prefix directory: equals every block manager's match_prefix on a rand
       const std::uint32_t limit = std::uint32_t(rng() % (query.size() + 2));
       directory.match(query, limit, depth);
       REQUIRE(depth.size() == kInstances);
+      bool well_formed = false;
+      CHECK(sparse_match(directory, query, limit, well_formed) == depth);
+      CHECK(well_formed);
       for (std::uint32_t h = 0; h < kInstances; ++h) {
         CHECK(depth[h] == pools[h]->match_prefix(query, limit));
         ++compared;

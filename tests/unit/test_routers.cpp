@@ -3,8 +3,10 @@
 // a hand-written RouterView gives the cached prefixes and the load and prefill times.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "models/scheduling/routing/router.hpp"
@@ -206,4 +208,44 @@ TEST_CASE("stale loads: with staleness the router acts on the loads of its last 
 TEST_CASE("router parameters: an unknown one is an input error with a suggestion") {
   CHECK_THROWS_WITH_AS(make_router("prefix_affinity", {{"imbalance_token", 5}}), doctest::Contains("imbalance_tokens"),
                        InputError);
+}
+
+namespace {
+// A view that lists the instances holding a prefix in reverse order, as a cluster-wide
+// index may: the router's choice must not depend on that order.
+class ReversedView final : public RouterView {
+ public:
+  std::map<std::size_t, PrefixHit> hits;
+  PrefixHit prefix_hit(std::size_t i, const workload::Request&, int) const override {
+    auto it = hits.find(i);
+    return it == hits.end() ? PrefixHit{} : it->second;
+  }
+  void prefix_holders(const workload::Request& request, int deepest, std::size_t instances,
+                      std::vector<std::pair<std::uint32_t, PrefixHit>>& found) const override {
+    RouterView::prefix_holders(request, deepest, instances, found);
+    std::reverse(found.begin(), found.end());
+  }
+  double load_seconds(std::size_t, const PrefixHit&) const override { return 0; }
+  double prefill_seconds(std::size_t, std::uint32_t tokens) const override { return tokens * 1e-4; }
+  std::uint32_t block_size() const override { return 16; }
+  std::uint64_t seed() const override { return 11; }
+};
+}  // namespace
+
+TEST_CASE("prefix_affinity: equal prefixes go to the lower load, then the lower index, whatever order holders come in") {
+  Cluster c(5);
+  c.load(0, 10);
+  c.load(1, 300);
+  c.load(2, 200);
+  c.load(3, 200);
+  c.load(4, 200);
+  ReversedView view;
+  view.hits[1].hbm = 6;
+  view.hits[2].hbm = 6;
+  view.hits[3].lower = {6, 0, 0};
+  view.hits[4].hbm = 6;
+  auto router = make_router("prefix_affinity");
+  router->attach(view);
+  // Instances 1 to 4 all hold 6 blocks; 2, 3 and 4 are the least loaded of them (200): 2.
+  CHECK(router->route(request(1), c.views, 0) == 2);
 }

@@ -11,7 +11,7 @@ class LeastLoaded final : public Router {
  public:
   std::size_t route(const workload::Request&, std::span<const ServingEngine* const> instances,
                     double now) override {
-    return least_loaded_index(loads_.loads(instances, now));
+    return loads_.least(instances, now);  // ordered by the board: no scan
   }
 
  private:

@@ -19,20 +19,27 @@ class PrefixAffinity final : public Router {
   void attach(const RouterView& view) override { view_ = &view; }
   std::size_t route(const workload::Request& request, std::span<const ServingEngine* const> instances,
                     double now) override {
-    const auto& load = loads_.loads(instances, now);
-    const std::size_t least = least_loaded_index(load);
+    // Only the least-loaded instance and those holding a prefix are looked at (the loads
+    // come ordered, the holders from the view's cluster-wide index), so a request costs
+    // the same at 16 instances as at 1,024 when its prefix lives on a few.
+    const std::size_t least = loads_.least(instances, now);
+    const double least_load = loads_.load(least);
     std::size_t best = least;
     std::uint32_t best_blocks = 0;
+    double best_load = least_load;
     if (view_ && !request.blocks.empty()) {
-      hits_.resize(instances.size());
-      view_->prefix_hits(request, 0, hits_);  // HBM and the node's DRAM, all instances in one walk
-      for (std::size_t i = 0; i < instances.size(); ++i) {
-        const double excess = load[i] - load[least];
-        if (excess > imbalance_tokens_ && load[i] > imbalance_ratio_ * load[least]) continue;
-        const std::uint32_t blocks = hits_[i].hbm + hits_[i].lower[0];
-        if (blocks > best_blocks || (blocks == best_blocks && blocks > 0 && load[i] < load[best])) {
+      view_->prefix_holders(request, 0, instances.size(), holders_);  // HBM and the node's DRAM
+      for (const auto& [i, hit] : holders_) {
+        const double load = loads_.load(i);
+        const double excess = load - least_load;
+        if (excess > imbalance_tokens_ && load > imbalance_ratio_ * least_load) continue;
+        // Longest prefix, then lower load, then lower index (holders_ comes in no order).
+        const std::uint32_t blocks = hit.hbm + hit.lower[0];
+        if (blocks == 0) continue;
+        if (blocks > best_blocks || (blocks == best_blocks && (load < best_load || (load == best_load && i < best)))) {
           best = i;
           best_blocks = blocks;
+          best_load = load;
         }
       }
     }
@@ -45,7 +52,7 @@ class PrefixAffinity final : public Router {
   double imbalance_ratio_;
   LoadSnapshot loads_;
   const RouterView* view_ = nullptr;
-  std::vector<PrefixHit> hits_;  // scratch, per instance
+  std::vector<std::pair<std::uint32_t, PrefixHit>> holders_;  // scratch: instances with a prefix
 };
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "models/scheduling/load_board.hpp"
@@ -42,6 +43,16 @@ class RouterView {
   virtual void prefix_hits(const workload::Request& request, int deepest, std::vector<PrefixHit>& hits) const {
     for (std::size_t i = 0; i < hits.size(); ++i) hits[i] = prefix_hit(i, request, deepest);
   }
+  // The instances (of instances in all) whose prefix_hit(instance, request, deepest) has
+  // total() > 0, with their hits, in no particular order, into found (its old contents are
+  // dropped): a view over a cluster-wide block index answers in time proportional to the
+  // instances holding the prefix, not to all of them. Must agree with prefix_hit.
+  virtual void prefix_holders(const workload::Request& request, int deepest, std::size_t instances,
+                              std::vector<std::pair<std::uint32_t, PrefixHit>>& found) const {
+    found.clear();
+    for (std::size_t i = 0; i < instances; ++i)
+      if (const PrefixHit hit = prefix_hit(i, request, deepest); hit.total() > 0) found.emplace_back(std::uint32_t(i), hit);
+  }
   // Expected seconds to load hit's lower-tier blocks into the instance's HBM now, loads in
   // flight included; 0 when there are none.
   virtual double load_seconds(std::size_t instance, const PrefixHit& hit) const = 0;
@@ -66,12 +77,40 @@ class LoadSnapshot {
       for (std::size_t i = 0; i < instances.size(); ++i)
         loads_[i] = board_->load(std::uint32_t(i), *instances[i], now);
       taken_ = now;
+      if (ordered_) {
+        least_.reset(loads_.size());
+        least_.assign(loads_);
+      }
     }
     return loads_;
   }
+  // The least-loaded instance as the router sees it now (ties go to the lowest index, as
+  // least_loaded_index(loads()) would answer), for a router that then reads the loads of
+  // a few instances only (load()): O(log instances) per request instead of a scan (live
+  // loads come ordered from the board; a stale snapshot is ordered once per period).
+  std::size_t least(std::span<const ServingEngine* const> instances, double now) {
+    if (staleness_ == 0) {
+      watch(instances);
+      board_->refresh(instances, now);
+      return board_->least();
+    }
+    if (!ordered_) {
+      ordered_ = true;
+      least_.reset(loads_.size());  // the snapshot taken so far, if any, ordered now
+      least_.assign(loads_);
+    }
+    loads(instances, now);
+    return least_.least();
+  }
+  // After least(instances, now): instance's load as the router sees it now.
+  double load(std::size_t instance) const {
+    return staleness_ == 0 ? board_->load(std::uint32_t(instance)) : loads_[instance];
+  }
   // The router sent a request of tokens (prompt + output) to instance.
   void sent(std::size_t instance, const workload::Request& request) {
-    if (staleness_ > 0) loads_[instance] += double(request.input_tokens) + double(request.output_tokens);
+    if (staleness_ == 0) return;
+    loads_[instance] += double(request.input_tokens) + double(request.output_tokens);
+    if (ordered_) least_.set(instance, loads_[instance]);
   }
 
  private:
@@ -89,6 +128,8 @@ class LoadSnapshot {
   std::vector<double> loads_;
   std::shared_ptr<LoadBoard> board_;
   std::vector<const ServingEngine*> watched_;
+  bool ordered_ = false;  // least() is used with a stale snapshot: least_ orders loads_
+  LeastIndex least_;
 };
 
 // Index of the smallest load; ties go to the lowest index.

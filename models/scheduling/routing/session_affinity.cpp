@@ -16,10 +16,10 @@ class SessionAffinity final : public Router {
   explicit SessionAffinity(const Params& p) : overload_(p.at("overload_tokens")), loads_(p.at("staleness")) {}
   std::size_t route(const workload::Request& request, std::span<const ServingEngine* const> instances,
                     double now) override {
-    const auto& load = loads_.loads(instances, now);
-    const std::size_t least = least_loaded_index(load);
+    const std::size_t least = loads_.least(instances, now);  // ordered loads: no scan
     auto [it, fresh] = home_.try_emplace(request.session, least);
-    if (!fresh && (it->second >= instances.size() || load[it->second] - load[least] > overload_)) it->second = least;
+    if (!fresh && (it->second >= instances.size() || loads_.load(it->second) - loads_.load(least) > overload_))
+      it->second = least;
     loads_.sent(it->second, request);
     return it->second;
   }
