@@ -27,7 +27,8 @@ trace="$bench_dir/to-c-10000s-mooncake16-dense.jsonl"
 if [[ ! -f "$trace" ]]; then
   mkdir -p "$bench_dir"
   echo "generating $trace ..." >&2
-  "${binaries[0]}" trace synth to-c --set duration=10000s --seed 1 --to mooncake -o "$trace" >&2
+  # The newest binary (the last given) writes it: older writers spelled 64-bit identities.
+  "${binaries[-1]}" trace synth to-c --set duration=10000s --seed 1 --to mooncake -o "$trace" >&2
 fi
 /usr/bin/python3 - "$trace" "$repeats" "${CAPACITY:-1M}" "${binaries[@]}" <<'PY'
 import json, resource, subprocess, sys, time
