@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -41,6 +42,13 @@ path = ""
 }
 
 // A request whose blocks are chained from content ids (one id per 16-token block).
+// n distinct block contents: first, first + 1, ..., first + n - 1.
+inline std::vector<std::uint64_t> contents(std::uint64_t first, std::size_t n) {
+  std::vector<std::uint64_t> c(n);
+  std::iota(c.begin(), c.end(), first);
+  return c;
+}
+
 inline workload::Request make_request(std::uint64_t id, double arrival, std::uint32_t input, std::uint32_t output,
                                       const std::vector<std::uint64_t>& block_contents) {
   workload::Request r;

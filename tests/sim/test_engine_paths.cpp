@@ -21,19 +21,13 @@ using namespace kvsim;
 
 namespace {
 
-std::vector<std::uint64_t> contents(std::uint64_t first, std::size_t n) {
-  std::vector<std::uint64_t> c(n);
-  std::iota(c.begin(), c.end(), first);
-  return c;
-}
-
 // A (40 blocks) at t=0 on instance 0, written through to the tier when it completes; B at
 // t=100 on instance 1 (round robin) with A's 40 blocks and 8 of its own: B misses its HBM
 // and finds the 40 blocks below.
 std::vector<workload::Request> a_then_b() {
-  auto b = contents(1, 40);
+  auto b = test::contents(1, 40);
   for (std::uint64_t c = 0; c < 8; ++c) b.push_back(5000 + c);
-  return {test::make_request(0, 0.0, 40 * 16, 2, contents(1, 40)), test::make_request(1, 100.0, 48 * 16, 2, b)};
+  return {test::make_request(0, 0.0, 40 * 16, 2, test::contents(1, 40)), test::make_request(1, 100.0, 48 * 16, 2, b)};
 }
 
 std::vector<std::string> two_instances(std::vector<std::string> extra) {
@@ -96,7 +90,7 @@ TEST_CASE("engine: a full DRAM tier demotes what it evicts to the SSD below it")
                                        "kvcache.transfer_efficiency=1"});
   std::vector<workload::Request> r;
   for (std::uint64_t id = 0; id < 3; ++id)
-    r.push_back(test::make_request(id, 10.0 * double(id), 40 * 16, 2, contents(100 * (id + 1), 40)));
+    r.push_back(test::make_request(id, 10.0 * double(id), 40 * 16, 2, test::contents(100 * (id + 1), 40)));
   auto out = test::run_with(scenario, r);
   REQUIRE(out.tiers.size() == 3);  // HBM, DRAM, SSD
   const auto& dram = out.tiers[1];
@@ -118,8 +112,8 @@ TEST_CASE("engine: a full DRAM tier demotes what it evicts to the SSD below it")
 TEST_CASE("engine: run.time_limit stops the run and leaves the rest unfinished") {
   auto scenario = test::tiny_scenario({"run.time_limit=1s"});
   // 1,000 output tokens take longer than 1 s; the second request arrives after the limit.
-  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 512, 1000, contents(1, 32)),
-                                       test::make_request(1, 2.0, 512, 2, contents(100, 32))});
+  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 512, 1000, test::contents(1, 32)),
+                                       test::make_request(1, 2.0, 512, 2, test::contents(100, 32))});
   REQUIRE(out.requests.size() == 1);  // never released
   const auto& r = out.requests[0];
   CHECK(r.status == results::RequestStatus::unfinished);
@@ -135,7 +129,7 @@ TEST_CASE("engine: an arrival interrupts an instance waiting on a transfer") {
       {"kvcache.dram.capacity=1GiB", "kvcache.dram.admission=completion", "platform.gpu_spec.pcie_bandwidth=1GB/s"}));
   auto r = a_then_b();
   r.push_back(test::make_request(2, 100.001, 16, 2, {9999}));   // instance 0
-  r.push_back(test::make_request(3, 100.002, 64, 2, contents(7000, 4)));  // instance 1
+  r.push_back(test::make_request(3, 100.002, 64, 2, test::contents(7000, 4)));  // instance 1
   auto out = test::run_with(scenario, r);
   const auto& b = out.requests[1];
   const auto& c = out.requests[3];
@@ -147,7 +141,7 @@ TEST_CASE("engine: an arrival interrupts an instance waiting on a transfer") {
 
 TEST_CASE("engine: a second simulation in one process fails with a clear error") {
   auto scenario = test::tiny_scenario();
-  scenario.workload = workload::WorkloadSpec::of_requests({test::make_request(0, 0.0, 64, 2, contents(1, 4))});
+  scenario.workload = workload::WorkloadSpec::of_requests({test::make_request(0, 0.0, 64, 2, test::contents(1, 4))});
   // In a child process: the first run succeeds, the second must refuse.
   std::fflush(nullptr);
   const pid_t pid = fork();
@@ -177,8 +171,8 @@ TEST_CASE("engine: occupancy samples grow with activity, not with simulated time
   // Two requests a year apart: the sampler records changes only and skips the idle year
   // (it used to record every tier every 10 s: 3 million rows for this run).
   auto scenario = test::tiny_scenario();
-  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 512, 4, contents(1, 32)),
-                                       test::make_request(1, 3.15e7, 512, 4, contents(100, 32))});
+  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 512, 4, test::contents(1, 32)),
+                                       test::make_request(1, 3.15e7, 512, 4, test::contents(100, 32))});
   REQUIRE(out.requests[1].status == results::RequestStatus::completed);
   CHECK(out.tier_samples.size() <= 6);
   CHECK(out.tier_samples.front().time == 0.0);
@@ -187,8 +181,8 @@ TEST_CASE("engine: occupancy samples grow with activity, not with simulated time
 TEST_CASE("engine: an event 1e14 s away is waited for without deep recursion") {
   // Waits longer than one timer slice (1e9 s) used to recurse once per slice: 1e5 frames.
   auto scenario = test::tiny_scenario();
-  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 64, 2, contents(1, 4)),
-                                       test::make_request(1, 1e14, 64, 2, contents(9, 4))});
+  auto out = test::run_with(scenario, {test::make_request(0, 0.0, 64, 2, test::contents(1, 4)),
+                                       test::make_request(1, 1e14, 64, 2, test::contents(9, 4))});
   REQUIRE(out.requests[1].status == results::RequestStatus::completed);
   CHECK(out.requests[1].arrival == 1e14);
 }
@@ -200,7 +194,7 @@ TEST_CASE("engine: a DRAM tier with second_touch admission keeps only blocks evi
   auto scenario = test::tiny_scenario({"instances.kv_blocks=42", "kvcache.dram.capacity=1GiB",
                                        "kvcache.dram.admission=second_touch", "kvcache.transfer_efficiency=1",
                                        "kvcache.load_vs_recompute=load"});
-  const auto p = contents(1, 40);
+  const auto p = test::contents(1, 40);
   auto with_tail = [&](std::uint64_t tail) {
     auto c = p;
     c.push_back(tail);
@@ -208,9 +202,9 @@ TEST_CASE("engine: a DRAM tier with second_touch admission keeps only blocks evi
   };
   std::vector<workload::Request> r{
       test::make_request(0, 0.0, 40 * 16, 2, p),                    // P: 41 blocks with its output
-      test::make_request(1, 10.0, 41 * 16, 2, contents(1000, 41)),  // Q: 42 blocks, evicts P (1st time)
+      test::make_request(1, 10.0, 41 * 16, 2, test::contents(1000, 41)),  // Q: 42 blocks, evicts P (1st time)
       test::make_request(2, 20.0, 41 * 16, 2, with_tail(7)),        // P2: misses HBM and DRAM
-      test::make_request(3, 30.0, 41 * 16, 2, contents(2000, 41)),  // R: evicts P (2nd time)
+      test::make_request(3, 30.0, 41 * 16, 2, test::contents(2000, 41)),  // R: evicts P (2nd time)
       test::make_request(4, 40.0, 41 * 16, 2, with_tail(8)),        // P3: P's blocks from DRAM
   };
   auto out = test::run_with(scenario, r);

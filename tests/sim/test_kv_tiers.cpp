@@ -22,19 +22,13 @@ std::vector<std::string> tier_overrides(std::vector<std::string> extra = {}) {
   return o;
 }
 
-std::vector<std::uint64_t> contents(std::uint64_t first, std::size_t n) {
-  std::vector<std::uint64_t> c(n);
-  std::iota(c.begin(), c.end(), first);
-  return c;
-}
-
 // A at t=0 on instance 0; then followers on instance 1 (round robin alternates, so a filler
 // request goes to instance 0 between followers).
 std::vector<workload::Request> prefix_then(std::vector<double> arrivals) {
-  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, contents(1, 40))};
+  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, test::contents(1, 40))};
   std::uint64_t id = 1;
   for (double t : arrivals) {
-    auto prompt = contents(1, 40);
+    auto prompt = test::contents(1, 40);
     for (std::uint64_t c = 0; c < 8; ++c) prompt.push_back(1000 * id + c);
     r.push_back(test::make_request(id++, t, 48 * 16, 2, prompt));
     r.push_back(test::make_request(id++, t, 16, 2, {7000 + id}));  // filler, instance 0
@@ -68,10 +62,10 @@ TEST_CASE("tiers: two concurrent loads over one PCIe link each take twice as lon
   // One instance: A writes its prompt to DRAM when it completes; a filler that needs all
   // 1040 HBM blocks then evicts A's cached blocks, so the two followers arriving together
   // at t=100 find the prefix only in DRAM and load it at the same time over one link.
-  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, contents(1, 40))};
-  r.push_back(test::make_request(1, 50.0, 1039 * 16 + 1, 2, contents(50000, 1040)));
+  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, test::contents(1, 40))};
+  r.push_back(test::make_request(1, 50.0, 1039 * 16 + 1, 2, test::contents(50000, 1040)));
   for (std::uint64_t id = 2; id <= 3; ++id) {
-    auto prompt = contents(1, 40);
+    auto prompt = test::contents(1, 40);
     prompt.push_back(9000 + id);
     r.push_back(test::make_request(id, 100.0, 41 * 16, 2, prompt));
   }
@@ -110,10 +104,10 @@ TEST_CASE("tiers: evicted HBM blocks are demoted to DRAM and counted per tier") 
   auto scenario = test::tiny_scenario({"instances.kv_blocks=64", "kvcache.dram.capacity=1GiB",
                                        "kvcache.transfer_efficiency=1", "kvcache.load_vs_recompute=load"});
   std::vector<workload::Request> r;
-  for (std::uint64_t id = 0; id < 3; ++id) r.push_back(test::make_request(id, 10.0 * double(id), 40 * 16, 2, contents(100 * id, 40)));
+  for (std::uint64_t id = 0; id < 3; ++id) r.push_back(test::make_request(id, 10.0 * double(id), 40 * 16, 2, test::contents(100 * id, 40)));
   // The first prompt again: gone from HBM, found in DRAM.
   r.push_back(test::make_request(3, 30.0, 41 * 16, 2, [] {
-    auto c = contents(0, 40);
+    auto c = test::contents(0, 40);
     c.push_back(999);
     return c;
   }()));

@@ -62,14 +62,8 @@ path = ""
   return config::load_scenario(options);
 }
 
-std::vector<std::uint64_t> contents(std::uint64_t first, std::size_t n) {
-  std::vector<std::uint64_t> c(n);
-  for (std::size_t i = 0; i < n; ++i) c[i] = first + i;
-  return c;
-}
-
 workload::Request lone_request(std::uint64_t id, double arrival, std::uint64_t content) {
-  return test::make_request(id, arrival, kInput, kOutput, contents(content, kInput / 16));
+  return test::make_request(id, arrival, kInput, kOutput, test::contents(content, kInput / 16));
 }
 
 double prefill_step(const config::Scenario& s) { return test::step_time(s, {{0, kInput, true}}); }
@@ -242,7 +236,7 @@ TEST_CASE("P/D: two simultaneous hand-offs sharing the leaf uplinks each take tw
 
 TEST_CASE("P/D: a one-token request finishes on its prefill instance without a hand-off") {
   auto s = pd_scenario("cluster = \"h100-4node\"", 1, 1);
-  auto out = test::run_with(s, {test::make_request(0, 0.0, kInput, 1, contents(1, kInput / 16))});
+  auto out = test::run_with(s, {test::make_request(0, 0.0, kInput, 1, test::contents(1, kInput / 16))});
   const auto& r = out.requests[0];
   REQUIRE(r.status == results::RequestStatus::completed);
   CHECK(r.instance == 0);
@@ -425,7 +419,7 @@ num_requests = 1
 path = ""
 )";
   auto s = config::load_scenario(options);
-  auto out = test::run_with(s, {lone_request(0, 0.0, 1), test::make_request(1, 1.0, 64, 4, contents(9000, 4))});
+  auto out = test::run_with(s, {lone_request(0, 0.0, 1), test::make_request(1, 1.0, 64, 4, test::contents(9000, 4))});
   REQUIRE(out.requests.size() == 2);
   CHECK(out.requests[0].status == results::RequestStatus::rejected);
   CHECK(out.requests[0].instance == 0);

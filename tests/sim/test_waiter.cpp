@@ -15,12 +15,6 @@ using namespace kvsim;
 
 namespace {
 
-std::vector<std::uint64_t> contents(std::uint64_t first, std::size_t n) {
-  std::vector<std::uint64_t> c(n);
-  std::iota(c.begin(), c.end(), first);
-  return c;
-}
-
 constexpr double kPcie = 64e9;     // H100-SXM card: PCIe Gen5 x16 per direction
 constexpr double kLatency = 2e-6;  // dgx-h100 card: PCIe latency
 
@@ -32,9 +26,9 @@ TEST_CASE("waiter: an arrival wakes an instance that waits on a load") {
   scenario.engine.num_blocks = 1040;
   const double load = 40 * 16 * scenario.model.kv_bytes_per_token() / kPcie + kLatency;
   const double c_arrival = 100.0 + load / 2;
-  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, contents(1, 40))};
-  r.push_back(test::make_request(1, 50.0, 1039 * 16 + 1, 2, contents(50000, 1040)));
-  auto prompt = contents(1, 40);
+  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, test::contents(1, 40))};
+  r.push_back(test::make_request(1, 50.0, 1039 * 16 + 1, 2, test::contents(50000, 1040)));
+  auto prompt = test::contents(1, 40);
   prompt.push_back(9000);
   r.push_back(test::make_request(2, 100.0, 41 * 16, 2, prompt));
   r.push_back(test::make_request(3, c_arrival, 16, 2, {77777}));

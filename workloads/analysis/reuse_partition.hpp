@@ -39,6 +39,8 @@
 #include <utility>
 #include <vector>
 
+#include "workloads/analysis/u64_map.hpp"
+
 namespace kvsim::workload {
 
 class ReusePartition {
@@ -112,16 +114,9 @@ class ReusePartition {
   static constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
   static constexpr std::size_t kRecentSets = std::size_t{1} << 16;  // of two blocks each
 
-  // MurmurHash3 fmix64 (as U64Map): every key bit reaches every hash bit, so the high bits
-  // (bucket) and the low bits (recent-table and bucket-table slots) are all spread.
-  static std::uint64_t mix(std::uint64_t key) {
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ULL;
-    key ^= key >> 33;
-    return key;
-  }
+  // fmix64 (as U64Map): the high bits (bucket) and the low bits (recent-table and
+  // bucket-table slots) are all spread.
+  static std::uint64_t mix(std::uint64_t key) { return fmix64(key); }
   static std::uint16_t bucket_of(std::uint64_t hash) { return static_cast<std::uint16_t>(hash >> (64 - kBucketBits)); }
 
  private:

@@ -36,6 +36,17 @@
 
 namespace kvsim::workload {
 
+// MurmurHash3's 64-bit finaliser: every input bit affects every output bit, so any slice
+// of the result (high bits for a home slot, low bits for a set) depends on the whole key.
+constexpr std::uint64_t fmix64(std::uint64_t key) {
+  key ^= key >> 33;
+  key *= 0xff51afd7ed558ccdULL;
+  key ^= key >> 33;
+  key *= 0xc4ceb9fe1a85ec53ULL;
+  key ^= key >> 33;
+  return key;
+}
+
 template <class Value>
 class U64Map {
   static_assert(std::is_trivially_copyable_v<Value>);
@@ -129,16 +140,8 @@ class U64Map {
     return capacity;
   }
 
-  // MurmurHash3 fmix64: every input bit affects every output bit, so the high bits used as
-  // the home slot depend on the whole key.
-  static std::uint64_t mix(std::uint64_t key) {
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    key *= 0xc4ceb9fe1a85ec53ULL;
-    key ^= key >> 33;
-    return key;
-  }
+  // The high bits used as the home slot depend on the whole key (see fmix64).
+  static std::uint64_t mix(std::uint64_t key) { return fmix64(key); }
 
   std::size_t home(std::uint64_t key) const { return static_cast<std::size_t>(mix(key) >> shift_); }
 
