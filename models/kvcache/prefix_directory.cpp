@@ -62,10 +62,9 @@ std::span<const std::uint32_t> PrefixDirectory::holders_of(workload::BlockId id,
 
 void PrefixDirectory::match(std::span<const workload::BlockId> ids, std::uint32_t max_blocks,
                             std::vector<std::uint32_t>& depth) const {
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> held;
-  match_holders(ids, max_blocks, held);
+  match_holders(ids, max_blocks, held_);
   depth.assign(holders_, 0);
-  for (const auto& [holder, blocks] : held) depth[holder] = blocks;
+  for (const auto& [holder, blocks] : held_) depth[holder] = blocks;
 }
 
 void PrefixDirectory::match_holders(std::span<const workload::BlockId> ids, std::uint32_t max_blocks,

@@ -62,6 +62,9 @@ class PrefixDirectory {
   // Scratch of match_holders: [holder] its entry in held plus one, 0 when not there (all 0
   // between calls).
   mutable std::vector<std::uint32_t> entry_of_;
+  // Scratch of match: the sparse answer it spreads out (kept for its capacity, one
+  // allocation per directory instead of one per lookup).
+  mutable std::vector<std::pair<std::uint32_t, std::uint32_t>> held_;
 };
 
 }  // namespace kvsim::kvcache

@@ -134,23 +134,14 @@ class LoadBoard {
     double load = 0;
     double from = 0;
     double until = -std::numeric_limits<double>::infinity();  // stale until first read
-    std::uint32_t done = 0;                                    // steps of the plan ended by from
     bool dirty = false;                                        // listed in dirty_
   };
   void read(std::uint32_t slot, const ServingEngine& engine, double t) {
     Entry& e = entries_[slot];
     const StepPlan& plan = engine.current_plan();
-    // outstanding_tokens(t) counts the steps ended by t. Unless the entry was marked stale
-    // (then the plan may be another) or t lies before its interval, the plan is the one of
-    // the last read and t is later: walk on from the steps counted then (one or two step
-    // ends, where a binary search of the plan costs a dozen probes).
-    std::size_t done = e.done;
-    if (e.until > -std::numeric_limits<double>::infinity() && e.from <= t) {
-      while (done < plan.size() && plan.end(done) <= t) ++done;
-    } else {
-      done = plan.done_by(t);
-    }
-    e.done = std::uint32_t(done);
+    // outstanding_tokens(t) counts the steps ended by t (done_by looks on from its previous
+    // answer first: reads come in non-decreasing time).
+    const std::size_t done = plan.done_by(t);
     e.load = engine.outstanding_tokens_after(done);
     // The figure stays from the end of the last step counted up to (not including) the end
     // of the next.
