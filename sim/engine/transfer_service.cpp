@@ -36,14 +36,14 @@ void TransferService::start(sg4::Host* src, sg4::Host* dst, double bytes, std::s
   t.request = request;
   t.bytes = bytes;
   t.links = &route(src, dst);
-  t.activity = sg4::Comm::sendto_async(src, dst, std::uint64_t(std::llround(bytes)));
+  sg4::CommPtr comm = sg4::Comm::sendto_async(src, dst, std::uint64_t(std::llround(bytes)));
   for (const std::size_t link : *t.links) {
     auto& u = usage_[link];
     u.bytes += bytes;
     if (u.active++ == 0) u.busy_since = now;
   }
   XBT_VERB("%s -> %s: %.0f B (owner %zu)", src->get_cname(), dst->get_cname(), bytes, owner);
-  activities_[owner].push_back(t.activity);
+  activities_[owner].push_back(std::move(comm));
   in_flight_[owner].push_back(std::move(t));
 }
 

@@ -26,7 +26,6 @@ namespace kvsim::engine {
 
 struct Transfer {
   static constexpr std::uint64_t kNoRequest = std::numeric_limits<std::uint64_t>::max();
-  simgrid::s4u::ActivityPtr activity;
   std::uint64_t request = kNoRequest;  // load it belongs to; kNoRequest for writes
   const std::vector<std::size_t>* links = nullptr;  // its route, as TransferService link rows
   double bytes = 0;
@@ -73,8 +72,9 @@ class TransferService {
                      HostPairHash>
       routes_;
   std::vector<std::vector<Transfer>> in_flight_;  // per owner
-  // Their activities, side by side: an owner waits once per transfer or so, and a vector
-  // made for each wait cost an allocation and a reference count per activity.
+  // Their Comms, side by side with in_flight_ (the same order): an owner waits once per
+  // transfer or so, and a vector made for each wait cost an allocation and a reference
+  // count per activity.
   std::vector<std::vector<simgrid::s4u::ActivityPtr>> activities_;
 };
 
