@@ -69,6 +69,9 @@ class JsonLine {
   };
   struct Parser;  // simdjson's, kept out of this header
 
+  // The fast path of parse(): true when it read the whole line, false when the line
+  // needs the DOM parser (which then decides, with its own errors).
+  bool parse_on_demand(std::size_t length);
   const Field* find(std::string_view key) const;
   const Field& require(std::string_view key, Kind kind, const char* expected) const;
   static std::string number_text(const Field& f);
