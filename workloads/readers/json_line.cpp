@@ -176,6 +176,32 @@ bool eight_digits(const char* p) {
          0x3333333333333333ULL;
 }
 
+// How many of the 8 bytes at p are ASCII digits before the first that is not (8 if all).
+unsigned leading_digits(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  // A byte of x is zero exactly when that byte of v is a digit (as in eight_digits: a carry
+  // out of a non-digit byte can only mark bytes after it, which are not counted).
+  const std::uint64_t x =
+      ((v & 0xF0F0F0F0F0F0F0F0ULL) | (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) ^ 0x3333333333333333ULL;
+  // High bit of each non-zero byte of x (no carry between bytes: (b & 0x7f) + 0x7f < 0x100).
+  const std::uint64_t nonzero = (((x & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | x) & 0x8080808080808080ULL;
+  return nonzero == 0 ? 8 : unsigned(__builtin_ctzll(nonzero)) / 8;
+}
+
+constexpr std::uint64_t kPowersOfTen[] = {1, 10, 100, 1000, 10000};
+
+// The value of the n <= 4 ASCII digits at p: they are placed as the last digits of a
+// 4-digit group whose first ones are '0', then combined in two multiply steps.
+std::uint64_t up_to_four_digit_value(const char* p, unsigned n) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  std::uint64_t group = ((v << (8 * (4 - n))) & 0xFFFFFFFFULL) | (0x30303030ULL >> (8 * n));
+  group -= 0x30303030ULL;
+  group = (group * 10 + (group >> 8)) & 0x00FF00FFULL;
+  return (group * 100 + (group >> 16)) & 0xFFFFULL;
+}
+
 // The value of 8 ASCII digits at p (most significant first), three multiply steps instead of
 // eight: pairs of digits, then pairs of those, then the two halves.
 std::uint64_t eight_digit_value(const char* p) {
@@ -204,12 +230,24 @@ bool read_unsigned_array(std::string_view text, std::vector<std::uint64_t>& out)
     while (true) {
       const char* const first = p;
       std::uint64_t value = 0;
-      // At most 16 digits in 8-digit steps (no overflow below 10^16), the rest checked one by one.
-      for (int step = 0; step < 2 && end - p >= 8 && eight_digits(p); ++step, p += 8)
-        value = value * 100000000 + eight_digit_value(p);
-      for (; p != end && *p >= '0' && *p <= '9'; ++p)
-        if (__builtin_mul_overflow(value, 10, &value) || __builtin_add_overflow(value, std::uint64_t(*p - '0'), &value))
+      if (end - p >= 16 && eight_digits(p) && eight_digits(p + 8)) {
+        // 16 to 20 digits (64-bit hash ids): two independent 8-digit steps, then the 0-4
+        // digits left without a branch per digit (19 or 20 digits is a coin toss for a
+        // hash, which a digit loop would mispredict).
+        const unsigned more = leading_digits(p + 16);
+        if (more > 4 || p + 16 + more > end) return false;  // beyond 2^64-1, or past the text
+        const std::uint64_t high = eight_digit_value(p) * 100000000 + eight_digit_value(p + 8);
+        if (__builtin_mul_overflow(high, kPowersOfTen[more], &value) ||
+            __builtin_add_overflow(value, up_to_four_digit_value(p + 16, more), &value))
           return false;
+        p += 16 + more;
+      } else {
+        // Short numbers (dense ids): one digit per step, at most 15 of them here.
+        for (; p != end && *p >= '0' && *p <= '9'; ++p) {
+          if (p - first >= 15) return false;
+          value = value * 10 + std::uint64_t(*p - '0');
+        }
+      }
       if (p == first || (*first == '0' && p - first > 1)) return false;
       out.push_back(value);
       while (p != end && json_blank(*p)) ++p;
