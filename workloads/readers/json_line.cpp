@@ -416,7 +416,9 @@ bool JsonLine::parse_on_demand(std::size_t length) {
     ondemand::field f;
     std::string_view key;
     if (std::move(member).get(f) || f.unescaped_key().get(key) || find(key)) return false;
-    Field field;
+    // Built in place: a Field assembled on the stack and copied in costs more than the
+    // value it carries (partial stores read back as whole words stall the store buffer).
+    Field& field = fields_.emplace_back();
     field.key = key;
     ondemand::value value = f.value();
     ondemand::json_type type;
@@ -473,7 +475,6 @@ bool JsonLine::parse_on_demand(std::size_t length) {
         break;
       }
     }
-    fields_.push_back(field);
   }
   // The object must be all of the line.
   const char* end = nullptr;
