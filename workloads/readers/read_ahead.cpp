@@ -57,12 +57,12 @@ class ReadAhead final : public Source {
     std::exception_ptr error;                 // the inner source failed after these requests
     bool last = false;
   };
-  static constexpr std::size_t kBatch = 512;  // requests per hand-over (amortises the locking)
+  static constexpr std::size_t kBatch = 256;  // requests per hand-over (amortises the locking)
   static constexpr std::size_t kQueued = 4;   // batches read ahead at most (bounded memory)
-  static constexpr std::size_t kSpare = 2;    // consumed batches kept for refilling
+  static constexpr std::size_t kSpare = 1;    // consumed batches kept for refilling
   // Block storage larger than this (ids) is released rather than kept for reuse, so that a
   // few very long prompts do not pin their memory in every recycled request.
-  static constexpr std::size_t kKeptBlocks = 2048;
+  static constexpr std::size_t kKeptBlocks = 1024;
 
   // Makes current_ hold an unread request; false at the end (rethrows the inner source's error).
   bool fetch() {
