@@ -75,6 +75,11 @@ TEST_CASE("trace json_line: integer arrays with blanks between tokens, empty arr
   CHECK(read_array(j, "[12345678901234567,1]") == std::vector<std::uint64_t>{12345678901234567ULL, 1});
   CHECK(read_array(j, "[]").empty());
   CHECK(read_array(j, "[ ]").empty());
+  // Last in the line (where the fast path ends the line itself), blanks around the end.
+  j.parse("{\"id\": 7, \"arr\": [ 3 , 12345678901234567890 ] \t} ", "f", 2);
+  CHECK(j.unsigned_integer("id") == 7);
+  const auto last = j.unsigned_array("arr");
+  CHECK(std::vector<std::uint64_t>(last.begin(), last.end()) == std::vector<std::uint64_t>{3, 12345678901234567890ULL});
 }
 
 TEST_CASE("trace json_line: arrays beyond 64 bits or outside JSON fail on their key") {
@@ -90,6 +95,9 @@ TEST_CASE("trace json_line: arrays beyond 64 bits or outside JSON fail on their 
   CHECK(failing_field(j, "[1.5]") == "arr");
   CHECK(failing_field(j, "[1, \"x\"]") == "arr");
   CHECK(failing_field(j, "[[1]]") == "arr");
+  CHECK(failing_field(j, "[1]} x") == "json");  // text after the object
+  CHECK(failing_field(j, "[1]}}") == "json");
+  CHECK(failing_field(j, "[1], }") == "arr");     // a key expected after the comma
   // Still an array of strings when asked for one (the DOM path reads those).
   j.parse(R"({"names": ["a", "b"]})", "f", 1);
   CHECK(j.string_array("names") == std::vector<std::string>{"a", "b"});
