@@ -1,6 +1,6 @@
 // Strict reading of one JSON-lines trace line (Bailian, Mooncake, kvsim's own format) on
-// top of simdjson (Debian libsimdjson-dev; its DOM parser picks the CPU's fastest kernels
-// at run time), with kvsim's error reporting: every error names the file, the line, the
+// top of simdjson (Debian libsimdjson-dev: On-Demand for the lines it can check whole, the
+// DOM parser for the rest and for every error; json_line.cpp), with kvsim's error reporting: every error names the file, the line, the
 // field (key) it concerns and, for syntax errors, the column.
 //
 // Hash ids are unsigned 64-bit integers and stay exact (simdjson keeps integers as
