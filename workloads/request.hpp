@@ -55,6 +55,15 @@ class Source {
   virtual ~Source() = default;
   // Next request, or nullopt at the end of the stream.
   virtual std::optional<Request> next() = 0;
+  // The same stream as next(), written into `into` (every field replaced); false at the end.
+  // A consumer that passes the same Request each time lets a source reuse its block
+  // storage (no allocation per request where the source supports it).
+  virtual bool next_into(Request& into) {
+    std::optional<Request> r = next();
+    if (!r) return false;
+    into = std::move(*r);
+    return true;
+  }
   // Number of requests the source will produce when known in advance (0 if unknown);
   // used for progress reporting only.
   virtual std::uint64_t expected_count() const { return 0; }

@@ -3,12 +3,15 @@
 // them, the inner source's error after the requests before it, and an early stop.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/util/error.hpp"
 #include "workloads/readers/read_ahead.hpp"
+#include "workloads/readers/trace.hpp"
 
 using namespace kvsim::workload;
 
@@ -75,4 +78,63 @@ TEST_CASE("read ahead: stopping early joins the reader") {
   for (int i = 0; i < 10; ++i) REQUIRE(source->next());
   source.reset();  // must not hang or crash while the reader is blocked on a full queue
   CHECK(true);
+}
+
+TEST_CASE("read ahead: next_into with one reused Request gives every field of every request") {
+  // A kvsim-format trace whose requests alternate optional keys and block counts (none, 1,
+  // 3, 1500 -- above what recycled storage keeps -- and 60), so a field or block left over
+  // from the previous request in the reused Request would show.
+  const auto path = std::filesystem::temp_directory_path() / "kvsim_test_read_ahead_next_into.jsonl";
+  const std::uint64_t n = 2000;
+  const std::size_t counts[] = {0, 1, 3, 1500, 60};
+  {
+    std::ofstream out(path);
+    out << R"({"format": "kvsim", "version": 1, "block_size": 16, "categories": ["a", "b"]})" << "\n";
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::size_t blocks = counts[i % 5];
+      out << "{\"id\": " << i << ", \"arrival\": " << i << ".5, \"session\": " << i / 2
+          << ", \"parent\": " << (i % 2 ? std::int64_t(i) - 1 : -1) << ", \"turn\": " << 1 + i % 2
+          << ", \"type\": \"" << (i % 3 ? "a" : "b") << "\", \"input_tokens\": " << (blocks ? blocks * 16 : 40)
+          << ", \"output_tokens\": " << i % 7;
+      if (i % 4 == 0) out << ", \"priority\": 5, \"think_time\": 2.5";
+      out << ", \"blocks\": [";
+      for (std::size_t k = 0; k < blocks; ++k) out << (k ? ", " : "") << 18446744073709551615ULL - i * 10000 - k;
+      out << "]}\n";
+    }
+  }
+  auto source = read_ahead(open_trace(path.string(), {}));
+  Request r;
+  std::uint64_t i = 0;
+  while (source->next_into(r)) {
+    CAPTURE(i);
+    const std::size_t blocks = counts[i % 5];
+    REQUIRE(r.id == i);
+    CHECK(r.arrival == double(i));  // rebased to the first arrival, 0.5 s
+    CHECK(r.session == i / 2);
+    CHECK(r.parent == (i % 2 ? std::int64_t(i) - 1 : -1));
+    CHECK(r.turn == 1 + i % 2);
+    CHECK(source->categories()[r.category] == (i % 3 ? "a" : "b"));
+    CHECK(r.input_tokens == (blocks ? blocks * 16 : 40));
+    CHECK(r.output_tokens == i % 7);
+    CHECK(r.priority == (i % 4 == 0 ? 5 : 0));
+    CHECK(r.think_time == (i % 4 == 0 ? 2.5 : -1.0));
+    REQUIRE(r.blocks.size() == blocks);
+    for (std::size_t k = 0; k < blocks; ++k) REQUIRE(r.blocks[k] == 18446744073709551615ULL - i * 10000 - k);
+    ++i;
+  }
+  CHECK(i == n);
+  CHECK_FALSE(source->next_into(r));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("read ahead: next_into of a source with only next() gives the same stream") {
+  auto source = read_ahead(std::make_unique<CountingSource>(3000, ~0ULL));
+  Request r;
+  std::uint64_t expected = 0;
+  while (source->next_into(r)) {
+    REQUIRE(r.id == expected);
+    CHECK(r.blocks == std::vector<BlockId>{expected, expected + 1});
+    ++expected;
+  }
+  CHECK(expected == 3000);
 }

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <new>
+#include <thread>
 
 namespace kvsim::workload {
 
@@ -68,20 +70,37 @@ void ReusePartition::resolve() {
     for (const Recent& recent : set.way)
       if (recent.state > 1) push_record(recent);
   std::vector<RecentSet>().swap(recent_);
-  std::vector<Slot> table;
-  for (std::size_t b = 0; b < kBuckets; ++b) {
-    std::vector<Chunk>& bucket = buckets_[b];
-    if (bucket.empty()) continue;
-    bucket.back().size -= room_[b];
-    resolve_bucket(b, table);
-    cursors_[b] = {answers_of(bucket[0]), answers_of(bucket[0]) + bucket[0].answers, 0};
-    next_answers(b);
+  // Buckets are independent: the second half is resolved on a second thread (the reader
+  // that fed add() is done by now, so its core is free). Each half counts its own blocks
+  // and reuses, joined in bucket order, so the result does not depend on the timing.
+  const auto resolve_range = [this](std::size_t first, std::size_t last, Counts& counts) {
+    std::vector<Slot> table;
+    for (std::size_t b = first; b < last; ++b) {
+      std::vector<Chunk>& bucket = buckets_[b];
+      if (bucket.empty()) continue;
+      bucket.back().size -= room_[b];
+      resolve_bucket(b, table, counts);
+      cursors_[b] = {answers_of(bucket[0]), answers_of(bucket[0]) + bucket[0].answers, 0};
+      next_answers(b);
+    }
+  };
+  Counts low, high;
+  std::thread second(resolve_range, kBuckets / 2, kBuckets, std::ref(high));
+  try {
+    resolve_range(0, kBuckets / 2, low);
+  } catch (...) {
+    second.join();
+    throw;
   }
+  second.join();
+  unique_ = low.unique + high.unique;
+  reuses_ = std::move(low.reuses);
+  reuses_.insert(reuses_.end(), high.reuses.begin(), high.reuses.end());
 }
 
 // The table holds the bucket's blocks, at most 70 % full: a bucket has no more blocks than
 // entries, so it never grows. One table serves every bucket in turn (cleared, not freed).
-void ReusePartition::resolve_bucket(std::size_t b, std::vector<Slot>& table) {
+void ReusePartition::resolve_bucket(std::size_t b, std::vector<Slot>& table, Counts& counts) {
   std::size_t entries = 0;
   for (const Chunk& chunk : buckets_[b]) entries += chunk.size;
   std::size_t capacity = 16;
@@ -131,9 +150,9 @@ void ReusePartition::resolve_bucket(std::size_t b, std::vector<Slot>& table) {
     }
     chunk.answers = answers;
   }
-  unique_ += blocks;
+  counts.unique += blocks;
   for (std::size_t s = 0; s < capacity; ++s)
-    if (const Slot& slot = table[s]; slot.accesses >= 2) reuses_.push_back(slot.accesses - 1);
+    if (const Slot& slot = table[s]; slot.accesses >= 2) counts.reuses.push_back(slot.accesses - 1);
 }
 
 }  // namespace kvsim::workload

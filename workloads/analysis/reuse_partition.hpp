@@ -85,7 +85,8 @@ class ReusePartition {
   // later then finds it there instead of waiting for memory.
   void prefetch(std::uint64_t block) const { __builtin_prefetch(&recent_[mix(block) & (kRecentSets - 1)]); }
 
-  // Finds the previous access of every reference added; afterwards previous() may be called.
+  // Finds the previous access of every reference added (on two threads); afterwards
+  // previous() may be called.
   void resolve();
 
   // The request that accessed the block of the next reference (in the order of add()) last
@@ -190,7 +191,11 @@ class ReusePartition {
   void new_chunk(std::size_t b);
   void new_stream_chunk(std::vector<void*>& stream, std::size_t element_bytes);
   void next_answers(std::size_t b);
-  void resolve_bucket(std::size_t b, std::vector<Slot>& table);
+  struct Counts {  // of the buckets one thread resolves
+    std::uint64_t unique = 0;
+    std::vector<std::uint32_t> reuses;
+  };
+  void resolve_bucket(std::size_t b, std::vector<Slot>& table, Counts& counts);
 
   std::vector<RecentSet> recent_;
   std::vector<Chunk> buckets_[kBuckets];

@@ -146,7 +146,8 @@ class Analyzer {
   }
 
   TraceStats run() {
-    while (std::optional<Request> request = source_.next()) add(*request);
+    Request request;  // one, refilled: the source reuses its block storage
+    while (source_.next_into(request)) add(request);
     return finish();
   }
 

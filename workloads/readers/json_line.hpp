@@ -1,6 +1,6 @@
 // Strict reading of one JSON-lines trace line (Bailian, Mooncake, kvsim's own format) on
-// top of simdjson (Debian libsimdjson-dev; its DOM parser picks the CPU's fastest kernels
-// at run time), with kvsim's error reporting: every error names the file, the line, the
+// top of simdjson (Debian libsimdjson-dev: On-Demand for the lines it can check whole, the
+// DOM parser for the rest and for every error; json_line.cpp), with kvsim's error reporting: every error names the file, the line, the
 // field (key) it concerns and, for syntax errors, the column.
 //
 // Hash ids are unsigned 64-bit integers and stay exact (simdjson keeps integers as
@@ -69,6 +69,9 @@ class JsonLine {
   };
   struct Parser;  // simdjson's, kept out of this header
 
+  // The fast path of parse(): true when it read the whole line, false when the line
+  // needs the DOM parser (which then decides, with its own errors).
+  bool parse_on_demand(std::size_t length);
   const Field* find(std::string_view key) const;
   const Field& require(std::string_view key, Kind kind, const char* expected) const;
   static std::string number_text(const Field& f);

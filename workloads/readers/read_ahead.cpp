@@ -30,22 +30,16 @@ class ReadAhead final : public Source {
   }
 
   std::optional<Request> next() override {
-    while (position_ == current_.requests.size()) {
-      if (current_.last) {
-        if (current_.error) std::rethrow_exception(std::exchange(current_.error, nullptr));
-        return std::nullopt;
-      }
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [&] { return !queue_.empty(); });
-      current_ = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      changed_.notify_all();
-      position_ = 0;
-      for (auto& name : current_.new_categories) categories_.push_back(std::move(name));
-      if (current_.last) finished_ = true;
-    }
+    if (!fetch()) return std::nullopt;
     return std::move(current_.requests[position_++]);
+  }
+
+  // Swaps rather than moves: the consumer's previous Request goes back with the batch, and
+  // the producer refills it in place (its block storage reused).
+  bool next_into(Request& into) override {
+    if (!fetch()) return false;
+    std::swap(into, current_.requests[position_++]);
+    return true;
   }
 
   std::uint64_t expected_count() const override { return expected_; }
@@ -57,27 +51,65 @@ class ReadAhead final : public Source {
 
  private:
   struct Batch {
-    std::vector<Request> requests;
+    std::vector<Request> requests;            // the first `count` are this batch's
+    std::size_t count = 0;
     std::vector<std::string> new_categories;  // names the inner source added for this batch
     std::exception_ptr error;                 // the inner source failed after these requests
     bool last = false;
   };
-  static constexpr std::size_t kBatch = 512;  // requests per hand-over (amortises the locking)
+  static constexpr std::size_t kBatch = 256;  // requests per hand-over (amortises the locking)
   static constexpr std::size_t kQueued = 4;   // batches read ahead at most (bounded memory)
+  static constexpr std::size_t kSpare = 1;    // consumed batches kept for refilling
+  // Block storage larger than this (ids) is released rather than kept for reuse, so that a
+  // few very long prompts do not pin their memory in every recycled request.
+  static constexpr std::size_t kKeptBlocks = 1024;
+
+  // Makes current_ hold an unread request; false at the end (rethrows the inner source's error).
+  bool fetch() {
+    while (position_ == current_.count) {
+      if (current_.last) {
+        if (current_.error) std::rethrow_exception(std::exchange(current_.error, nullptr));
+        return false;
+      }
+      for (Request& r : current_.requests)
+        if (r.blocks.capacity() > kKeptBlocks) std::vector<BlockId>().swap(r.blocks);
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return !queue_.empty(); });
+      Batch spent = std::exchange(current_, std::move(queue_.front()));
+      queue_.pop_front();
+      if (spare_.size() < kSpare && !spent.requests.empty()) spare_.push_back(std::move(spent));
+      lock.unlock();
+      changed_.notify_all();
+      position_ = 0;
+      for (auto& name : current_.new_categories) categories_.push_back(std::move(name));
+      if (current_.last) finished_ = true;
+    }
+    return true;
+  }
 
   void produce() {
     bool more = true;
     while (more) {
       Batch batch;
-      batch.requests.reserve(kBatch);
+      {
+        std::lock_guard lock(mutex_);
+        if (!spare_.empty()) {
+          batch = std::move(spare_.back());
+          spare_.pop_back();
+        }
+      }
+      batch.count = 0;
+      batch.new_categories.clear();
+      batch.error = nullptr;
+      batch.last = false;
+      batch.requests.resize(kBatch);
       try {
-        while (batch.requests.size() < kBatch) {
-          auto r = inner_->next();
-          if (!r) {
+        while (batch.count < kBatch) {
+          if (!inner_->next_into(batch.requests[batch.count])) {
             more = false;
             break;
           }
-          batch.requests.push_back(std::move(*r));
+          ++batch.count;
         }
       } catch (...) {
         batch.error = std::current_exception();
@@ -86,7 +118,7 @@ class ReadAhead final : public Source {
       batch.last = !more;
       // The inner source's progress as of the batch's last request (read here, on the only
       // thread that touches inner_).
-      progress_.store(inner_->progress(batch.requests.empty() ? 0.0 : batch.requests.back().arrival),
+      progress_.store(inner_->progress(batch.count == 0 ? 0.0 : batch.requests[batch.count - 1].arrival),
                       std::memory_order_relaxed);
       const auto& names = inner_->categories();  // only this thread touches inner_ now
       for (std::size_t i = known_categories_; i < names.size(); ++i) batch.new_categories.push_back(names[i]);
@@ -112,6 +144,7 @@ class ReadAhead final : public Source {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Batch> queue_;
+  std::vector<Batch> spare_;  // consumed batches whose requests the producer refills
   bool stop_ = false;
   std::thread producer_;
 };

@@ -169,23 +169,29 @@ class TraceSource final : public Source {
   }
 
   std::optional<Request> next() override {
-    TraceRecord record;
+    Request q;
+    if (!next_into(q)) return std::nullopt;
+    return q;
+  }
+
+  bool next_into(Request& q) override {
     while (!done_) {
       if (options_.limit > 0 && emitted_ >= options_.limit) break;
-      if (!next_record(record)) break;
-      if (record.time < options_.window_start) continue;
-      if (record.time > options_.window_end) break;  // in order: nothing later can be inside
-      if (record.failed) {
+      if (!next_record(record_)) break;
+      if (record_.time < options_.window_start) continue;
+      if (record_.time > options_.window_end) break;  // in order: nothing later can be inside
+      if (record_.failed) {
         ++failed_;
         continue;
       }
       ++emitted_;
-      return convert(record);
+      convert(record_, q);
+      return true;
     }
     if (!done_ && read_any_ == 0 && header_only_candidate_)
       std::cerr << "kvsim: warning: " << path_ << ": the trace has a header but no request (read as 0 requests)\n";
     done_ = true;
-    return std::nullopt;
+    return false;
   }
 
   std::uint32_t hash_block_size() const { return parser_->trace_block_size; }
@@ -230,7 +236,11 @@ class TraceSource final : public Source {
       }
       ++read_any_;
       try {
+        // Reset to the defaults, keeping the block storage (no allocation per line).
+        std::vector<BlockId> blocks = std::move(record.blocks);
+        blocks.clear();
         record = TraceRecord{};
+        record.blocks = std::move(blocks);
         record.line = number;
         parser_->parse(line, number, record);
         first_line_.reset();
@@ -278,8 +288,10 @@ class TraceSource final : public Source {
     return index;
   }
 
-  Request convert(TraceRecord& r) {
-    Request q;
+  // Writes the request of r into q (every field; q's block storage is reused).
+  void convert(TraceRecord& r, Request& q) {
+    std::vector<BlockId> spare = std::move(q.blocks);
+    q = Request{};
     q.id = r.id ? *r.id : next_id_++;
     q.turn = r.turn;
     if (!r.session_key.empty()) {
@@ -318,12 +330,15 @@ class TraceSource final : public Source {
     q.think_time = r.think_time >= 0 ? r.think_time / options_.speed : -1.0;
     q.input_tokens = r.input_tokens;
     q.output_tokens = r.output_tokens;
-    // Same block sizes: the identities are the trace's own, moved rather than copied.
-    if (r.blocks.empty() || parser_->trace_block_size == block_size_)
-      q.blocks = std::move(r.blocks);
-    else
+    // Same block sizes: the identities are the trace's own, swapped rather than copied
+    // (the record keeps q's old storage for the next line).
+    if (r.blocks.empty() || parser_->trace_block_size == block_size_) {
+      spare.clear();
+      q.blocks = std::move(spare);
+      q.blocks.swap(r.blocks);
+    } else {
       q.blocks = map_trace_blocks(r.blocks, r.input_tokens, parser_->trace_block_size, block_size_);
-    return q;
+    }
   }
 
   std::string path_;
@@ -345,6 +360,7 @@ class TraceSource final : public Source {
   std::uint64_t read_any_ = 0;          // data lines read, good or bad
   std::uint64_t emitted_ = 0, bad_lines_ = 0, failed_ = 0, next_id_ = 0;
 
+  TraceRecord record_;  // the line being read, reused (its block storage) from line to line
   std::vector<TraceRecord> sorted_;
   std::size_t sorted_next_ = 0;
 
