@@ -191,6 +191,7 @@ bool ServingEngine::try_start_load(Sequence& seq, std::uint32_t matched, std::ui
                                    std::uint32_t max_hit) {
   if (matched >= max_hit) return false;
   const auto runs = backend_->match(seq.request.blocks, matched, max_hit);
+  looked_below_ = true;
   std::uint32_t found = 0;
   for (const auto& run : runs) found += run.count;
   bool load = false;
@@ -321,6 +322,7 @@ bool ServingEngine::plan(double now, double time_limit) {
   plan_.start(now);
   shape_ = {};
   const std::size_t waiting_before = waiting_.size();
+  looked_below_ = false;
   const bool preempted = batcher_->fill(*this);
   report_evictions();
   if (scheduled_.empty()) return false;
@@ -336,8 +338,13 @@ bool ServingEngine::plan(double now, double time_limit) {
   // Several steps at once only when nothing queued could join: nothing was admitted or
   // preempted (the waiting queue is empty or its head was refused for memory or the
   // sequence limit, which only a finish relaxes), and the batcher decides the same way
-  // later as now.
-  const bool stable = !preempted && waiting_.size() == waiting_before && batcher_->time_invariant();
+  // later as now. A head refused after looking below HBM is not settled: what the lower
+  // tiers hold changes without this instance's doing (other instances' demotions and loads
+  // in a shared tier, and this very step's evictions, demoted after the lookup), and a run
+  // found there can let it in (a load needs blocks only for what it loads), so a one-step-
+  // at-a-time scheduler would look again at the next step end.
+  const bool stable = !preempted && waiting_.size() == waiting_before && !looked_below_ &&
+                      batcher_->time_invariant();
   if (params_.multi_step && stable) {
     const std::size_t k = multi_step_count();
     compute::BatchShape shape = shape_;

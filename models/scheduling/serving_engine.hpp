@@ -187,6 +187,7 @@ class ServingEngine final : private batching::StepContext {
   double reduction_per_step_ = 0;  // outstanding tokens removed by one planned step
 
   double now_ = 0;  // time of the current plan
+  bool looked_below_ = false;  // the current plan's admissions asked the lower tiers (plan())
   // Lower-tier runs found for the waiting request being admitted but not loaded (recompute
   // was cheaper), with the blocks looked up: reported once the admission commits.
   std::optional<std::pair<std::vector<kvcache::TierRun>, std::uint32_t>> pending_lookup_;
