@@ -21,7 +21,9 @@ namespace sg4 = simgrid::s4u;
 
 namespace {
 
-enum class Woken { deadline, interrupt, transfer };
+// transfer: one of its loads (or hand-offs) ended; write: one of its writes ended, which the
+// TransferService has already accounted (a driver waits on its writes only when asked to).
+enum class Woken { deadline, interrupt, transfer, write };
 
 // A transfer of the instance completed: when it was the last part of a request's load, the
 // request's blocks become usable.
@@ -38,12 +40,17 @@ void transfer_done(RunState& run, Instance& instance, std::size_t index, double 
             now);
 }
 
-// Waits for the instance's next event; returns what woke it and sets `at` to its time.
-Woken wait_event(RunState& run, Instance& instance, double deadline, double& at) {
+// Waits for the instance's next event; returns what woke it and sets `at` to its time. The
+// end of a write wakes it only with_writes.
+Woken wait_event(RunState& run, Instance& instance, double deadline, double& at, bool with_writes = false) {
   ++run.waits;
   XBT_VERB("instance %d waits until %.9f", instance.index, deadline);
   instance.forget_wake();
-  const ssize_t index = instance.waiter.wait(deadline, run.transfers->activities(std::size_t(instance.index)));
+  const auto owner = std::size_t(instance.index);
+  const auto& loads = run.transfers->activities(owner);
+  const std::size_t waited_loads = loads.size();
+  const ssize_t index = with_writes ? instance.waiter.wait(deadline, loads, run.transfers->writes(owner))
+                                    : instance.waiter.wait(deadline, loads);
   if (index == Waiter::kDeadline) {
     at = deadline;
     return Woken::deadline;
@@ -53,6 +60,7 @@ Woken wait_event(RunState& run, Instance& instance, double deadline, double& at)
     return Woken::interrupt;
   }
   at = sg4::Engine::get_clock();
+  if (std::size_t(index) >= waited_loads) return Woken::write;
   transfer_done(run, instance, std::size_t(index), at);
   return Woken::transfer;
 }
@@ -94,9 +102,12 @@ void drive_instance(RunState& run, Instance& instance) {
     if (interrupt_requested())
       throw_if_interrupted("the simulation stopped at " + std::to_string(now) + " s of simulated time");
     if (engine.idle()) {
-      if (!injector.more_coming() && run.transfers->idle(owner) && !(run.handoff && run.handoff->more_coming(instance)))
-        break;
-      const Woken woken = wait_event(run, instance, limit, at);
+      const bool last = !injector.more_coming() && !(run.handoff && run.handoff->more_coming(instance));
+      if (last && run.transfers->idle(owner)) break;
+      // A driver ends when its last transfer does, writes included (the sampler runs while
+      // drivers do, and the last prefill driver's end wakes the decode drivers): once
+      // nothing else can come, its writes are what it waits for.
+      const Woken woken = wait_event(run, instance, limit, at, last);
       if (woken == Woken::deadline && at >= limit) break;
       now = std::max(now, at);
       continue;
@@ -108,13 +119,17 @@ void drive_instance(RunState& run, Instance& instance) {
       // instance has read the KV of a request handed off from here, unpinning its blocks.
       if (run.transfers->idle(owner) && engine.handed_off_pinned() == 0)
         throw std::logic_error("instance " + std::to_string(instance.index) + " has queued work but cannot plan a step");
-      const Woken woken = wait_event(run, instance, limit, at);
+      // Writes wake it here (and it plans again): its queue's head was refused, and the
+      // lower tiers that may let it in change without any event of its own. Planning only at
+      // arrivals and loads would change results; an instance that cannot plan is rare.
+      const Woken woken = wait_event(run, instance, limit, at, true);
       if (woken == Woken::deadline && at >= limit) break;
       now = std::max(now, at);
       continue;
     }
     // Wait for the end of the plan; an arrival or a completed load cuts it at the next
-    // step boundary (StepPlan::cut_at).
+    // step boundary (StepPlan::cut_at). Writes do not wake it: their end changes nothing a
+    // plan depends on.
     const auto& plan = engine.current_plan();
     std::size_t keep = plan.size();  // steps to complete
     bool ends_run = false;
@@ -152,6 +167,7 @@ void drive_instance(RunState& run, Instance& instance) {
     engine.apply(keep, on_finish);
   }
   if (run.handoff) run.handoff->driver_ended(instance);
+  run.transfers->close(owner);
   instance.waiter.close();
 }
 

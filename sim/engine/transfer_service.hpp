@@ -3,9 +3,15 @@
 // start(src, dst, bytes, owner, request), shares the links of its route with every other
 // transfer in flight, and is accounted per link (bytes, busy time).
 //
-// Each transfer belongs to an owner (an instance), which waits on its owner's activities
-// and calls complete() for the one that finished. A transfer may carry the id of the
-// request whose load it is part of, so the owner knows when that load is whole.
+// Each transfer belongs to an owner (an instance). A transfer that carries the id of a
+// request (a part of its load, or of a P/D hand-off) is waited on by its owner, which calls
+// complete() for the one that finished and so knows when the load is whole. A write
+// (request == kNoRequest: a demotion, a write-through, a move between lower tiers) changes
+// nothing its owner waits for: the hierarchy decided its effect on tier contents when it
+// started it. So its owner does not wait on it (a wake-up per write cost a context switch,
+// a re-armed wait over every activity and a cut multi-step plan: about 8 per request in a
+// cluster run), and it is completed here, in SimGrid's maestro, at the instant its network
+// action finishes, with the same accounting as a waited transfer.
 #pragma once
 
 #include <cstdint>
@@ -35,14 +41,28 @@ class TransferService {
  public:
   TransferService(const Platform& platform, std::size_t owners);
 
+  // Only one service at a time (one simulation per process): SimGrid reports finished
+  // network actions to a process-wide callback, which forwards writes to it.
+  ~TransferService();
+  TransferService(const TransferService&) = delete;
+  TransferService& operator=(const TransferService&) = delete;
+
   // Starts moving bytes from src to dst now, on behalf of owner (and of request's load).
   void start(simgrid::s4u::Host* src, simgrid::s4u::Host* dst, double bytes, std::size_t owner,
              std::uint64_t request = Transfer::kNoRequest);
-  bool idle(std::size_t owner) const { return in_flight_[owner].empty(); }
-  // The owner's transfers in flight, in start order (what its actor waits on).
+  // No transfer of owner in flight, waited on or not.
+  bool idle(std::size_t owner) const { return in_flight_[owner].empty() && writes_[owner].empty(); }
+  // The owner's waited transfers in flight, in start order (what its actor waits on).
   const std::vector<simgrid::s4u::ActivityPtr>& activities(std::size_t owner) const { return activities_[owner]; }
+  // The owner's writes in flight, in start order. They complete by themselves; an owner
+  // waits on them only when a write's end is all it can wait for (its last writes before
+  // its driver ends) or, to stay exact, when it cannot plan (sim/engine/instance_driver.cpp).
+  const std::vector<simgrid::s4u::ActivityPtr>& writes(std::size_t owner) const { return writes_[owner]; }
   // The owner's transfer at index (into activities(owner)) has completed at now.
   Transfer complete(std::size_t owner, std::size_t index, double now);
+  // The owner's driver has ended: its writes still in flight are no longer accounted when
+  // they end, as when the owner completed its writes itself and stopped waiting.
+  void close(std::size_t owner);
 
   // Bytes and busy time of every link that carried a transfer.
   std::vector<results::LinkRecord> link_records() const;
@@ -71,11 +91,29 @@ class TransferService {
   std::unordered_map<std::pair<const simgrid::s4u::Host*, const simgrid::s4u::Host*>, std::vector<std::size_t>,
                      HostPairHash>
       routes_;
+  // The write whose network action finished (SimGrid's maestro, at its finish time).
+  void write_finished(const void* activity, double now);
+  // Adds a finished transfer's link busy time.
+  void release_links(const std::vector<std::size_t>& links, double now);
+
   std::vector<std::vector<Transfer>> in_flight_;  // per owner
   // Their Comms, side by side with in_flight_ (the same order): an owner waits once per
   // transfer or so, and a vector made for each wait cost an allocation and a reference
   // count per activity.
   std::vector<std::vector<simgrid::s4u::ActivityPtr>> activities_;
+  // Writes in flight: per owner their Comms in start order, and by kernel activity (what a
+  // finished network action names) their owner and route.
+  struct Write {
+    std::size_t owner;
+    const std::vector<std::size_t>* links;
+  };
+  std::vector<std::vector<simgrid::s4u::ActivityPtr>> writes_;
+  std::unordered_map<const void*, Write> write_of_;
+  std::vector<simgrid::s4u::ActivityPtr> abandoned_;  // writes of closed owners, held to the end
+  // Finished writes, released at the next start(): the callback runs while SimGrid still
+  // marks the Comm running, and dropping the last reference then makes SimGrid log a
+  // "freed before its completion" warning with a backtrace.
+  std::vector<simgrid::s4u::ActivityPtr> finished_writes_;
 };
 
 }  // namespace kvsim::engine

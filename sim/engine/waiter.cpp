@@ -17,7 +17,8 @@ namespace {
 constexpr double kLongestWait = 1e9;
 }  // namespace
 
-ssize_t Waiter::wait(double deadline, const std::vector<sg4::ActivityPtr>& activities) {
+ssize_t Waiter::wait(double deadline, const std::vector<sg4::ActivityPtr>& activities,
+                     const std::vector<sg4::ActivityPtr>& more) {
   // Starting the doorbell is a simcall: the actor yields there, and another actor may
   // interrupt it before it actually waits. interrupted_ records such an
   // interrupt so that it is not lost (a lost interrupt would leave an instance asleep with
@@ -25,7 +26,9 @@ ssize_t Waiter::wait(double deadline, const std::vector<sg4::ActivityPtr>& activ
   interrupted_ = false;
   while (true) {
     const double until = std::min(deadline, sg4::Engine::get_clock() + kLongestWait);
-    if (activities.empty()) {
+    // Recounted each slice: writes in `more` complete by themselves (TransferService).
+    const std::size_t count = activities.size() + more.size();
+    if (count == 0) {
       // No simcall between here and the acquire: an interrupt finds the actor waiting.
       mode_ = Mode::condition;
       bool timed_out = false;
@@ -53,6 +56,7 @@ ssize_t Waiter::wait(double deadline, const std::vector<sg4::ActivityPtr>& activ
       return kInterrupted;
     }
     waited_.assign(activities.begin(), activities.end());
+    waited_.insert(waited_.end(), more.begin(), more.end());
     waited_.push_back(doorbell_);
     ssize_t index;
     try {
@@ -64,7 +68,7 @@ ssize_t Waiter::wait(double deadline, const std::vector<sg4::ActivityPtr>& activ
     }
     mode_ = Mode::idle;
     waited_.clear();
-    if (index == ssize_t(activities.size())) {  // the doorbell ran out: ring a new one
+    if (index == ssize_t(count)) {  // the doorbell ran out: ring a new one
       doorbell_ = nullptr;
       continue;
     }

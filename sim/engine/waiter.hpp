@@ -22,9 +22,11 @@ class Waiter {
  public:
   static constexpr ssize_t kDeadline = -1;
   static constexpr ssize_t kInterrupted = -2;
-  // Index into activities of the one that completed, kDeadline or kInterrupted. A deadline
-  // far away (or infinite) is waited for in bounded slices, in a loop.
-  ssize_t wait(double deadline, const std::vector<simgrid::s4u::ActivityPtr>& activities);
+  // Index of the activity that completed (into activities, then on into more), kDeadline or
+  // kInterrupted. A deadline far away (or infinite) is waited for in bounded slices, in a
+  // loop.
+  ssize_t wait(double deadline, const std::vector<simgrid::s4u::ActivityPtr>& activities,
+               const std::vector<simgrid::s4u::ActivityPtr>& more = {});
   // Wakes the actor if it is waiting; harmless otherwise.
   void interrupt();
   // Cancels the doorbell: the actor waits no more, and no started Exec outlives it.
