@@ -88,6 +88,16 @@ bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
   return true;
 }
 
+void BlockManager::evict_cached(std::uint32_t n) {
+  if (n > cached_free_) throw std::logic_error("evict_cached: fewer cached free blocks than asked");
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const BlockIndex b = policy_->victim();
+    --cached_free_;
+    drop_identity(b);
+    anonymous_.push_back(b);
+  }
+}
+
 void BlockManager::publish(BlockIndex b, BlockId id, std::uint32_t position, std::uint16_t category) {
   Block& block = blocks_[b];
   if (block.has_id) return;

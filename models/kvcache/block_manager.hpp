@@ -75,6 +75,11 @@ class BlockManager {
   // Appends n fresh blocks to table, evicting cached identities as needed. Returns false
   // (and changes nothing) when fewer than n blocks are free.
   bool allocate(std::uint32_t n, std::vector<BlockIndex>& table);
+  // Evicts the next n cached free blocks in the policy's order now (n <= free_blocks() -
+  // empty_blocks()), leaving them empty: allocate hands them out before any other block.
+  // A multi-step plan evicts this way at the start of each step that needs the blocks (the
+  // time a one-step-at-a-time scheduler would allocate them), ahead of its allocations.
+  void evict_cached(std::uint32_t n);
   // Makes a block whose tokens are now all computed discoverable under id, as block
   // `position` of a prompt of category. If another block already holds id (two requests
   // computed the same prefix concurrently) the block stays anonymous.

@@ -292,16 +292,15 @@ std::size_t ServingEngine::multi_step_count() const {
   }
   // Blocks needed by steps 2..k beyond what step 1 allocated must be free now; the
   // requirement grows with k, so search the largest k that fits. Those blocks are taken
-  // when the plan is applied, so when lower tiers observe HBM's evictions (demotions start
-  // transfers and change what other instances find) a plan may only use empty blocks: the
-  // step that would evict ends the plan, and is planned on its own at its real start.
-  auto extra_blocks = [&](std::uint32_t k) {
-    std::uint64_t total = 0;
-    for (const auto& s : scheduled_)
-      total += blocks_for(std::uint64_t{s.seq->computed} + k) - s.seq->table.size();
-    return total;
-  };
-  const std::uint32_t available = blocks_.records_evictions() ? blocks_.empty_blocks() : blocks_.free_blocks();
+  // when the plan is applied. When lower tiers observe HBM's evictions (demotions start
+  // transfers and change what other instances find), the evictions among them happen at
+  // their steps' starts instead (evict_due). That needs an empty waiting queue: an
+  // eviction can drop a block the refused head matched in HBM, and a one-step-at-a-time
+  // scheduler would then look it up below HBM (and perhaps load it) at the next step. With
+  // a request waiting, a plan may only use empty blocks: the step that would evict ends
+  // the plan, and is planned on its own at its real start.
+  const std::uint32_t available = blocks_.records_evictions() && !waiting_.empty() ? blocks_.empty_blocks()
+                                                                                   : blocks_.free_blocks();
   std::uint32_t lo = 1, hi = max_steps;
   while (lo < hi) {
     const std::uint32_t mid = lo + (hi - lo + 1) / 2;
@@ -313,6 +312,49 @@ std::size_t ServingEngine::multi_step_count() const {
   return lo;
 }
 
+std::uint64_t ServingEngine::extra_blocks(std::uint32_t k) const {
+  std::uint64_t total = 0;
+  for (const auto& s : scheduled_) total += blocks_for(std::uint64_t{s.seq->computed} + k) - s.seq->table.size();
+  return total;
+}
+
+void ServingEngine::schedule_evictions() {
+  // Step j (0-based) computes token computed + j + 1 of each sequence: it takes a block
+  // when that token lies beyond the blocks held, which first happens at j = held * size -
+  // computed and then every block_size steps. Empty blocks go first (allocate's order), so
+  // by step j the plan has evicted max(0, needed by steps 1..j - empty blocks now).
+  const std::size_t steps = plan_.size();
+  std::vector<std::uint32_t> needed(steps, 0);
+  for (const auto& s : scheduled_) {
+    const std::uint64_t covered = std::uint64_t{s.seq->table.size()} * params_.block_size;
+    for (std::uint64_t j = covered - s.seq->computed; j < steps; j += params_.block_size) ++needed[j];
+  }
+  const std::uint64_t empty = blocks_.empty_blocks();
+  std::uint64_t cumulative = 0, evicted = 0;
+  for (std::size_t j = 1; j < steps; ++j) {
+    cumulative += needed[j];
+    const std::uint64_t by_now = cumulative > empty ? cumulative - empty : 0;
+    if (by_now > evicted) due_evictions_.push_back({std::uint32_t(j), std::uint32_t(by_now - evicted)});
+    evicted = by_now;
+  }
+}
+
+double ServingEngine::next_eviction(std::size_t steps) const {
+  if (evictions_done_ == due_evictions_.size() || due_evictions_[evictions_done_].step >= steps)
+    return std::numeric_limits<double>::infinity();
+  return plan_.end(due_evictions_[evictions_done_].step - 1);
+}
+
+void ServingEngine::evict_due(double t) {
+  blocks_.set_time(t);
+  for (; evictions_done_ < due_evictions_.size(); ++evictions_done_) {
+    const DueEviction& due = due_evictions_[evictions_done_];
+    if (plan_.end(due.step - 1) > t) break;
+    blocks_.evict_cached(due.blocks);
+  }
+  report_evictions();
+}
+
 bool ServingEngine::plan(double now, double time_limit) {
   load_changed();
   now_ = now;
@@ -320,6 +362,8 @@ bool ServingEngine::plan(double now, double time_limit) {
   for (const auto& s : scheduled_) s.seq->in_step = false;  // a plan dropped without apply()
   scheduled_.clear();
   plan_.start(now);
+  due_evictions_.clear();
+  evictions_done_ = 0;
   shape_ = {};
   const std::size_t waiting_before = waiting_.size();
   looked_below_ = false;
@@ -352,6 +396,7 @@ bool ServingEngine::plan(double now, double time_limit) {
       shape.advance_decode();
       if (!push_step(plan_.last_end(), shape, time_limit)) break;
     }
+    if (blocks_.records_evictions()) schedule_evictions();
   }
   return true;
 }
@@ -389,8 +434,11 @@ void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {
   load_changed();
   assert(n >= 1 && n <= plan_.size());
   const double end = plan_.end(n - 1);
-  blocks_.set_time(end);
   const auto steps = static_cast<std::uint32_t>(n);
+  if (n > 1) evict_due(plan_.end(n - 2));  // the applied steps' evictions the caller left out
+  blocks_.set_time(end);
+  due_evictions_.clear();
+  evictions_done_ = 0;
   bool any_finished = false;
   for (const auto& s : scheduled_) {
     Sequence& seq = *s.seq;

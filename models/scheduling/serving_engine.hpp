@@ -103,6 +103,20 @@ class ServingEngine final : private batching::StepContext {
   // prefill-only instance (Sequence::handed_off, finish still -1).
   void apply(std::size_t n, const FinishCallback& on_finish);
 
+  // Evictions inside a multi-step plan. When lower tiers observe HBM's evictions, a
+  // decode-only plan with nothing waiting may also take cached free blocks: nothing but
+  // the plan changes the pool while it runs, so its victims are the next ones in the
+  // policy's order, but each must be evicted (identity dropped, demotion started) at the
+  // start of the step that needs it, where a one-step-at-a-time scheduler would allocate.
+  // next_eviction(steps): the start of the next step among the plan's first `steps` that
+  // evicts and has not yet, or +inf. evict_due(t): performs the evictions of the steps
+  // starting at or before t and reports them to the backend; the blocks stay empty for
+  // the plan's own allocations at apply. apply() performs any the caller left out (at
+  // apply time, so an exact caller runs them at their times); a plan cut before a step
+  // never performs that step's evictions.
+  double next_eviction(std::size_t steps) const;
+  void evict_due(double t);
+
   // Prompt tokens still to compute plus output tokens still to generate, over all requests
   // routed here, as of time t (counting planned steps that have ended by t).
   double outstanding_tokens(double t) const;
@@ -157,6 +171,10 @@ class ServingEngine final : private batching::StepContext {
   // Eviction category (type x turn) of the sequence's request.
   static std::uint16_t category_of(const Sequence& s);
   std::size_t multi_step_count() const;
+  // Blocks the first k steps of the current decode-only plan need beyond those allocated.
+  std::uint64_t extra_blocks(std::uint32_t k) const;
+  // Fills due_evictions_ for the current multi-step plan (evictions observed).
+  void schedule_evictions();
   // Appends a step of this shape starting at start to the plan unless it would end after
   // time_limit (the first step of a plan is always pushed).
   bool push_step(double start, const compute::BatchShape& shape,
@@ -185,6 +203,14 @@ class ServingEngine final : private batching::StepContext {
   StepPlan plan_;
   compute::BatchShape shape_;
   double reduction_per_step_ = 0;  // outstanding tokens removed by one planned step
+  // Evictions of the current plan by step (ascending steps, each > 0; next_eviction), and
+  // how many of them have been performed.
+  struct DueEviction {
+    std::uint32_t step;
+    std::uint32_t blocks;
+  };
+  std::vector<DueEviction> due_evictions_;
+  std::size_t evictions_done_ = 0;
 
   double now_ = 0;  // time of the current plan
   bool looked_below_ = false;  // the current plan's admissions asked the lower tiers (plan())

@@ -7,6 +7,7 @@
 #include <simgrid/s4u/Engine.hpp>
 #include <xbt/log.h>
 
+#include "sim/engine/due_evictions.hpp"
 #include "sim/engine/injector.hpp"
 #include "sim/engine/kv_handoff.hpp"
 #include "sim/engine/kv_tiers.hpp"
@@ -140,7 +141,18 @@ void drive_instance(RunState& run, Instance& instance) {
         ends_run = true;
         break;
       }
-      if (wait_event(run, instance, target, at) == Woken::deadline) break;
+      // A step that evicts starts before the kept steps end: wait for its start and evict
+      // there (due_evictions.hpp), unless something woke the instance at that time.
+      const double evicts = engine.next_eviction(keep);
+      if (evicts < target) {
+        if (wait_event(run, instance, evicts, at) == Woken::deadline) {
+          const DueEvictions done = run_due_evictions(run, instance, evicts, at);
+          if (done == DueEvictions::woken_evicting) keep = std::min(keep, plan.done_by(evicts) + 1);
+          if (done != DueEvictions::woken) continue;
+        }
+      } else if (wait_event(run, instance, target, at) == Woken::deadline) {
+        break;
+      }
       if (at < now) continue;  // a wake-up that cuts nothing
       if (plan.done_by(at) >= keep) continue;  // the kept steps end no later: nothing to cut
       keep = plan.cut_at(at);

@@ -66,6 +66,8 @@ struct Instance {
   // Called by the driver before each wait: wake-ups that landed while it was not waiting
   // were dropped by the waiter (the driver looks at its queue at every step boundary).
   void forget_wake() { wake_pending_ = false; }
+  // Whether a wake-up landed since the driver last began to wait.
+  bool wake_pending() const { return wake_pending_; }
   // The wake-up time once the waiter reported an interrupt.
   double take_wake_time() {
     wake_pending_ = false;
