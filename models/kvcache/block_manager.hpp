@@ -75,10 +75,16 @@ class BlockManager {
   // Appends n fresh blocks to table, evicting cached identities as needed. Returns false
   // (and changes nothing) when fewer than n blocks are free.
   bool allocate(std::uint32_t n, std::vector<BlockIndex>& table);
-  // Makes a block whose tokens are now all computed discoverable under id, as block
-  // `position` of a prompt of category. If another block already holds id (two requests
-  // computed the same prefix concurrently) the block stays anonymous.
-  void publish(BlockIndex block, BlockId id, std::uint32_t position = 0, std::uint16_t category = 0);
+  // Makes blocks whose tokens are now all computed discoverable under ids (as many), as
+  // blocks first, first + 1, ... of a prompt of category. If another block already holds an
+  // identity (two requests computed the same prefix concurrently) that block stays
+  // anonymous. One call per run of blocks, so that the index probes are issued ahead.
+  void publish(std::span<const BlockIndex> blocks, std::span<const BlockId> ids, std::uint32_t first = 0,
+               std::uint16_t category = 0);
+  // One block: publish of a run of one.
+  void publish(BlockIndex block, BlockId id, std::uint32_t position = 0, std::uint16_t category = 0) {
+    publish(std::span(&block, 1), std::span(&id, 1), position, category);
+  }
   // Drops one reference of each block of table, releasing from the back (tail first).
   void release(std::span<const BlockIndex> table);
 
