@@ -66,6 +66,11 @@ void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n,
   counters_.hit_blocks += n;
 }
 
+void BlockManager::prefetch_identity(BlockId id) const {
+  index_.prefetch(id);
+  if (directory_) directory_->prefetch(id);
+}
+
 void BlockManager::drop_identity(BlockIndex b) {
   const auto& meta = state_.blocks[b];
   index_.erase(meta.id);
@@ -85,10 +90,7 @@ bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
     } else if (fresh_ < capacity_) {
       b = fresh_block();
     } else {
-      prefetch_victims(*policy_, state_, [this](BlockId id) {
-        index_.prefetch(id);
-        if (directory_) directory_->prefetch(id);
-      });
+      prefetch_victims(*policy_, state_, [this](BlockId id) { prefetch_identity(id); });
       b = policy_->victim();
       --cached_free_;
       drop_identity(b);
@@ -104,11 +106,7 @@ void BlockManager::publish(std::span<const BlockIndex> blocks, std::span<const B
                            std::uint16_t category) {
   if (blocks.size() != ids.size()) throw std::logic_error("publish: as many identities as blocks expected");
   walk_ahead(
-      ids.size(),
-      [&](std::size_t j) {
-        index_.prefetch(ids[j]);
-        if (directory_) directory_->prefetch(ids[j]);
-      },
+      ids.size(), [&](std::size_t j) { prefetch_identity(ids[j]); },
       [&](std::size_t i) {
         const BlockIndex b = blocks[i];
         Block& block = blocks_[b];
@@ -128,19 +126,30 @@ void BlockManager::report_to(PrefixDirectory* directory, std::uint32_t holder) {
 }
 
 void BlockManager::release(std::span<const BlockIndex> table) {
-  for (auto it = table.rbegin(); it != table.rend(); ++it) {
-    Block& block = blocks_[*it];
-    assert(block.refs > 0);
-    if (--block.refs > 0) continue;
-    if (block.has_id) {
-      // Used until now: the release is its latest access.
-      state_.blocks[*it].last_access = state_.now;
-      policy_->insert(*it);
-      ++cached_free_;
-    } else {
-      anonymous_.push_back(*it);
-    }
-  }
+  // Tail first; the entries of the blocks a few places further are fetched ahead.
+  const std::size_t n = table.size();
+  walk_ahead(
+      n,
+      [&](std::size_t j) {
+        const BlockIndex b = table[n - 1 - j];
+        __builtin_prefetch(&blocks_[b], 1);
+        __builtin_prefetch(&state_.blocks[b].last_access, 1);
+      },
+      [&](std::size_t i) {
+        const BlockIndex b = table[n - 1 - i];
+        Block& block = blocks_[b];
+        assert(block.refs > 0);
+        if (--block.refs > 0) return true;
+        if (block.has_id) {
+          // Used until now: the release is its latest access.
+          state_.blocks[b].last_access = state_.now;
+          policy_->insert(b);
+          ++cached_free_;
+        } else {
+          anonymous_.push_back(b);
+        }
+        return true;
+      });
 }
 
 }  // namespace kvsim::kvcache

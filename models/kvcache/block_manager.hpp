@@ -113,6 +113,9 @@ class BlockManager {
     std::uint32_t refs = 0;
   };
   void drop_identity(BlockIndex b);
+  // Fetches the lines of id in the prefix index and the directory (publish and eviction
+  // probe both).
+  void prefetch_identity(BlockId id) const;
   // A block never handed out before (the lowest such index), the per-block arrays grown to
   // hold it.
   BlockIndex fresh_block();

@@ -12,9 +12,10 @@
 
 namespace kvsim::kvcache {
 
-// Blocks whose probes are in flight ahead of the one being handled. Measured on the cluster
-// benchmark: 4 leaves latency exposed, beyond 8 nothing more is gained (a prompt's loop is
-// typically tens of blocks, and prefetches past where a match stops are wasted).
+// Blocks whose probes are in flight ahead of the one being handled: enough to cover a
+// memory latency with the work of a few blocks, few enough that the lines stay in the CPU
+// caches until used and that little is wasted past where a match stops (a prompt is
+// typically tens of blocks).
 inline constexpr std::size_t kProbesAhead = 8;
 
 // Calls visit(i) for i = 0, 1, ... n - 1 in order until it returns false, having called
@@ -29,6 +30,14 @@ void walk_ahead(std::size_t n, Ahead&& ahead, Visit&& visit) {
   }
 }
 
+// Fetches a block's metadata (a BlockMeta may straddle two cache lines).
+inline void prefetch_meta(const eviction::CacheState& state, eviction::Slot s) {
+  if (s == eviction::kNoSlot) return;
+  const eviction::BlockMeta* meta = &state.blocks[s];
+  __builtin_prefetch(meta);
+  __builtin_prefetch(reinterpret_cast<const char*>(meta + 1) - 1);
+}
+
 // The same for the blocks a cache is about to evict, in two stages since a victim's index
 // entry is found through its identity, which lies in its metadata: fetches the metadata of
 // the victim 2 * kProbesAhead victims ahead, and calls probe(id) with the identity of the
@@ -37,12 +46,7 @@ void walk_ahead(std::size_t n, Ahead&& ahead, Visit&& visit) {
 // that cannot name its next victims (eviction::Policy::upcoming_victim).
 template <typename Probe>
 void prefetch_victims(const eviction::Policy& policy, const eviction::CacheState& state, Probe&& probe) {
-  const eviction::Slot far = policy.upcoming_victim(2 * kProbesAhead);
-  if (far != eviction::kNoSlot) {
-    const eviction::BlockMeta* meta = &state.blocks[far];
-    __builtin_prefetch(meta);  // a BlockMeta may straddle two cache lines
-    __builtin_prefetch(reinterpret_cast<const char*>(meta + 1) - 1);
-  }
+  prefetch_meta(state, policy.upcoming_victim(2 * kProbesAhead));
   const eviction::Slot near = policy.upcoming_victim(kProbesAhead);
   if (near != eviction::kNoSlot) probe(state.blocks[near].id);
 }
