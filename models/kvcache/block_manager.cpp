@@ -1,5 +1,6 @@
 #include "models/kvcache/block_manager.hpp"
 
+#include "models/kvcache/prefetch_ahead.hpp"
 #include "models/kvcache/prefix_directory.hpp"
 
 #include <algorithm>
@@ -32,11 +33,15 @@ std::uint32_t BlockManager::match_prefix(std::span<const BlockId> ids, std::uint
                                          std::uint32_t* unreferenced) const {
   std::uint32_t n = 0, free_hits = 0;
   const std::size_t limit = std::min<std::size_t>(ids.size(), max_blocks);
-  for (; n < limit; ++n) {
-    const BlockIndex* b = index_.find(ids[n]);
-    if (!b) break;
-    if (blocks_[*b].refs == 0) ++free_hits;
-  }
+  walk_ahead(
+      limit, [&](std::size_t j) { index_.prefetch(ids[j]); },
+      [&](std::size_t) {
+        const BlockIndex* b = index_.find(ids[n]);
+        if (!b) return false;
+        if (blocks_[*b].refs == 0) ++free_hits;
+        ++n;
+        return true;
+      });
   if (unreferenced) *unreferenced = free_hits;
   return n;
 }
@@ -44,18 +49,26 @@ std::uint32_t BlockManager::match_prefix(std::span<const BlockId> ids, std::uint
 void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n, std::vector<BlockIndex>& table,
                                   std::uint16_t category) {
   // Head to tail here; the policy sees the touches when the blocks come back (release).
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const BlockIndex* found = index_.find(ids[i]);
-    if (!found) throw std::logic_error("acquire_cached: a block match_prefix did not report");
-    const BlockIndex b = *found;
-    state_.blocks[b].use(category, state_.now);
-    if (blocks_[b].refs++ == 0) {
-      policy_->erase(b);  // pinned: no longer a candidate
-      --cached_free_;
-    }
-    table.push_back(b);
-  }
+  walk_ahead(
+      n, [&](std::size_t j) { index_.prefetch(ids[j]); },
+      [&](std::size_t i) {
+        const BlockIndex* found = index_.find(ids[i]);
+        if (!found) throw std::logic_error("acquire_cached: a block match_prefix did not report");
+        const BlockIndex b = *found;
+        state_.blocks[b].use(category, state_.now);
+        if (blocks_[b].refs++ == 0) {
+          policy_->erase(b);  // pinned: no longer a candidate
+          --cached_free_;
+        }
+        table.push_back(b);
+        return true;
+      });
   counters_.hit_blocks += n;
+}
+
+void BlockManager::prefetch_identity(BlockId id) const {
+  index_.prefetch(id);
+  if (directory_) directory_->prefetch(id);
 }
 
 void BlockManager::drop_identity(BlockIndex b) {
@@ -77,9 +90,7 @@ bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
     } else if (fresh_ < capacity_) {
       b = fresh_block();
     } else {
-      b = policy_->victim();
-      --cached_free_;
-      drop_identity(b);
+      b = evict_next();
     }
     blocks_[b].refs = 1;
     table.push_back(b);
@@ -90,21 +101,32 @@ bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
 
 void BlockManager::evict_cached(std::uint32_t n) {
   if (n > cached_free_) throw std::logic_error("evict_cached: fewer cached free blocks than asked");
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const BlockIndex b = policy_->victim();
-    --cached_free_;
-    drop_identity(b);
-    anonymous_.push_back(b);
-  }
+  for (std::uint32_t i = 0; i < n; ++i) anonymous_.push_back(evict_next());
 }
 
-void BlockManager::publish(BlockIndex b, BlockId id, std::uint32_t position, std::uint16_t category) {
-  Block& block = blocks_[b];
-  if (block.has_id) return;
-  if (!index_.emplace(id, b).second) return;
-  block.has_id = true;
-  if (directory_) directory_->add(id, holder_);
-  state_.blocks[b].begin(id, position, category, state_.now);
+BlockIndex BlockManager::evict_next() {
+  prefetch_victims(*policy_, state_, [this](BlockId id) { prefetch_identity(id); });
+  const BlockIndex b = policy_->victim();
+  --cached_free_;
+  drop_identity(b);
+  return b;
+}
+
+void BlockManager::publish(std::span<const BlockIndex> blocks, std::span<const BlockId> ids, std::uint32_t first,
+                           std::uint16_t category) {
+  if (blocks.size() != ids.size()) throw std::logic_error("publish: as many identities as blocks expected");
+  walk_ahead(
+      ids.size(), [&](std::size_t j) { prefetch_identity(ids[j]); },
+      [&](std::size_t i) {
+        const BlockIndex b = blocks[i];
+        Block& block = blocks_[b];
+        if (block.has_id) return true;
+        if (!index_.emplace(ids[i], b).second) return true;
+        block.has_id = true;
+        if (directory_) directory_->add(ids[i], holder_);
+        state_.blocks[b].begin(ids[i], first + std::uint32_t(i), category, state_.now);
+        return true;
+      });
 }
 
 void BlockManager::report_to(PrefixDirectory* directory, std::uint32_t holder) {
@@ -114,19 +136,30 @@ void BlockManager::report_to(PrefixDirectory* directory, std::uint32_t holder) {
 }
 
 void BlockManager::release(std::span<const BlockIndex> table) {
-  for (auto it = table.rbegin(); it != table.rend(); ++it) {
-    Block& block = blocks_[*it];
-    assert(block.refs > 0);
-    if (--block.refs > 0) continue;
-    if (block.has_id) {
-      // Used until now: the release is its latest access.
-      state_.blocks[*it].last_access = state_.now;
-      policy_->insert(*it);
-      ++cached_free_;
-    } else {
-      anonymous_.push_back(*it);
-    }
-  }
+  // Tail first; the entries of the blocks a few places further are fetched ahead.
+  const std::size_t n = table.size();
+  walk_ahead(
+      n,
+      [&](std::size_t j) {
+        const BlockIndex b = table[n - 1 - j];
+        __builtin_prefetch(&blocks_[b], 1);
+        __builtin_prefetch(&state_.blocks[b].last_access, 1);
+      },
+      [&](std::size_t i) {
+        const BlockIndex b = table[n - 1 - i];
+        Block& block = blocks_[b];
+        assert(block.refs > 0);
+        if (--block.refs > 0) return true;
+        if (block.has_id) {
+          // Used until now: the release is its latest access.
+          state_.blocks[b].last_access = state_.now;
+          policy_->insert(b);
+          ++cached_free_;
+        } else {
+          anonymous_.push_back(b);
+        }
+        return true;
+      });
 }
 
 }  // namespace kvsim::kvcache

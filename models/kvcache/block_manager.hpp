@@ -80,10 +80,16 @@ class BlockManager {
   // A multi-step plan evicts this way at the start of each step that needs the blocks (the
   // time a one-step-at-a-time scheduler would allocate them), ahead of its allocations.
   void evict_cached(std::uint32_t n);
-  // Makes a block whose tokens are now all computed discoverable under id, as block
-  // `position` of a prompt of category. If another block already holds id (two requests
-  // computed the same prefix concurrently) the block stays anonymous.
-  void publish(BlockIndex block, BlockId id, std::uint32_t position = 0, std::uint16_t category = 0);
+  // Makes blocks whose tokens are now all computed discoverable under ids (as many), as
+  // blocks first, first + 1, ... of a prompt of category. If another block already holds an
+  // identity (two requests computed the same prefix concurrently) that block stays
+  // anonymous. One call per run of blocks, so that the index probes are issued ahead.
+  void publish(std::span<const BlockIndex> blocks, std::span<const BlockId> ids, std::uint32_t first = 0,
+               std::uint16_t category = 0);
+  // One block: publish of a run of one.
+  void publish(BlockIndex block, BlockId id, std::uint32_t position = 0, std::uint16_t category = 0) {
+    publish(std::span(&block, 1), std::span(&id, 1), position, category);
+  }
   // Drops one reference of each block of table, releasing from the back (tail first).
   void release(std::span<const BlockIndex> table);
 
@@ -112,6 +118,11 @@ class BlockManager {
     std::uint32_t refs = 0;
   };
   void drop_identity(BlockIndex b);
+  // The policy's next victim, its identity dropped (the next victims' lines fetched ahead).
+  BlockIndex evict_next();
+  // Fetches the lines of id in the prefix index and the directory (publish and eviction
+  // probe both).
+  void prefetch_identity(BlockId id) const;
   // A block never handed out before (the lowest such index), the per-block arrays grown to
   // hold it.
   BlockIndex fresh_block();

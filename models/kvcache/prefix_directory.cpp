@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "models/kvcache/prefetch_ahead.hpp"
+
 namespace kvsim::kvcache {
 
 PrefixDirectory::PrefixDirectory(std::uint32_t holders, std::size_t expected_blocks)
@@ -74,22 +76,27 @@ void PrefixDirectory::match_holders(std::span<const workload::BlockId> ids, std:
   if (limit == 0) return;
   entry_of_.resize(holders_, 0);
   std::uint32_t scratch = 0;
-  for (const std::uint32_t h : holders_of(ids[0], scratch)) {
-    held.emplace_back(h, 1);
-    entry_of_[h] = std::uint32_t(held.size());
-  }
-  // Invariant: before block b, the holders of all of ids[0, b) are exactly the entries of
-  // held with depth b. A holder of ids[b] extends its run only if it is one of them.
-  for (std::size_t b = 1; b < limit && !held.empty(); ++b) {
-    bool extended = false;
-    for (const std::uint32_t h : holders_of(ids[b], scratch)) {
-      const std::uint32_t entry = entry_of_[h];
-      if (entry == 0 || held[entry - 1].second != b) continue;
-      held[entry - 1].second = std::uint32_t(b + 1);
-      extended = true;
-    }
-    if (!extended) break;
-  }
+  // Invariant: before block b >= 1, the holders of all of ids[0, b) are exactly the entries
+  // of held with depth b. A holder of ids[b] extends its run only if it is one of them.
+  walk_ahead(
+      limit, [&](std::size_t j) { prefetch(ids[j]); },
+      [&](std::size_t b) {
+        if (b == 0) {
+          for (const std::uint32_t h : holders_of(ids[0], scratch)) {
+            held.emplace_back(h, 1);
+            entry_of_[h] = std::uint32_t(held.size());
+          }
+          return !held.empty();
+        }
+        bool extended = false;
+        for (const std::uint32_t h : holders_of(ids[b], scratch)) {
+          const std::uint32_t entry = entry_of_[h];
+          if (entry == 0 || held[entry - 1].second != b) continue;
+          held[entry - 1].second = std::uint32_t(b + 1);
+          extended = true;
+        }
+        return extended;
+      });
   for (const auto& entry : held) entry_of_[entry.first] = 0;
 }
 

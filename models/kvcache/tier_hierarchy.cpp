@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "models/kvcache/prefetch_ahead.hpp"
+
 namespace kvsim::kvcache {
 
 TierKind tier_kind(const std::string& name) {
@@ -196,12 +198,16 @@ void TierHierarchy::admit(int instance, int kind, std::span<const EvictedBlock> 
   auto& evicted = demoted_[std::size_t(kind)];
   evicted.clear();
   std::uint64_t written = 0;
-  for (const auto& block : blocks) {
-    if (tier.touch(block.id, now, block.category)) continue;
-    if (!rule.admit(block, offer, now)) continue;
-    tier.insert_absent(block, now, evicted);
-    ++written;
-  }
+  walk_ahead(
+      blocks.size(), [&](std::size_t j) { tier.prefetch(blocks[j].id); },
+      [&](std::size_t i) {
+        const auto& block = blocks[i];
+        if (tier.touch(block.id, now, block.category)) return true;
+        if (!rule.admit(block, offer, now)) return true;
+        tier.insert_absent(block, now, evicted);
+        ++written;
+        return true;
+      });
   if (written > 0) {
     const double bytes = double(written) * spec_.block_bytes;
     tier.counters().written_bytes += bytes;

@@ -1,5 +1,7 @@
 #include "models/kvcache/tier_store.hpp"
 
+#include "models/kvcache/prefetch_ahead.hpp"
+
 namespace kvsim::kvcache {
 
 TierStore::TierStore(std::string name, std::uint64_t capacity_blocks, const EvictionChoice& eviction)
@@ -27,6 +29,7 @@ void TierStore::insert_absent(const EvictedBlock& block, double now, std::vector
   if (capacity_ == 0) return;
   state_.now = now;
   while (index_.size() >= capacity_) {
+    prefetch_victims(*policy_, state_, [this](workload::BlockId id) { index_.prefetch(id); });
     const Slot victim = policy_->victim();
     const auto& meta = state_.blocks[victim];
     evicted.push_back({meta.id, meta.position, meta.category});

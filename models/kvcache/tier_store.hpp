@@ -36,6 +36,9 @@ class TierStore {
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t occupancy() const { return index_.size(); }
   bool contains(workload::BlockId id) const { return index_.find(id) != nullptr; }
+  // Hints that id is about to be looked up (contains, touch, insert, erase): its index
+  // line is fetched ahead.
+  void prefetch(workload::BlockId id) const { index_.prefetch(id); }
 
   // A use of a resident block by a request of category at time now; false (and nothing
   // done) when the block is not resident, so callers need not look it up twice.

@@ -425,9 +425,13 @@ void ServingEngine::load_changed() {
 
 void ServingEngine::publish_prompt_blocks(Sequence& s) {
   if (!params_.prefix_caching || s.request.blocks.empty()) return;
-  const std::uint32_t full = std::min(s.computed, s.request.input_tokens) / params_.block_size;
-  for (; s.published < full && s.published < s.request.blocks.size(); ++s.published)
-    blocks_.publish(s.table[s.published], s.request.blocks[s.published], s.published, category_of(s));
+  const std::uint32_t full = std::min<std::uint32_t>(std::min(s.computed, s.request.input_tokens) / params_.block_size,
+                                                     std::uint32_t(s.request.blocks.size()));
+  if (s.published >= full) return;
+  const std::size_t count = full - s.published;
+  blocks_.publish(std::span(s.table).subspan(s.published, count),
+                  std::span(s.request.blocks).subspan(s.published, count), s.published, category_of(s));
+  s.published = full;
 }
 
 void ServingEngine::apply(std::size_t n, const FinishCallback& on_finish) {

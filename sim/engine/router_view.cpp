@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "models/kvcache/prefetch_ahead.hpp"
 #include "sim/engine/kv_tiers.hpp"
 
 namespace kvsim::engine {
@@ -22,16 +23,29 @@ std::uint32_t EngineRouterView::lookup_limit(const workload::Request& request) c
 EngineRouterView::Lower EngineRouterView::lower_run(std::size_t instance, const workload::Request& request,
                                                     std::uint32_t from, std::uint32_t max_blocks, int deepest) const {
   Lower lower{};
+  if (from >= max_blocks) return lower;
   const auto serving = run_.lower_tiers->serving(int(instance));
   const auto& stores = run_.lower_tiers->stores();
-  for (std::uint32_t b = from; b < max_blocks; ++b) {
-    int found = -1;
-    for (int k = 0; k <= std::min(deepest, kTierKinds - 1) && found < 0; ++k)
-      if (serving[std::size_t(k)] >= 0 && stores[std::size_t(serving[std::size_t(k)])].store->contains(request.blocks[b]))
-        found = k;
-    if (found < 0) break;
-    ++lower[std::size_t(found)];
-  }
+  const int levels = std::min(deepest, kTierKinds - 1) + 1;
+  const auto ids = std::span(request.blocks).subspan(from, max_blocks - from);
+  // The nearest tier is probed ahead; a deeper one only sees the blocks its upper tiers miss.
+  const kvcache::TierStore* nearest = nullptr;
+  for (int k = levels - 1; k >= 0; --k)
+    if (serving[std::size_t(k)] >= 0) nearest = stores[std::size_t(serving[std::size_t(k)])].store.get();
+  kvcache::walk_ahead(
+      ids.size(),
+      [&](std::size_t j) {
+        if (nearest) nearest->prefetch(ids[j]);
+      },
+      [&](std::size_t b) {
+        int found = -1;
+        for (int k = 0; k < levels && found < 0; ++k)
+          if (serving[std::size_t(k)] >= 0 && stores[std::size_t(serving[std::size_t(k)])].store->contains(ids[b]))
+            found = k;
+        if (found < 0) return false;
+        ++lower[std::size_t(found)];
+        return true;
+      });
   return lower;
 }
 

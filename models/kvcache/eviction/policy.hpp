@@ -88,6 +88,14 @@ class Policy {
   virtual void touch(Slot s) = 0;
   virtual void erase(Slot s) = 0;
   virtual Slot victim() = 0;
+  // A slot likely to be the victim ahead victims from now (0: the next one), or kNoSlot
+  // when the policy cannot tell cheaply. A hint only, which must change nothing: owners
+  // prefetch what evicting that block will read (its metadata and index entries), since in
+  // a large cache each of those is a cache miss.
+  virtual Slot upcoming_victim(std::size_t ahead) const {
+    (void)ahead;
+    return kNoSlot;
+  }
   // Whether decisions read CacheState::blocks. An owner that keeps the metadata only for
   // its policy (the cache replay) skips it otherwise: one random cache line less per access.
   virtual bool reads_block_metadata() const { return true; }

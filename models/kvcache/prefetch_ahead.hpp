@@ -1,0 +1,54 @@
+// Software pipelining of the per-block loops over the large KV tables (HBM prefix indexes,
+// the prefix directory, lower-tier stores): in a cluster run each of these tables is far
+// larger than the CPU caches and block identities are hashes, so every probe is a cache
+// miss, and a loop that probes block i + 1 only after block i has answered waits for one
+// memory latency per block. Issuing the probes of the next blocks ahead (prefetches, which
+// change nothing but timing) keeps several misses in flight.
+#pragma once
+
+#include <cstddef>
+
+#include "models/kvcache/eviction/policy.hpp"
+
+namespace kvsim::kvcache {
+
+// Blocks whose probes are in flight ahead of the one being handled: enough to cover a
+// memory latency with the work of a few blocks, few enough that the lines stay in the CPU
+// caches until used and that little is wasted past where a match stops (a prompt is
+// typically tens of blocks).
+inline constexpr std::size_t kProbesAhead = 8;
+
+// Calls visit(i) for i = 0, 1, ... n - 1 in order until it returns false, having called
+// ahead(j) for every j <= i + kProbesAhead below n before visit(i): ahead issues the
+// prefetches of item j, visit handles item i.
+template <typename Ahead, typename Visit>
+void walk_ahead(std::size_t n, Ahead&& ahead, Visit&& visit) {
+  for (std::size_t j = 0; j < n && j < kProbesAhead; ++j) ahead(j);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kProbesAhead < n) ahead(i + kProbesAhead);
+    if (!visit(i)) return;
+  }
+}
+
+// Fetches a block's metadata (a BlockMeta may straddle two cache lines).
+inline void prefetch_meta(const eviction::CacheState& state, eviction::Slot s) {
+  if (s == eviction::kNoSlot) return;
+  const eviction::BlockMeta* meta = &state.blocks[s];
+  __builtin_prefetch(meta);
+  __builtin_prefetch(reinterpret_cast<const char*>(meta + 1) - 1);
+}
+
+// The same for the blocks a cache is about to evict, in two stages since a victim's index
+// entry is found through its identity, which lies in its metadata: fetches the metadata of
+// the victim 2 * kProbesAhead victims ahead, and calls probe(id) with the identity of the
+// one kProbesAhead ahead (its metadata fetched by an earlier call), for probe to prefetch
+// that identity's index lines. Called once per victim taken; does nothing for a policy
+// that cannot name its next victims (eviction::Policy::upcoming_victim).
+template <typename Probe>
+void prefetch_victims(const eviction::Policy& policy, const eviction::CacheState& state, Probe&& probe) {
+  prefetch_meta(state, policy.upcoming_victim(2 * kProbesAhead));
+  const eviction::Slot near = policy.upcoming_victim(kProbesAhead);
+  if (near != eviction::kNoSlot) probe(state.blocks[near].id);
+}
+
+}  // namespace kvsim::kvcache
