@@ -70,30 +70,33 @@ ReplayTrace load_replay_trace(workload::Source& source, std::uint32_t block_size
   bool sorted = true;
   double last_arrival = -eviction::kNever;
   std::uint16_t types = 1;  // category types seen (names for at least one)
-  while (auto r = source.next()) {
-    if (r->arrival > until) break;
+  // One request refilled in place (Source::next_into): a trace source then reuses its block
+  // storage instead of allocating a vector per request.
+  workload::Request r;
+  while (source.next_into(r)) {
+    if (r.arrival > until) break;
     ReplayTrace::Request req;
     req.first = trace.blocks.size();
-    req.arrival = r->arrival;
-    req.category = category_index(r->category, r->turn);
-    const std::uint64_t needed = (std::uint64_t(r->input_tokens) + block_size - 1) / block_size;
+    req.arrival = r.arrival;
+    req.category = category_index(r.category, r.turn);
+    const std::uint64_t needed = (std::uint64_t(r.input_tokens) + block_size - 1) / block_size;
     // Every block of a request is resident at once during its replay, so one request
     // bounds the memory of the cache (and of its identities when it has none of its own).
     if (needed > kMaxRequestBlocks)
       throw InputError(source_name, 0, "input_tokens",
-                       "request " + std::to_string(r->id) + " has " + std::to_string(r->input_tokens) +
+                       "request " + std::to_string(r.id) + " has " + std::to_string(r.input_tokens) +
                            " input tokens = " + std::to_string(needed) + " blocks of " + std::to_string(block_size) +
                            " tokens; the replay takes requests of at most " + std::to_string(kMaxRequestBlocks) +
                            " blocks (raise --block-size, or drop the request)");
-    if (r->blocks.empty()) {
+    if (r.blocks.empty()) {
       for (std::uint64_t j = 0; j < needed; ++j) trace.blocks.push_back(mix64(kAnonymousSalt + anonymous++));
     } else {
-      trace.blocks.insert(trace.blocks.end(), r->blocks.begin(), r->blocks.end());
+      trace.blocks.insert(trace.blocks.end(), r.blocks.begin(), r.blocks.end());
     }
     req.count = static_cast<std::uint32_t>(trace.blocks.size() - req.first);
     const std::uint64_t before_last = std::uint64_t(block_size) * (req.count ? req.count - 1 : 0);
-    req.last_tokens = r->input_tokens > before_last && r->input_tokens - before_last <= block_size
-                          ? static_cast<std::uint32_t>(r->input_tokens - before_last)
+    req.last_tokens = r.input_tokens > before_last && r.input_tokens - before_last <= block_size
+                          ? static_cast<std::uint32_t>(r.input_tokens - before_last)
                           : block_size;
     if (req.arrival < last_arrival) {
       if (drop)
