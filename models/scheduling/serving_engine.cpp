@@ -324,7 +324,8 @@ void ServingEngine::schedule_evictions() {
   // computed and then every block_size steps. Empty blocks go first (allocate's order), so
   // by step j the plan has evicted max(0, needed by steps 1..j - empty blocks now).
   const std::size_t steps = plan_.size();
-  std::vector<std::uint32_t> needed(steps, 0);
+  auto& needed = needed_per_step_;
+  needed.assign(steps, 0);
   for (const auto& s : scheduled_) {
     const std::uint64_t covered = std::uint64_t{s.seq->table.size()} * params_.block_size;
     for (std::uint64_t j = covered - s.seq->computed; j < steps; j += params_.block_size) ++needed[j];

@@ -211,6 +211,7 @@ class ServingEngine final : private batching::StepContext {
   };
   std::vector<DueEviction> due_evictions_;
   std::size_t evictions_done_ = 0;
+  std::vector<std::uint32_t> needed_per_step_;  // scratch of schedule_evictions, kept for its capacity
 
   double now_ = 0;  // time of the current plan
   bool looked_below_ = false;  // the current plan's admissions asked the lower tiers (plan())
