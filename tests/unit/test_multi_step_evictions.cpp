@@ -20,6 +20,7 @@
 
 #include "models/kvcache/backend.hpp"
 #include "models/scheduling/serving_engine.hpp"
+#include "tests/unit/engine_requests.hpp"
 #include "tests/unit/fake_step_model.hpp"
 #include "workloads/request.hpp"
 
@@ -30,8 +31,9 @@ using kvsim::scheduling::EngineParams;
 using kvsim::scheduling::Sequence;
 using kvsim::scheduling::ServingEngine;
 using kvsim::test::fake_step;
+using kvsim::test::chained_blocks;
+using kvsim::test::engine_request;
 using kvsim::workload::BlockId;
-using kvsim::workload::Request;
 
 namespace {
 
@@ -51,22 +53,6 @@ class RecordingTier final : public KvBackend {
   void completed(std::span<const BlockId>, std::uint16_t) override {}
 };
 
-std::vector<BlockId> prompt_ids() {
-  std::vector<BlockId> ids;
-  BlockId prefix = 0;
-  for (std::uint64_t i = 0; i < 6; ++i) ids.push_back(prefix = kvsim::workload::chain_block(prefix, 100 + i));
-  return ids;
-}
-
-Request request(std::uint64_t id, std::uint32_t input, std::uint32_t output, std::vector<BlockId> ids = {}) {
-  Request r;
-  r.id = id;
-  r.input_tokens = input;
-  r.output_tokens = output;
-  r.blocks = std::move(ids);
-  return r;
-}
-
 const auto kIgnore = [](const Sequence&) {};
 
 // The engine at the start of A and B's decode plan (time t2, planned).
@@ -74,18 +60,18 @@ struct DecodePlan {
   kvsim::test::FakePerf perf;
   RecordingTier tier;
   ServingEngine engine;
-  std::vector<BlockId> ids = prompt_ids();
+  std::vector<BlockId> ids = chained_blocks(100, 6);
   double t2 = 0;
   explicit DecodePlan(bool refused_head = false) : engine(params(), perf) {
     engine.set_backend(&tier);
-    engine.enqueue(request(1, 24, 1, ids));
+    engine.enqueue(engine_request(1, 24, 1, ids));
     REQUIRE(engine.plan(0.0, kInf));
     const double t1 = engine.current_plan().end(0);
     CHECK(t1 == doctest::Approx(fake_step(24, 24)));
     engine.apply(1, kIgnore);
     REQUIRE(engine.blocks().cached_blocks() == 6);
-    engine.enqueue(request(2, 3, 10));
-    engine.enqueue(request(3, 1, 12));
+    engine.enqueue(engine_request(2, 3, 10));
+    engine.enqueue(engine_request(3, 1, 12));
     REQUIRE(engine.plan(t1, kInf));
     t2 = engine.current_plan().end(0);
     CHECK(t2 == doctest::Approx(t1 + fake_step(4, 4)));
@@ -94,7 +80,7 @@ struct DecodePlan {
     REQUIRE(engine.blocks().free_blocks() == 7);
     // A 32-token prompt needs 8 blocks, 7 are free: refused for memory (no tier lookup,
     // it has no block ids), it waits through the decode plan.
-    if (refused_head) engine.enqueue(request(4, 32, 1));
+    if (refused_head) engine.enqueue(engine_request(4, 32, 1));
     REQUIRE(engine.plan(t2, kInf));
   }
   static EngineParams params() {

@@ -19,6 +19,7 @@
 
 #include "models/kvcache/backend.hpp"
 #include "models/scheduling/serving_engine.hpp"
+#include "tests/unit/engine_requests.hpp"
 #include "tests/unit/fake_step_model.hpp"
 #include "workloads/request.hpp"
 
@@ -28,8 +29,9 @@ using kvsim::kvcache::TierRun;
 using kvsim::scheduling::EngineParams;
 using kvsim::scheduling::Sequence;
 using kvsim::scheduling::ServingEngine;
+using kvsim::test::chained_blocks;
+using kvsim::test::engine_request;
 using kvsim::workload::BlockId;
-using kvsim::workload::Request;
 
 namespace {
 
@@ -57,22 +59,6 @@ class FakeTier final : public KvBackend {
   void completed(std::span<const BlockId>, std::uint16_t) override {}
 };
 
-std::vector<BlockId> blocks(std::uint64_t first, std::size_t n) {
-  std::vector<BlockId> ids;
-  BlockId prefix = 0;
-  for (std::size_t i = 0; i < n; ++i) ids.push_back(prefix = kvsim::workload::chain_block(prefix, first + i));
-  return ids;
-}
-
-Request request(std::uint64_t id, std::uint32_t input, std::uint32_t output, std::vector<BlockId> ids) {
-  Request r;
-  r.id = id;
-  r.input_tokens = input;
-  r.output_tokens = output;
-  r.blocks = std::move(ids);
-  return r;
-}
-
 // 10 blocks of 16 tokens. Request 1: 32-token prompt (2 blocks), 20 output tokens. Request
 // 2: 160-token prompt (10 blocks), which never fits beside request 1 when recomputed.
 struct Setup {
@@ -81,8 +67,8 @@ struct Setup {
   ServingEngine engine;
   explicit Setup(bool with_waiting) : engine(params(), perf) {
     engine.set_backend(&tier);
-    engine.enqueue(request(1, 32, 20, blocks(100, 2)));
-    if (with_waiting) engine.enqueue(request(2, 160, 2, blocks(200, 10)));
+    engine.enqueue(engine_request(1, 32, 20, chained_blocks(100, 2)));
+    if (with_waiting) engine.enqueue(engine_request(2, 160, 2, chained_blocks(200, 10)));
   }
   static EngineParams params() {
     EngineParams p;
@@ -118,7 +104,7 @@ TEST_CASE("multi-step with lower tiers: a head refused after a tier lookup gets 
   s.engine.apply(1, kIgnore);
   // Meanwhile another instance demoted request 2's first 3 blocks into the shared tier: a
   // load needs only those 3 blocks now, so the next step end admits it (loading).
-  for (const BlockId id : blocks(200, 3)) s.tier.held.insert(id);
+  for (const BlockId id : chained_blocks(200, 3)) s.tier.held.insert(id);
   REQUIRE(s.engine.plan(now, kInf));
   CHECK(s.engine.waiting() == 0);
   CHECK(s.engine.running() == 2);
