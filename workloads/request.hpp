@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/util/random.hpp"
+
 namespace kvsim::workload {
 
 // Identity of one KV block: a hash chained over the whole prefix up to and including the
@@ -37,16 +39,8 @@ struct Request {
 // chain_block(0, h) starts a prefix. The prefix is mixed fully before the content joins it
 // (a near-linear combination made chain_block(28,16) == chain_block(27,80)), so distinct
 // (prefix, content) pairs collide only by 64-bit chance.
-constexpr std::uint64_t mix_bits(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
 constexpr BlockId chain_block(BlockId prefix, std::uint64_t content) {
-  return mix_bits(mix_bits(prefix + 0x9e3779b97f4a7c15ULL) ^ content);
+  return mix64(mix64(prefix + 0x9e3779b97f4a7c15ULL) ^ content);
 }
 
 // A stream of requests in non-decreasing arrival order.

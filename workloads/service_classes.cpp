@@ -18,7 +18,7 @@ class ClassifiedSource final : public Source {
     if (!r) return r;
     // A source may name categories as it meets them (traces): resolve again when it has.
     if (inner_->categories().size() != resolved_names_) resolve_categories();
-    const double u = double(mix_bits(seed_ ^ mix_bits(r->id + 0x632be59bd9b4e019ULL)) >> 11) * 0x1.0p-53;
+    const double u = double(mix64(seed_ ^ mix64(r->id + 0x632be59bd9b4e019ULL)) >> 11) * 0x1.0p-53;
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       const ClassRule& rule = rules_[i];
       if (!rule.category.empty() && category_of_rule_[i] != int(r->category)) continue;

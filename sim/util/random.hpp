@@ -20,8 +20,13 @@ namespace kvsim {
 
 // splitmix64 (Steele, Lea & Flood, OOPSLA 2014): advances state and returns the next output.
 std::uint64_t splitmix64(std::uint64_t& state);
-// The splitmix64 output function alone: a stateless 64-bit bijective mixer.
-std::uint64_t mix64(std::uint64_t x);
+// The splitmix64 output function alone: a stateless 64-bit bijective mixer. Inline and
+// constexpr: block identities are chained through it (workload::chain_block) per block.
+constexpr std::uint64_t mix64(std::uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 // FNV-1a 64-bit hash of the bytes of text (stable across platforms and runs).
 std::uint64_t fnv1a64(std::string_view text);
 
