@@ -1,5 +1,6 @@
 #include "sim/results/energy.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kvsim::results {
@@ -31,6 +32,13 @@ void EnergyMeter::add_step(std::size_t i, double start, double end, double utili
     samples_.push_back({end, static_cast<std::uint32_t>(i), joules_at(i, end)});
     next_sample_[i] = (std::floor(end / interval_) + 1) * interval_;
   }
+}
+
+std::vector<EnergySample> EnergyMeter::take_samples() {
+  std::stable_sort(samples_.begin(), samples_.end(), [](const EnergySample& a, const EnergySample& b) {
+    return a.time < b.time || (a.time == b.time && a.instance < b.instance);
+  });
+  return std::move(samples_);
 }
 
 std::vector<EnergyRecord> EnergyMeter::finish(double duration) {

@@ -50,8 +50,10 @@ class EnergyMeter {
   void add_step(std::size_t instance, double start, double end, double utilisation);
   // Instance rows over a run of the given duration (and the final samples).
   std::vector<EnergyRecord> finish(double duration);
-  // Samples in the order taken (then the final ones, by instance).
-  std::vector<EnergySample> take_samples() { return std::move(samples_); }
+  // Samples by time, then instance (an instance's own rows in the order taken). Instances
+  // account their steps when their plans are applied, which multi-step planning moves: the
+  // order taken would make the dataset depend on it.
+  std::vector<EnergySample> take_samples();
 
  private:
   double joules_at(std::size_t instance, double time) const;

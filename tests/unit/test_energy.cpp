@@ -44,6 +44,27 @@ TEST_CASE("energy time series: cumulative joules at the first step end past each
   CHECK(rows[0].joules == samples[2].joules);
 }
 
+TEST_CASE("energy time series: rows by time then instance, whatever order the instances account their steps in") {
+  // Two instances, samples every 1 s. Instance 1 accounts its steps first (as when its
+  // multi-step plan is applied before instance 0's), yet the rows interleave by time.
+  results::EnergyMeter meter(2, 10.0, 110.0, 1, 1.0);
+  meter.add_step(1, 0.0, 1.2, 1.0);  // sample (1.2, 1)
+  meter.add_step(1, 1.2, 2.5, 1.0);  // sample (2.5, 1)
+  meter.add_step(0, 0.0, 1.1, 1.0);  // sample (1.1, 0)
+  meter.add_step(0, 1.1, 2.5, 1.0);  // sample (2.5, 0): same time as instance 1's, comes first
+  meter.finish(3.0);                 // final samples (3, 0) and (3, 1)
+  const auto samples = meter.take_samples();
+  REQUIRE(samples.size() == 6);
+  const double times[] = {1.1, 1.2, 2.5, 2.5, 3.0, 3.0};
+  const std::uint32_t instances[] = {0, 1, 0, 1, 0, 1};
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(samples[i].time == times[i]);
+    CHECK(samples[i].instance == instances[i]);
+  }
+  // Instance 1 at 1.2 s: 10·1.2 + 100·1.2 = 132 J.
+  CHECK(samples[1].joules == doctest::Approx(132.0));
+}
+
 TEST_CASE("energy figures and cost by hand") {
   std::vector<results::EnergyRecord> rows(2);
   rows[0].joules = 1000;
