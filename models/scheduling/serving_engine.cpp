@@ -312,6 +312,16 @@ std::size_t ServingEngine::multi_step_count() const {
   return lo;
 }
 
+std::uint32_t ServingEngine::occupied_blocks_at(double t) const {
+  if (plan_.size() <= 1) return blocks_.occupied();  // a single step took its blocks when planned
+  // Steps 1.. take their blocks at their starts, empty ones first (allocate's order): an
+  // eviction empties a cached block that the step fills again at once, so only the empty
+  // blocks taken raise the count. Evictions performed ahead (evict_due) do not lower it.
+  const std::size_t started = std::min(plan_.done_by(t) + 1, plan_.size());
+  const std::uint64_t taken = std::min<std::uint64_t>(extra_blocks(std::uint32_t(started)), empty_at_plan_);
+  return blocks_.capacity() - empty_at_plan_ + std::uint32_t(taken);
+}
+
 std::uint64_t ServingEngine::extra_blocks(std::uint32_t k) const {
   std::uint64_t total = 0;
   for (const auto& s : scheduled_) total += blocks_for(std::uint64_t{s.seq->computed} + k) - s.seq->table.size();
@@ -371,6 +381,7 @@ bool ServingEngine::plan(double now, double time_limit) {
   const bool preempted = batcher_->fill(*this);
   report_evictions();
   if (scheduled_.empty()) return false;
+  empty_at_plan_ = blocks_.empty_blocks();
 
   reduction_per_step_ = 0;
   for (const auto& s : scheduled_) {

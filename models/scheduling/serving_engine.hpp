@@ -132,6 +132,11 @@ class ServingEngine final : private batching::StepContext {
   void for_each_unfinished(const std::function<void(const Sequence&)>& visit) const;
 
   const kvcache::BlockManager& blocks() const { return blocks_; }
+  // HBM blocks holding data at time t (t not before the current plan's start), as a one-
+  // step-at-a-time scheduler would hold them: a multi-step plan allocates its later steps'
+  // blocks only when applied, so blocks().occupied() lags behind while it runs. What the
+  // samplers record (/timeseries/instances, /timeseries/tier_occupancy).
+  std::uint32_t occupied_blocks_at(double t) const;
   // Reports this instance's cached HBM blocks to a cluster-wide index (routers' view).
   void report_blocks_to(kvcache::PrefixDirectory* directory, std::uint32_t holder) {
     blocks_.report_to(directory, holder);
@@ -214,6 +219,7 @@ class ServingEngine final : private batching::StepContext {
   std::vector<std::uint32_t> needed_per_step_;  // scratch of schedule_evictions, kept for its capacity
 
   double now_ = 0;  // time of the current plan
+  std::uint32_t empty_at_plan_ = 0;  // empty HBM blocks once the plan's first step holds its blocks
   bool looked_below_ = false;  // the current plan's admissions asked the lower tiers (plan())
   // Lower-tier runs found for the waiting request being admitted but not loaded (recompute
   // was cheaper), with the blocks looked up: reported once the admission commits.

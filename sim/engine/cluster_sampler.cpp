@@ -18,7 +18,7 @@ void ClusterSampler::sample(RunState& run, double t) {
     s.waiting = std::uint32_t(engine.waiting());
     s.running = std::uint32_t(engine.running());
     s.batch_tokens = engine.current_plan().empty() ? 0 : engine.last_shape().new_tokens;
-    s.hbm_blocks = engine.blocks().occupied();
+    s.hbm_blocks = engine.occupied_blocks_at(t);
     const auto& l = last_[i];
     if (!seen_[i] || l.waiting != s.waiting || l.running != s.running || l.batch_tokens != s.batch_tokens ||
         l.hbm_blocks != s.hbm_blocks)

@@ -113,7 +113,7 @@ void sample_occupancy(RunState& run) {
     };
     bool busy = false;
     for (const auto& instance : run.instances) {
-      record(instance->engine->blocks().occupied());
+      record(instance->engine->occupied_blocks_at(t));
       busy = busy || !instance->engine->idle() || !run.transfers->idle(std::size_t(instance->index));
     }
     if (run.lower_tiers)

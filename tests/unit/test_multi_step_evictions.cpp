@@ -158,3 +158,24 @@ TEST_CASE("multi-step evictions: with a request waiting the plan ends before its
   CHECK(p.engine.current_plan().size() == 3);
   CHECK(p.engine.next_eviction(3) == kInf);
 }
+
+TEST_CASE("multi-step plan: HBM occupancy sampled inside the plan is a one-step-at-a-time scheduler's") {
+  DecodePlan p;
+  const auto& plan = p.engine.current_plan();
+  // During step 0, 8 of the 9 blocks hold data (request 1's 6 cached, A's and B's one each).
+  CHECK(p.engine.occupied_blocks_at((p.t2 + plan.end(0)) / 2) == 8);
+  // Step 1 starts at end(0) and takes the empty block: 9. Steps 3, 5 and 7 each evict a
+  // cached block and fill it again: still 9.
+  CHECK(p.engine.occupied_blocks_at(plan.end(0)) == 9);
+  p.engine.evict_due(plan.end(2));
+  // The pool allocates steps 1.. at apply: step 1's empty block and the block just evicted
+  // both wait empty, so the pool itself counts 7 where a one-step scheduler holds 9.
+  CHECK(p.engine.blocks().occupied() == 7);
+  CHECK(p.engine.occupied_blocks_at(plan.end(2)) == 9);
+  CHECK(p.engine.occupied_blocks_at(plan.end(7)) == 9);
+  // Applied: A has its 10 tokens and leaves; its 3 blocks carry no identities (no prompt
+  // ids), so they are emptied, not cached: 6. With no plan, the pool's count is the answer.
+  p.engine.apply(9, kIgnore);
+  CHECK(p.engine.blocks().occupied() == 6);
+  CHECK(p.engine.occupied_blocks_at(plan.end(8)) == 6);
+}
