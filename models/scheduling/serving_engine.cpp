@@ -203,11 +203,12 @@ bool ServingEngine::try_start_load(Sequence& seq, std::uint32_t matched, std::ui
     const auto cost = perf_.breakdown(recompute);
     load = backend_->should_load(runs, cost.total() - cost.overhead);
   }
-  if (!load) {
+  // Not loaded (recomputing is cheaper, or the load does not fit now): an admission by
+  // recomputing reports the lookup once it commits.
+  if (!load || std::uint64_t{found} + unreferenced > blocks_.free_blocks()) {
     pending_lookup_ = {runs, max_hit - matched};
     return false;
   }
-  if (std::uint64_t{found} + unreferenced > blocks_.free_blocks()) return false;
   backend_->note_admission(runs, max_hit - matched, true);
   pending_lookup_.reset();
   lookup_blocks_ += max_hit;
