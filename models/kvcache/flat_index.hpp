@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/util/huge_pages.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::kvcache {
@@ -114,7 +115,7 @@ class FlatIndex {
     return static_cast<std::size_t>((id * 0x9e3779b97f4a7c15ULL) >> shift_);
   }
   void rehash(std::size_t capacity) {
-    std::vector<Entry> old = std::move(entries_);
+    auto old = std::move(entries_);
     entries_.assign(capacity, Entry{});
     mask_ = capacity - 1;
     shift_ = 64 - std::countr_zero(capacity);
@@ -131,7 +132,7 @@ class FlatIndex {
     }
   }
 
-  std::vector<Entry> entries_;
+  std::vector<Entry, HugePageAllocator<Entry>> entries_;  // large and probed at random
   std::size_t mask_ = 0;
   int shift_ = 60;
   std::size_t size_ = 0;
