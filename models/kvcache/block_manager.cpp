@@ -13,17 +13,18 @@ BlockManager::BlockManager(std::uint32_t num_blocks, const EvictionChoice& evict
   // index_ and the per-block arrays grow with use: an idle pool costs little. The arrays
   // reserve their full size, which takes address space but no memory until used, so that
   // growing them never copies.
+  records_.state().category_names = eviction.category_names;
+  policy_ = eviction::make_policy(eviction.policy, records_.state(), eviction.params);
+  records_.keep_metadata(policy_->reads_block_metadata());
   blocks_.reserve(num_blocks);
-  state_.blocks.reserve(num_blocks);
-  state_.category_names = eviction.category_names;
-  policy_ = eviction::make_policy(eviction.policy, state_, eviction.params);
+  records_.reserve(num_blocks);
 }
 
 BlockIndex BlockManager::fresh_block() {
   if (fresh_ == blocks_.size()) {
     const std::size_t size = std::min<std::size_t>(capacity_, std::max<std::size_t>(64, 2 * blocks_.size()));
     blocks_.resize(size);
-    state_.blocks.resize(size);
+    records_.resize(size);
     policy_->resize(eviction::Slot(size));
   }
   return fresh_++;
@@ -55,7 +56,7 @@ void BlockManager::acquire_cached(std::span<const BlockId> ids, std::uint32_t n,
         const BlockIndex* found = index_.find(ids[i]);
         if (!found) throw std::logic_error("acquire_cached: a block match_prefix did not report");
         const BlockIndex b = *found;
-        state_.blocks[b].use(category, state_.now);
+        records_.use(b, category, records_.state().now);
         if (blocks_[b].refs++ == 0) {
           policy_->erase(b);  // pinned: no longer a candidate
           --cached_free_;
@@ -72,12 +73,12 @@ void BlockManager::prefetch_identity(BlockId id) const {
 }
 
 void BlockManager::drop_identity(BlockIndex b) {
-  const auto& meta = state_.blocks[b];
-  index_.erase(meta.id);
-  if (directory_) directory_->remove(meta.id, holder_);
+  const BlockId id = records_.id(b);
+  index_.erase(id);
+  if (directory_) directory_->remove(id, holder_);
   blocks_[b].has_id = false;
   ++counters_.evicted;
-  if (record_evictions_) evicted_.push_back({meta.id, meta.position, meta.category});
+  if (record_evictions_) evicted_.push_back(records_.evicted(b));
 }
 
 bool BlockManager::allocate(std::uint32_t n, std::vector<BlockIndex>& table) {
@@ -105,7 +106,7 @@ void BlockManager::evict_cached(std::uint32_t n) {
 }
 
 BlockIndex BlockManager::evict_next() {
-  prefetch_victims(*policy_, state_, [this](BlockId id) { prefetch_identity(id); });
+  prefetch_victims(*policy_, records_, [this](BlockId id) { prefetch_identity(id); });
   const BlockIndex b = policy_->victim();
   --cached_free_;
   drop_identity(b);
@@ -124,7 +125,7 @@ void BlockManager::publish(std::span<const BlockIndex> blocks, std::span<const B
         if (!index_.emplace(ids[i], b).second) return true;
         block.has_id = true;
         if (directory_) directory_->add(ids[i], holder_);
-        state_.blocks[b].begin(ids[i], first + std::uint32_t(i), category, state_.now);
+        records_.begin(b, ids[i], first + std::uint32_t(i), category, records_.state().now);
         return true;
       });
 }
@@ -143,7 +144,7 @@ void BlockManager::release(std::span<const BlockIndex> table) {
       [&](std::size_t j) {
         const BlockIndex b = table[n - 1 - j];
         __builtin_prefetch(&blocks_[b], 1);
-        __builtin_prefetch(&state_.blocks[b].last_access, 1);
+        records_.prefetch_used_until(b);
       },
       [&](std::size_t i) {
         const BlockIndex b = table[n - 1 - i];
@@ -152,7 +153,7 @@ void BlockManager::release(std::span<const BlockIndex> table) {
         if (--block.refs > 0) return true;
         if (block.has_id) {
           // Used until now: the release is its latest access.
-          state_.blocks[b].last_access = state_.now;
+          records_.used_until(b, records_.state().now);
           policy_->insert(b);
           ++cached_free_;
         } else {

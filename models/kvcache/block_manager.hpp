@@ -22,6 +22,7 @@
 
 #include "models/kvcache/eviction/policy.hpp"
 #include "models/kvcache/flat_index.hpp"
+#include "models/kvcache/slot_records.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::kvcache {
@@ -35,13 +36,6 @@ struct BlockCounters {
   std::uint64_t allocated = 0;    // fresh blocks handed out
   std::uint64_t evicted = 0;      // cached identities dropped to make room
   std::uint64_t hit_blocks = 0;   // prefix blocks reused through acquire_cached
-};
-
-// A cached block dropped by HBM, with what a lower tier's policy needs to know about it.
-struct EvictedBlock {
-  BlockId id = 0;
-  std::uint32_t position = 0;  // index in its prefix
-  std::uint16_t category = 0;  // category of the request that last used it
 };
 
 struct EvictionChoice {
@@ -62,7 +56,7 @@ class BlockManager {
   // Whether evictions are observed (recorded for take_evicted).
   bool records_evictions() const { return record_evictions_; }
   // The clock used for block metadata (last access times) from now on.
-  void set_time(double now) { state_.now = now; }
+  void set_time(double now) { records_.state().now = now; }
 
   // Leading blocks of ids that are resident, at most max_blocks. unreferenced receives how
   // many of them are currently free (acquiring them lowers free_blocks()).
@@ -127,14 +121,14 @@ class BlockManager {
   // hold it.
   BlockIndex fresh_block();
 
-  // The per-block arrays (blocks_, state_.blocks, the policy's) cover only the blocks
+  // The per-block arrays (blocks_, records_, the policy's) cover only the blocks
   // handed out so far and grow geometrically: an instance that never fills its pool does
   // not pay for it (at 1,024 instances the full arrays were 2.4 GB, and their
   // construction 2.5 % of a 2-minute cluster run).
   std::uint32_t capacity_ = 0;
   BlockIndex fresh_ = 0;  // blocks [fresh_, capacity_) were never handed out
   std::vector<Block> blocks_;
-  eviction::CacheState state_;  // per-block metadata shared with the policy
+  SlotRecords records_;  // per block: identity, position, category (+ the policy's metadata)
   std::unique_ptr<eviction::Policy> policy_;
   FlatIndex<BlockIndex> index_;  // cached identity -> its block
   // Free blocks without identity that were used before, reused last-in first-out and

@@ -6,15 +6,16 @@ namespace kvsim::kvcache {
 
 TierStore::TierStore(std::string name, std::uint64_t capacity_blocks, const EvictionChoice& eviction)
     : name_(std::move(name)), capacity_(capacity_blocks) {
-  state_.category_names = eviction.category_names;
-  policy_ = eviction::make_policy(eviction.policy, state_, eviction.params);
+  records_.state().category_names = eviction.category_names;
+  policy_ = eviction::make_policy(eviction.policy, records_.state(), eviction.params);
+  records_.keep_metadata(policy_->reads_block_metadata());
 }
 
 bool TierStore::touch(workload::BlockId id, double now, std::uint16_t category) {
   const Slot* slot = index_.find(id);
   if (!slot) return false;
-  state_.now = now;
-  state_.blocks[*slot].use(category, now);
+  records_.state().now = now;
+  records_.use(*slot, category, now);
   policy_->touch(*slot);
   return true;
 }
@@ -27,13 +28,12 @@ void TierStore::insert(const EvictedBlock& block, double now, std::vector<Evicte
 
 void TierStore::insert_absent(const EvictedBlock& block, double now, std::vector<EvictedBlock>& evicted) {
   if (capacity_ == 0) return;
-  state_.now = now;
+  records_.state().now = now;
   while (index_.size() >= capacity_) {
-    prefetch_victims(*policy_, state_, [this](workload::BlockId id) { index_.prefetch(id); });
+    prefetch_victims(*policy_, records_, [this](workload::BlockId id) { index_.prefetch(id); });
     const Slot victim = policy_->victim();
-    const auto& meta = state_.blocks[victim];
-    evicted.push_back({meta.id, meta.position, meta.category});
-    index_.erase(meta.id);
+    evicted.push_back(records_.evicted(victim));
+    index_.erase(evicted.back().id);
     free_slots_.push_back(victim);
     ++counters_.evicted_blocks;
   }
@@ -42,11 +42,11 @@ void TierStore::insert_absent(const EvictedBlock& block, double now, std::vector
     slot = free_slots_.back();
     free_slots_.pop_back();
   } else {
-    slot = Slot(state_.blocks.size());
-    state_.blocks.emplace_back();
+    slot = Slot(records_.size());
+    records_.resize(slot + 1);
     policy_->resize(slot + 1);
   }
-  state_.blocks[slot].begin(block.id, block.position, block.category, now);
+  records_.begin(slot, block.id, block.position, block.category, now);
   index_.put(block.id, slot);
   policy_->insert(slot);
   ++counters_.inserted_blocks;

@@ -13,6 +13,7 @@
 #include "models/kvcache/block_manager.hpp"
 #include "models/kvcache/eviction/policy.hpp"
 #include "models/kvcache/flat_index.hpp"
+#include "models/kvcache/slot_records.hpp"
 #include "workloads/request.hpp"
 
 namespace kvsim::kvcache {
@@ -58,7 +59,7 @@ class TierStore {
   using Slot = eviction::Slot;
   std::string name_;
   std::uint64_t capacity_;
-  eviction::CacheState state_;
+  SlotRecords records_;  // per slot: identity, position, category (+ the policy's metadata)
   std::unique_ptr<eviction::Policy> policy_;
   FlatIndex<Slot> index_;  // resident identity -> its slot (open addressing: no node per block)
   std::vector<Slot> free_slots_;
