@@ -22,8 +22,9 @@ namespace sg4 = simgrid::s4u;
 namespace {
 
 // transfer: one of its loads (or hand-offs) ended; write: one of its writes ended, which the
-// TransferService has already accounted (a driver waits on its writes only when asked to).
-enum class Woken { deadline, interrupt, transfer, write };
+// TransferService has already accounted (a driver waits on its writes only when asked to);
+// evictions: its EvictionTimer handed the evictions due at `at` back to it.
+enum class Woken { deadline, interrupt, transfer, write, evictions };
 
 // A transfer of the instance completed: when it was the last part of a request's load, the
 // request's blocks become usable.
@@ -41,8 +42,10 @@ void transfer_done(RunState& run, Instance& instance, std::size_t index, double 
 }
 
 // Waits for the instance's next event; returns what woke it and sets `at` to its time. The
-// end of a write wakes it only with_writes.
-Woken wait_event(RunState& run, Instance& instance, double deadline, double& at, bool with_writes = false) {
+// end of a write wakes it only with_writes. While a plan runs, its eviction timer may
+// interrupt the wait (evictions).
+Woken wait_event(RunState& run, Instance& instance, double deadline, double& at, bool with_writes = false,
+                 EvictionTimer* evictions = nullptr) {
   ++run.waits;
   XBT_VERB("instance %d waits until %.9f", instance.index, deadline);
   instance.forget_wake();
@@ -56,6 +59,7 @@ Woken wait_event(RunState& run, Instance& instance, double deadline, double& at,
     return Woken::deadline;
   }
   if (index == Waiter::kInterrupted) {
+    if (evictions != nullptr && evictions->take_fallback(at)) return Woken::evictions;
     at = instance.take_wake_time();
     return Woken::interrupt;
   }
@@ -94,6 +98,7 @@ void drive_instance(RunState& run, Instance& instance) {
     injector.finished(seq, engine);
   };
 
+  EvictionTimer evictions(run, instance);
   double now = 0;  // exact time of this instance
   double at = 0;
   while (now <= limit) {
@@ -129,33 +134,33 @@ void drive_instance(RunState& run, Instance& instance) {
     }
     // Wait for the end of the plan; an arrival or a completed load cuts it at the next
     // step boundary (StepPlan::cut_at). Writes do not wake it: their end changes nothing a
-    // plan depends on.
+    // plan depends on. The steps that evict do so from the eviction timer (due_evictions.hpp).
     const auto& plan = engine.current_plan();
     std::size_t keep = plan.size();  // steps to complete
     bool ends_run = false;
+    evictions.new_plan();
     while (true) {
       const double target = plan.end(keep - 1);
       if (target > limit) {  // the run ends before this step does
+        evictions.cancel();
         while (wait_event(run, instance, limit, at) != Woken::deadline) {
         }
         ends_run = true;
         break;
       }
-      // A step that evicts starts before the kept steps end: wait for its start and evict
-      // there (due_evictions.hpp), unless something woke the instance at that time.
-      const double evicts = engine.next_eviction(keep);
-      if (evicts < target) {
-        if (wait_event(run, instance, evicts, at) == Woken::deadline) {
-          const DueEvictions done = run_due_evictions(run, instance, evicts, at);
-          if (done == DueEvictions::woken_evicting) keep = std::min(keep, plan.done_by(evicts) + 1);
-          if (done != DueEvictions::woken) continue;
-        }
-      } else if (wait_event(run, instance, target, at) == Woken::deadline) {
-        break;
+      evictions.arm(keep);
+      const Woken woken = wait_event(run, instance, target, at, false, &evictions);
+      evictions.cancel();  // re-armed from this clock, for the steps still kept
+      if (woken == Woken::deadline) break;
+      if (woken == Woken::evictions) {  // the timer met an arrival or wake-up due at their time
+        const double evicts = at;
+        const DueEvictions done = run_due_evictions(run, instance, evicts, at);
+        if (done == DueEvictions::woken_evicting) keep = std::min(keep, plan.done_by(evicts) + 1);
+        if (done != DueEvictions::woken) continue;
       }
       if (at < now) continue;  // a wake-up that cuts nothing
       if (plan.done_by(at) >= keep) continue;  // the kept steps end no later: nothing to cut
-      keep = plan.cut_at(at);
+      keep = std::max(plan.cut_at(at), evictions.kept_steps());
       if (plan.end(keep - 1) == at) break;  // woken exactly at a step end: stop there
     }
     if (ends_run) break;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <simgrid/kernel/resource/Action.hpp>
+#include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <xbt/log.h>
@@ -63,7 +64,10 @@ const std::vector<std::size_t>& TransferService::route(sg4::Host* src, sg4::Host
 }
 
 void TransferService::start(sg4::Host* src, sg4::Host* dst, double bytes, std::size_t owner, std::uint64_t request) {
-  finished_writes_.clear();  // an actor runs: SimGrid is done with them
+  // Only once an actor runs is SimGrid done with them: an eviction timer starts demotions
+  // from maestro between a write's network action finishing and SimGrid handling its end
+  // (due_evictions.hpp).
+  if (!sg4::Actor::is_maestro()) finished_writes_.clear();
   const double now = sg4::Engine::get_clock();
   Transfer t;
   t.request = request;

@@ -110,9 +110,9 @@ class TransferService {
   std::vector<std::vector<simgrid::s4u::ActivityPtr>> writes_;
   std::unordered_map<const void*, Write> write_of_;
   std::vector<simgrid::s4u::ActivityPtr> abandoned_;  // writes of closed owners, held to the end
-  // Finished writes, released at the next start(): the callback runs while SimGrid still
-  // marks the Comm running, and dropping the last reference then makes SimGrid log a
-  // "freed before its completion" warning with a backtrace.
+  // Finished writes, released at the next start() by an actor: the callback runs while
+  // SimGrid still marks the Comm running, and dropping the last reference then makes
+  // SimGrid log a "freed before its completion" warning with a backtrace.
   std::vector<simgrid::s4u::ActivityPtr> finished_writes_;
 };
 
