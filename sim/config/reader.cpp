@@ -395,6 +395,31 @@ toml::table parse_toml(std::string_view text, const std::string& source_name) {
   }
 }
 
+namespace {
+
+// The table of array `name` (an array of tables) that the first component of rest picks, by
+// its 0-based index or by the value of its `name` key (instances.decode.count); rest is
+// advanced past that component, which must not be the last one.
+toml::table* array_element(toml::array& groups, const std::string& key, const std::string& name,
+                           std::string_view& rest) {
+  const auto dot = rest.find('.');
+  const std::string pick(rest.substr(0, dot));
+  if (dot == std::string_view::npos)
+    throw InputError("--set", 0, key, "\"" + name + "." + pick + "\" is a whole [[" + name +
+                                          "]] table: set one of its keys (" + name + "." + pick + ".KEY=VALUE)");
+  rest = rest.substr(dot + 1);
+  std::string names;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    toml::table* table = groups[i].as_table();
+    const auto* own = table->get_as<std::string>("name");
+    if (pick == std::to_string(i) || (own && own->get() == pick)) return table;
+    names += (names.empty() ? "" : ", ") + (own ? own->get() : std::to_string(i));
+  }
+  throw InputError("--set", 0, key, "no [[" + name + "]] table \"" + pick + "\" (by 0-based index or name: " + names + ")");
+}
+
+}  // namespace
+
 void apply_override(toml::table& doc, std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos || eq == 0)
@@ -444,10 +469,15 @@ void apply_override(toml::table& doc, std::string_view assignment) {
     }
     auto [it, inserted] = target->insert(part, toml::table{});
     (void)inserted;
+    rest = rest.substr(dot + 1);
+    if (toml::array* groups = it->second.as_array(); groups && groups->is_array_of_tables()) {
+      // An array of tables ([[instances]] groups): the next component picks one of them.
+      target = array_element(*groups, key, part, rest);
+      continue;
+    }
     if (!it->second.is_table())
       throw InputError("--set", 0, key, "\"" + part + "\" is not a table in the config, cannot set a key below it");
     target = it->second.as_table();
-    rest = rest.substr(dot + 1);
   }
 }
 

@@ -120,7 +120,8 @@ toml::table parse_toml(std::string_view text, const std::string& source_name);
 
 // Applies a command-line override "dotted.key=value" to doc. The value is parsed as a TOML
 // value when it is one (12, 0.5, true, "x", [1,2]) and taken as a string otherwise
-// ("80GiB"). Intermediate tables are created.
+// ("80GiB"). Intermediate tables are created. In an array of tables, the component after
+// its name picks one table by 0-based index or by its `name` key (instances.decode.count=24).
 void apply_override(toml::table& doc, std::string_view assignment);
 
 // Closest candidate by edit distance, or "" when nothing is reasonably close.

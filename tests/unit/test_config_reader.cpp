@@ -365,6 +365,32 @@ TEST_CASE("reader: apply_override rejects malformed assignments") {
   CHECK(doc["workload"]["rate"].value_exact<std::int64_t>() == 20);  // untouched
 }
 
+TEST_CASE("reader: apply_override reaches into [[groups]] by index or by name") {
+  toml::table doc = parse_toml("[[instances]]\nname = \"prefill\"\ncount = 8\n"
+                               "[[instances]]\nname = \"decode\"\ncount = 16\n"
+                               "[[instances]]\ncount = 2\n",
+                               "cfg.toml");
+  apply_override(doc, "instances.decode.count=24");
+  apply_override(doc, "instances.0.max_num_seqs=64");
+  apply_override(doc, "instances.2.multi_step=false");
+  const toml::array& groups = *doc["instances"].as_array();
+  CHECK(groups[0].as_table()->at("count").value_exact<std::int64_t>() == 8);
+  CHECK(groups[0].as_table()->at("max_num_seqs").value_exact<std::int64_t>() == 64);
+  CHECK(groups[1].as_table()->at("count").value_exact<std::int64_t>() == 24);
+  CHECK(groups[2].as_table()->at("multi_step").value_exact<bool>() == false);
+  CHECK(groups[2].as_table()->at("count").value_exact<std::int64_t>() == 2);
+
+  // A group that is not there is named with the ones that are (by name, or index without).
+  const InputError missing = input_error([&] { apply_override(doc, "instances.mixed.count=4"); });
+  CHECK(missing.file() == "--set");
+  CHECK(missing.field() == "instances.mixed.count");
+  CHECK(contains(missing.what(), "no [[instances]] table \"mixed\" (by 0-based index or name: prefill, decode, 2)"));
+  CHECK(contains(input_error([&] { apply_override(doc, "instances.3.count=4"); }).what(), "no [[instances]] table \"3\""));
+  // A whole group cannot be replaced by a value.
+  CHECK(contains(input_error([&] { apply_override(doc, "instances.decode=4"); }).what(),
+                 "\"instances.decode\" is a whole [[instances]] table"));
+}
+
 TEST_CASE("reader: closest_match picks the nearest candidate within a small distance") {
   const std::vector<std::string> keys{"block_size", "count", "tp", "max_num_seqs", "max_num_batched_tokens"};
   CHECK(closest_match("blok_size", keys) == "block_size");
