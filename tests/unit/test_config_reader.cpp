@@ -365,7 +365,7 @@ TEST_CASE("reader: apply_override rejects malformed assignments") {
   CHECK(doc["workload"]["rate"].value_exact<std::int64_t>() == 20);  // untouched
 }
 
-TEST_CASE("reader: apply_override reaches into [[groups]] by index or by name") {
+TEST_CASE("reader: apply_override reaches into arrays of tables by index or by name") {
   toml::table doc = parse_toml("[[instances]]\nname = \"prefill\"\ncount = 8\n"
                                "[[instances]]\nname = \"decode\"\ncount = 16\n"
                                "[[instances]]\ncount = 2\n",
