@@ -20,9 +20,8 @@
 #include "models/scheduling/serving_engine.hpp"
 #include "tests/unit/engine_requests.hpp"
 #include "tests/unit/fake_step_model.hpp"
+#include "tests/unit/null_tier.hpp"
 
-using kvsim::kvcache::EvictedBlock;
-using kvsim::kvcache::KvBackend;
 using kvsim::kvcache::TierRun;
 using kvsim::scheduling::EngineParams;
 using kvsim::scheduling::Sequence;
@@ -35,7 +34,7 @@ namespace {
 
 // A tier below HBM that holds every block asked for, always prefers loading, and records
 // the admissions reported to it.
-class HoldsEverything final : public KvBackend {
+class HoldsEverything final : public kvsim::test::NullTier {
  public:
   struct Noted {
     std::uint32_t looked_up;
@@ -57,8 +56,6 @@ class HoldsEverything final : public KvBackend {
   void start_load(std::uint64_t, std::uint16_t, std::span<const BlockId>, const std::vector<TierRun>&) override {
     ++loads;
   }
-  void evicted(std::span<const EvictedBlock>) override {}
-  void completed(std::span<const BlockId>, std::uint16_t) override {}
 };
 
 }  // namespace

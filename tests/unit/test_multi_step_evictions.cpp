@@ -22,11 +22,10 @@
 #include "models/scheduling/serving_engine.hpp"
 #include "tests/unit/engine_requests.hpp"
 #include "tests/unit/fake_step_model.hpp"
+#include "tests/unit/null_tier.hpp"
 #include "workloads/request.hpp"
 
 using kvsim::kvcache::EvictedBlock;
-using kvsim::kvcache::KvBackend;
-using kvsim::kvcache::TierRun;
 using kvsim::scheduling::EngineParams;
 using kvsim::scheduling::Sequence;
 using kvsim::scheduling::ServingEngine;
@@ -40,17 +39,12 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // A lower tier that holds nothing and records the evictions reported to it.
-class RecordingTier final : public KvBackend {
+class RecordingTier final : public kvsim::test::NullTier {
  public:
   std::vector<BlockId> evicted_ids;
-  std::vector<TierRun> match(std::span<const BlockId>, std::uint32_t, std::uint32_t) override { return {}; }
-  bool should_load(const std::vector<TierRun>&, double) override { return false; }
-  void note_admission(const std::vector<TierRun>&, std::uint32_t, bool) override {}
-  void start_load(std::uint64_t, std::uint16_t, std::span<const BlockId>, const std::vector<TierRun>&) override {}
   void evicted(std::span<const EvictedBlock> blocks) override {
     for (const auto& b : blocks) evicted_ids.push_back(b.id);
   }
-  void completed(std::span<const BlockId>, std::uint16_t) override {}
 };
 
 const auto kIgnore = [](const Sequence&) {};

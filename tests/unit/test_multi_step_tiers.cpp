@@ -21,10 +21,9 @@
 #include "models/scheduling/serving_engine.hpp"
 #include "tests/unit/engine_requests.hpp"
 #include "tests/unit/fake_step_model.hpp"
+#include "tests/unit/null_tier.hpp"
 #include "workloads/request.hpp"
 
-using kvsim::kvcache::EvictedBlock;
-using kvsim::kvcache::KvBackend;
 using kvsim::kvcache::TierRun;
 using kvsim::scheduling::EngineParams;
 using kvsim::scheduling::Sequence;
@@ -38,7 +37,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // One lower tier whose contents the test sets; loads are always chosen over recompute.
-class FakeTier final : public KvBackend {
+class FakeTier final : public kvsim::test::NullTier {
  public:
   std::set<BlockId> held;
   std::vector<std::uint64_t> loads;  // requests whose load started
@@ -50,13 +49,10 @@ class FakeTier final : public KvBackend {
     return runs;
   }
   bool should_load(const std::vector<TierRun>&, double) override { return true; }
-  void note_admission(const std::vector<TierRun>&, std::uint32_t, bool) override {}
   void start_load(std::uint64_t request_id, std::uint16_t, std::span<const BlockId>,
                   const std::vector<TierRun>&) override {
     loads.push_back(request_id);
   }
-  void evicted(std::span<const EvictedBlock>) override {}
-  void completed(std::span<const BlockId>, std::uint16_t) override {}
 };
 
 // 10 blocks of 16 tokens. Request 1: 32-token prompt (2 blocks), 20 output tokens. Request
