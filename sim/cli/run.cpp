@@ -27,7 +27,8 @@ Without CONFIG.toml the embedded default scenario runs (print it with --print-co
 
 Options:
   --set KEY=VALUE   override any config key by its dotted path, e.g. --set workload.rate=12
-                    --set instances.count=4 --set platform.gpu=h200 (repeatable)
+                    --set instances.count=4 --set platform.gpu=h200 (repeatable); in
+                    [[instances]] groups by index or name: --set instances.decode.count=24
   -o, --output PATH results file (overrides output.path; "" writes none)
   --seed N          random seed (overrides run.seed)
   --json            print the summary as one JSON object on stdout (the table goes to stderr)
