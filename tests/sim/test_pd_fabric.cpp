@@ -273,3 +273,52 @@ TEST_CASE("P/D fabric: a prefix cached on the prefill side only still moves the 
   CHECK(r.kv_transfer_bytes == kv_bytes(s));
   CHECK(r.kv_transfer_end - r.kv_transfer_start == doctest::Approx(kv_bytes(s) / 450e9 + 2e-6).epsilon(1e-9));
 }
+
+TEST_CASE("P/D fabric: on a graph fabric the hand-off crosses every link of the path once, bottlenecked by the slowest") {
+  // Switches a - b - c in a line (a-b 100 GB/s 3 us, b-c 30 GB/s 4 us); node 0 on a, node 1
+  // on c, b has no node. node0-gpu0 → node1-gpu0 crosses NIC up (50 GB/s, 5 us), ab up,
+  // bc up, NIC down: bottleneck 30 GB/s, latency 5 + 3 + 4 + 5 = 17 us, each counted once.
+  test::ScratchDir dir;
+  const auto card = dir.write("line.toml", R"(name = "line"
+[[node_groups]]
+node = "dgx-h100"
+count = 2
+switch = ["a", "c"]
+[network]
+topology = "graph"
+[[network.switches]]
+name = "a"
+[[network.switches]]
+name = "b"
+[[network.switches]]
+name = "c"
+[[network.links]]
+name = "ab"
+from = "a"
+to = "b"
+bandwidth = "100GB/s"
+latency = "3us"
+[[network.links]]
+name = "bc"
+from = "b"
+to = "c"
+bandwidth = "30GB/s"
+latency = "4us"
+)");
+  const auto show = test::run_kvsim(
+      dir, {"platform", "show", card, "--route", "node0-gpu0", "node1-gpu0", "--set", "kvcache.transfer_efficiency=1"});
+  REQUIRE_MESSAGE(show.exit_code == 0, show.err);
+  CHECK(show.out.find("route node0-gpu0 -> node1-gpu0: 4 links\n"
+                      "  node0-gpu0-nic_UP  50 GB/s  5 us\n"
+                      "  ab_UP  100 GB/s  3 us\n"
+                      "  bc_UP  30 GB/s  4 us\n"
+                      "  node1-gpu0-nic_DOWN  50 GB/s  5 us\n"
+                      "bottleneck 30 GB/s, latency 17 us\n") != std::string::npos);
+  auto s = pd_scenario(card, {{"prefill", 8}, {"decode", 1}});
+  auto out = test::run_with(s, {prompt(0, 0.0, 1)});
+  REQUIRE(out.requests.size() == 1);
+  const auto& r = out.requests[0];
+  REQUIRE(r.status == results::RequestStatus::completed);
+  CHECK(r.decode_instance == 8);
+  CHECK(r.kv_transfer_end - r.kv_transfer_start == doctest::Approx(kv_bytes(s) / 30e9 + 17e-6).epsilon(1e-9));
+}
