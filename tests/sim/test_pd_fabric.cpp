@@ -322,3 +322,78 @@ latency = "4us"
   CHECK(r.decode_instance == 8);
   CHECK(r.kv_transfer_end - r.kv_transfer_start == doctest::Approx(kv_bytes(s) / 30e9 + 17e-6).epsilon(1e-9));
 }
+
+TEST_CASE("P/D fabric: prefill tp 2 to decode tp 3 moves each GPU's own heads, 2/6 1/6 1/6 2/6 of the bytes") {
+  // A 6-GPU NVSwitch node and a model of 6 KV heads (cards written here; the figures are
+  // dgx-h100's and Llama-3.1-8B's but for the counts). Prefill tp 2 on GPUs 0-1 holds heads
+  // 0-2 and 3-5; decode tp 3 on GPUs 2-4 holds heads 0-1, 2-3, 4-5. The moves are gpu0 →
+  // gpu2 (B/3), gpu0 → gpu3 (B/6), gpu1 → gpu3 (B/6), gpu1 → gpu4 (B/3): each prefill GPU
+  // sends B/2 (before: B/max(P, D) per Comm over max(P, D) Comms, so GPU 0 sent 2B/3 and
+  // GPU 1 B/3, and GPU 1's head 3 reached decode GPU 4 instead of 3).
+  // Timing (max-min sharing, 450 GB/s per NVLink direction): all four start at 225 GB/s
+  // (two Comms out of each prefill GPU); the B/6 ones end at B/6 / 225 GB/s, then the B/3
+  // ones have B/6 left alone at 450 GB/s: B/1350 + B/2700 = B / 900 GB/s, + 2 us. Each
+  // prefill GPU's link sends B/2 at its full 450 GB/s all along, as it should.
+  test::ScratchDir dir;
+  const auto node = dir.write("six-node.toml", R"(name = "six-gpu"
+source = "test: dgx-h100 with 6 GPUs"
+gpu = "h100-sxm"
+gpus = 6
+nvswitch = true
+nvlink_latency = "1us"
+pcie_latency = "2us"
+host_dram = "2TiB"
+host_dram_bandwidth = "614.4GB/s"
+nic_bandwidth = "400Gbps"
+nic_latency = "5us"
+)");
+  const auto model = dir.write("six-model.toml", R"(name = "six-kv-heads"
+source = "test: llama-3.1-8b with 24 heads and 6 KV heads"
+layers = 32
+hidden = 3072
+heads = 24
+kv_heads = 6
+head_dim = 128
+intermediate = 14336
+vocab = 128256
+dtype_bytes = 2
+gated_mlp = true
+tied_embeddings = false
+max_context = 131072
+)");
+  config::LoadOptions options;
+  options.config_text = "[platform]\nnode = \"" + node + "\"\n[model]\ncard = \"" + model + R"("
+[[instances]]
+name = "prefill"
+role = "prefill"
+count = 1
+tp = 2
+[[instances]]
+name = "decode"
+role = "decode"
+count = 1
+tp = 3
+[kvcache]
+transfer_efficiency = 1
+[workload]
+generator = "chat"
+num_requests = 1
+[output]
+path = ""
+)";
+  auto s = config::load_scenario(options);
+  REQUIRE(s.groups.at(0).tp == 2);
+  REQUIRE(s.groups.at(1).tp == 3);
+  auto out = test::run_with(s, {prompt(0, 0.0, 1)});
+  REQUIRE(out.requests.size() == 1);
+  const auto& r = out.requests[0];
+  REQUIRE(r.status == results::RequestStatus::completed);
+  const double bytes = kv_bytes(s);
+  CHECK(bytes == 2000.0 * 2 * 32 * 6 * 128 * 2);
+  CHECK(r.kv_transfer_end - r.kv_transfer_start == doctest::Approx(bytes / 900e9 + 2e-6).epsilon(1e-9));
+  auto links = link_bytes(out);
+  CHECK(links["node0-gpu0-nvlink_UP"] == doctest::Approx(bytes / 2));
+  CHECK(links["node0-gpu1-nvlink_UP"] == doctest::Approx(bytes / 2));
+  for (const char* down : {"node0-gpu2-nvlink_DOWN", "node0-gpu3-nvlink_DOWN", "node0-gpu4-nvlink_DOWN"})
+    CHECK(links[down] == doctest::Approx(bytes / 3));
+}
