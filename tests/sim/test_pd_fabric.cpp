@@ -397,3 +397,46 @@ path = ""
   for (const char* down : {"node0-gpu2-nvlink_DOWN", "node0-gpu3-nvlink_DOWN", "node0-gpu4-nvlink_DOWN"})
     CHECK(links[down] == doctest::Approx(bytes / 3));
 }
+
+TEST_CASE("P/D fabric: a tp 2 decode instance that does not fit the node's last GPU goes whole to the next node") {
+  // Seven tp 1 prefill instances take node0-gpu0..6; the tp 2 decode instance does not fit
+  // in node0-gpu7 and takes node1-gpu0,1 (fill node by node, never across nodes). The two
+  // B/2 shards both leave node0-gpu0 by its NIC (50 GB/s): B / 50 GB/s + 10 us; nothing
+  // touches node0-gpu7. Split over gpu7 and node1-gpu0 it would have been faster (NVLink).
+  auto s = pd_scenario("h100-4node", {{"prefill", 7, 1}, {"decode", 1, 2}});
+  REQUIRE(s.placement.size() == 8);
+  CHECK(s.placement[7].node == 1);
+  CHECK(s.placement[7].first_gpu == 0);
+  auto out = test::run_with(s, {prompt(0, 0.0, 1)});
+  REQUIRE(out.requests.size() == 1);
+  const auto& r = out.requests[0];
+  REQUIRE(r.status == results::RequestStatus::completed);
+  CHECK(r.decode_instance == 7);
+  const double bytes = kv_bytes(s);
+  CHECK(r.kv_transfer_end - r.kv_transfer_start == doctest::Approx(bytes / 50e9 + 10e-6).epsilon(1e-9));
+  auto links = link_bytes(out);
+  CHECK(links["node0-gpu0-nic_UP"] == doctest::Approx(bytes));
+  CHECK(links["node1-gpu0-nic_DOWN"] == doctest::Approx(bytes / 2));
+  CHECK(links["node1-gpu1-nic_DOWN"] == doctest::Approx(bytes / 2));
+  CHECK(links.count("node0-gpu7-nvlink_DOWN") == 0);
+}
+
+TEST_CASE("P/D fabric: prefill on H100, decode on H200 of a mixed cluster, each side steps with its own GPU") {
+  // h100-h200-mixed: nodes 0-1 DGX H100, node 2 HGX H200, one switch, 400 Gb/s NICs at 5 us.
+  // The decode group asks for the H200s: node2-gpu0. The hand-off crosses two NICs,
+  // B / 50 GB/s + 10 us; the decode steps are the H200 model's, not the H100's.
+  auto s = pd_scenario("h100-h200-mixed", {{"prefill", 1}, {"decode", 1, 1, "gpu = \"h200\"\n"}});
+  REQUIRE(s.groups.at(1).gpu.name == "h200");
+  REQUIRE(s.placement.at(1).node == 2);
+  auto out = test::run_with(s, {prompt(0, 0.0, 1)});
+  REQUIRE(out.requests.size() == 1);
+  const auto& r = out.requests[0];
+  REQUIRE(r.status == results::RequestStatus::completed);
+  const double transfer = kv_bytes(s) / 50e9 + 10e-6;
+  CHECK(r.kv_transfer_end - r.kv_transfer_start == doctest::Approx(transfer).epsilon(1e-9));
+  CHECK(r.finish == doctest::Approx(prefill(s) + transfer + decode_steps(s)).epsilon(1e-9));
+  // The check above tells the GPUs apart: the same steps on the H100 group take longer.
+  double on_h100 = 0;
+  for (std::uint32_t k = 0; k + 1 < kOutput; ++k) on_h100 += step(s, 0, kInput + k, 1);
+  CHECK(on_h100 > decode_steps(s) * (1 + 1e-6));
+}
