@@ -440,3 +440,29 @@ TEST_CASE("P/D fabric: prefill on H100, decode on H200 of a mixed cluster, each 
   for (std::uint32_t k = 0; k + 1 < kOutput; ++k) on_h100 += step(s, 0, kInput + k, 1);
   CHECK(on_h100 > decode_steps(s) * (1 + 1e-6));
 }
+
+TEST_CASE("P/D fabric: a busy decode instance pulls a handed-off request's KV at its next step boundary") {
+  // Prefill instances on node0-gpu0 and gpu1, the decode instance on gpu2. A (40 output
+  // tokens) hands off at P and its KV arrives at t0 = P + T (T = B / 450 GB/s + 2 us); the
+  // decode instance then steps A alone: step k ends at t(k+1) = t(k) + step(2000 + k, 1).
+  // B arrives so that its first token (P after its arrival, on the idle gpu1) falls halfway
+  // through A's step 3. The decode instance admits B, and starts pulling its KV, when that
+  // step ends (t4), as vLLM's and Dynamo's decode schedulers do; the pull, alone on gpu1's
+  // NVLink, ends at t4 + T. B's TTFT is still P.
+  auto s = pd_scenario("h100-4node", {{"prefill", 2}, {"decode", 1}});
+  const double p = prefill(s), t = kv_bytes(s) / 450e9 + 2e-6;
+  std::vector<double> boundary{p + t};
+  for (std::uint32_t k = 0; k < 5; ++k) boundary.push_back(boundary.back() + step(s, 1, kInput + k, 1));
+  const double b_arrival = (boundary[3] + boundary[4]) / 2 - p;
+  auto a = test::make_request(0, 0.0, kInput, 40, test::contents(1, kInput / 16));
+  auto out = test::run_with(s, {a, prompt(1, b_arrival, 100000)});
+  REQUIRE(out.requests.size() == 2);
+  const auto& b = out.requests[1];
+  REQUIRE(out.requests[0].status == results::RequestStatus::completed);
+  REQUIRE(b.status == results::RequestStatus::completed);
+  CHECK(out.requests[0].kv_transfer_end == doctest::Approx(boundary[0]).epsilon(1e-9));
+  CHECK(b.prefill_instance == 1);
+  CHECK(b.ttft == doctest::Approx(p).epsilon(1e-9));
+  CHECK(b.kv_transfer_start == doctest::Approx(boundary[4]).epsilon(1e-9));
+  CHECK(b.kv_transfer_end == doctest::Approx(boundary[4] + t).epsilon(1e-9));
+}
