@@ -63,8 +63,9 @@ int platform_show_command(const CommandContext& context) {
   options.output = "";
   const config::Scenario scenario = config::load_scenario(options);
 
-  std::vector<std::string> engine_args{"kvsim", "--log=root.thresh:warning", "--log=xbt_cfg.thresh:warning",
-                                       "--cfg=network/model:CM02", "--cfg=network/crosstraffic:0"};
+  // The run's network model, so that the route printed is the one a run's Comms take.
+  std::vector<std::string> engine_args{"kvsim", "--log=root.thresh:warning", "--log=xbt_cfg.thresh:warning"};
+  for (auto& setting : engine::network_model_arguments()) engine_args.push_back(std::move(setting));
   std::vector<char*> argv;
   for (auto& a : engine_args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -108,12 +108,23 @@ void KvHandoff::receive(Instance& to, std::uint64_t request, std::uint64_t token
   source_.erase(source);
   // Both sides serve one model (instance_groups.cpp refuses P/D across models).
   const double bytes = double(tokens) * to.model->kv_bytes_per_token();
+  // Each side splits the KV heads evenly over its GPUs: in units of 1 / (P x D) of the
+  // heads, prefill GPU i holds [i·D, (i+1)·D) and decode GPU j holds [j·P, (j+1)·P). One
+  // Comm per overlap of the two, carrying that share of the bytes: max(P, D) Comms when one
+  // tp divides the other (shard k from prefill GPU k·P/max to decode GPU k·D/max), and
+  // P + D - gcd(P, D) otherwise (tp 2 to 3: 2/6, 1/6, 1/6, 2/6 of the bytes).
   const std::size_t tp_from = from.gpus.size(), tp_to = to.gpus.size();
-  const std::size_t parts = std::max(tp_from, tp_to);
-  for (std::size_t k = 0; k < parts; ++k)
-    run_.transfers->start(from.gpus[k * tp_from / parts], to.gpus[k * tp_to / parts], bytes / double(parts),
-                          std::size_t(to.index), request);
-  moving_[request] = {int(parts), from.index};
+  const std::size_t units = tp_from * tp_to;
+  int parts = 0;
+  for (std::size_t i = 0, j = 0, at = 0; at < units; ++parts) {
+    const std::size_t end = std::min((i + 1) * tp_to, (j + 1) * tp_from);
+    run_.transfers->start(from.gpus[i], to.gpus[j], bytes * double(end - at) / double(units), std::size_t(to.index),
+                          request);
+    at = end;
+    if (end == (i + 1) * tp_to) ++i;
+    if (end == (j + 1) * tp_from) ++j;
+  }
+  moving_[request] = {parts, from.index};
   run_.recorder.kv_transfer_started(request, bytes, sg4::Engine::get_clock());
 }
 

@@ -16,8 +16,11 @@
 //      TransferService, owned by the decode instance (its driver waits on it), over the
 //      modelled route (NVLink inside a node, the GPUs' NICs and the fabric across
 //      nodes), sharing links with every other transfer. With tp P on the prefill side and D
-//      on the decode side there are max(P, D) Comms of bytes / max(P, D), shard k going
-//      from prefill GPU k·P/max to decode GPU k·D/max (equal tp: GPU i to GPU i).
+//      on the decode side, each side holding 1/P or 1/D of the KV heads per GPU, one Comm
+//      moves each overlap of a prefill GPU's heads with a decode GPU's: when one tp divides
+//      the other, max(P, D) Comms of bytes / max(P, D), shard k going from prefill GPU
+//      k·P/max to decode GPU k·D/max (equal tp: GPU i to GPU i); otherwise P + D - gcd(P, D)
+//      Comms of unequal sizes (tp 2 to 3: 2/6, 1/6 from GPU 0, 1/6, 2/6 from GPU 1).
 //   4. When the last Comm has arrived the sequence decodes; TPOT counts from the first token,
 //      so it includes the queueing and the transfer. A decode sequence preempted later
 //      recomputes its context locally (vLLM's recompute preemption on the decode worker).

@@ -246,4 +246,16 @@ Platform build_platform(const config::Scenario& scenario) {
   return platform;
 }
 
+// LV08's correction factors are calibrated for TCP over Ethernet; NVLink, PCIe and RDMA
+// transfers follow the textbook latency + size / bandwidth model (CM02), without the
+// reverse-direction traffic of TCP acknowledgements (crosstraffic). CM02 also caps each
+// Comm's rate at TCP-gamma / (2 x route latency), a TCP window bound (default 4 MiB): at
+// 100 us per NIC it held a 50 GB/s NIC to 10.5 GB/s, and it would cap a 900 GB/s NVLink
+// route of 4 us, unlike the RDMA and NVLink copies kvsim models and unlike the bottleneck
+// `kvsim platform show --route` prints. TCP-gamma 0 removes the bound (SimGrid bounds a
+// rate only when the bound is positive).
+std::vector<std::string> network_model_arguments() {
+  return {"--cfg=network/model:CM02", "--cfg=network/crosstraffic:0", "--cfg=network/TCP-gamma:0"};
+}
+
 }  // namespace kvsim::engine

@@ -37,4 +37,9 @@ struct Platform {
 // Must be called once, after the Engine exists and before actors start.
 Platform build_platform(const config::Scenario& scenario);
 
+// The SimGrid settings of the network model every kvsim Engine uses (a run and `kvsim
+// platform show`), as --cfg= command-line arguments: a Comm alone on its route takes
+// sum of latencies + bytes / bottleneck bandwidth, and Comms sharing a link split it.
+std::vector<std::string> network_model_arguments();
+
 }  // namespace kvsim::engine

@@ -20,6 +20,7 @@
 #include "sim/engine/instance_driver.hpp"
 #include "sim/engine/kv_handoff.hpp"
 #include "sim/engine/kv_tiers.hpp"
+#include "sim/engine/platform.hpp"
 #include "sim/engine/router_view.hpp"
 #include "sim/engine/run_state.hpp"
 #include "sim/util/interrupt.hpp"
@@ -57,11 +58,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 std::atomic<bool> simulation_ran{false};
 
 std::vector<std::string> engine_arguments(bool verbose) {
-  std::vector<std::string> args{"kvsim",
-                                // LV08's correction factors are calibrated for TCP over
-                                // Ethernet; NVLink/PCIe/RDMA transfers follow the textbook
-                                // latency + size/bandwidth model.
-                                "--cfg=network/model:CM02", "--cfg=network/crosstraffic:0"};
+  std::vector<std::string> args{"kvsim"};
+  for (auto& setting : network_model_arguments()) args.push_back(std::move(setting));  // platform.hpp
 #if defined(__SANITIZE_ADDRESS__)
   // AddressSanitizer cannot follow the stack switching of SimGrid's default contexts (it
   // warns and may report false errors); thread contexts keep the sanitized suite exact.
