@@ -253,13 +253,15 @@ void ServingEngine::load_done(std::uint64_t request_id, double now) {
   throw std::logic_error("load_done for request " + std::to_string(request_id) + " which is not loading");
 }
 
-double ServingEngine::prefill_time(std::uint64_t tokens) const {
+double ServingEngine::prefill_time(std::uint64_t tokens) const { return prefill_time_after(0, tokens); }
+
+double ServingEngine::prefill_time_after(std::uint64_t cached, std::uint64_t tokens) const {
   double total = 0;
   std::uint64_t done = 0;
   while (done < tokens) {
     const std::uint64_t chunk = std::min<std::uint64_t>(tokens - done, params_.max_num_batched_tokens);
     compute::BatchShape shape;
-    shape.add(done, chunk, done + chunk == tokens);
+    shape.add(cached + done, chunk, done + chunk == tokens);
     total += perf_.step_time(shape);
     done += chunk;
   }

@@ -146,6 +146,10 @@ class ServingEngine final : private batching::StepContext {
   // Seconds the request would take alone on this instance with nothing cached: its prefill
   // in max_num_batched_tokens chunks, then one decode step per further output token.
   double solo_latency(const workload::Request& request) const;
+  // Seconds to prefill `tokens` prompt tokens alone that follow `cached` tokens already in
+  // HBM, in max_num_batched_tokens chunks, each attending to everything before it (what a
+  // router estimates for the part of a prompt an instance lacks).
+  double prefill_time_after(std::uint64_t cached, std::uint64_t tokens) const;
   std::uint64_t steps() const { return steps_; }
   std::uint64_t preemptions() const { return preemptions_; }
   const compute::BatchShape& last_shape() const { return shape_; }

@@ -8,7 +8,8 @@
 
 namespace kvsim::engine {
 
-EngineRouterView::EngineRouterView(const RunState& run) : run_(run) {}
+EngineRouterView::EngineRouterView(const RunState& run)
+    : run_(run), rule_(kvcache::load_rule(run.scenario.kv.load_vs_recompute)) {}
 
 EngineRouterView::~EngineRouterView() {
   // The engines outlive the view: stop them reporting to a directory about to go.
@@ -145,12 +146,10 @@ double EngineRouterView::load_seconds(std::size_t instance, const scheduling::ro
   return runs.empty() ? 0 : tiers->estimate_load_time(runs);
 }
 
-double EngineRouterView::prefill_seconds(std::size_t instance, std::uint32_t tokens) const {
+double EngineRouterView::prefill_seconds(std::size_t instance, std::uint32_t tokens, std::uint32_t cached) const {
   if (tokens == 0) return 0;
-  workload::Request probe;
-  probe.input_tokens = tokens;
-  probe.output_tokens = 1;
-  return run_.instances[instance]->engine->solo_latency(probe);
+  return run_.instances[instance]->engine->prefill_time_after(cached, tokens);
 }
+
 
 }  // namespace kvsim::engine

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/kvcache/tier_hierarchy.hpp"
 #include "models/scheduling/load_board.hpp"
 #include "models/scheduling/serving_engine.hpp"
 #include "workloads/request.hpp"
@@ -56,8 +57,13 @@ class RouterView {
   // Expected seconds to load hit's lower-tier blocks into the instance's HBM now, loads in
   // flight included; 0 when there are none.
   virtual double load_seconds(std::size_t instance, const PrefixHit& hit) const = 0;
-  // Seconds the instance takes to prefill tokens prompt tokens alone.
-  virtual double prefill_seconds(std::size_t instance, std::uint32_t tokens) const = 0;
+  // Seconds the instance takes, alone, to prefill tokens prompt tokens that follow cached
+  // tokens already in its HBM: their attention reads the cached context, so the part of a
+  // long prompt an instance lacks costs more than a fresh prompt of that length.
+  virtual double prefill_seconds(std::size_t instance, std::uint32_t tokens, std::uint32_t cached) const = 0;
+  // Whether the engines load a lower-tier hit, recompute it, or take the faster of the two
+  // (kvcache.load_vs_recompute).
+  virtual kvcache::LoadRule load_rule() const = 0;
   virtual std::uint32_t block_size() const = 0;
   // The run's seed, for routers that draw (each derives its own stream from it).
   virtual std::uint64_t seed() const = 0;
