@@ -14,7 +14,7 @@ std::unique_ptr<Router> make_prefix_affinity(const Params&);
 std::unique_ptr<Router> make_min_ttft(const Params&);
 
 namespace {
-constexpr ParamSpec kStaleness{"staleness", 0, "s", "age of the instance loads the router sees (0 = live)"};
+constexpr ParamSpec kStaleness{"staleness", 0, "s", "age of the instance loads the router sees: re-read at the first request at least this long after the last reading, plus what the router sent since (0 = live)"};
 }  // namespace
 
 const Registry<RouterEntry>& routers() {

@@ -71,7 +71,10 @@ class RouterView {
 
 // Outstanding tokens per instance as a router sees them: read from the engines at most every
 // `staleness` seconds (0 = at every request), plus what the router itself sent since (a
-// real router knows what it dispatched, not what the engines did with it).
+// real router knows what it dispatched, not what the engines did with it). The reading is
+// taken at the first request at least `staleness` after the previous one (the first request
+// takes the first), not on a fixed clock: a request after a quiet spell sees fresh loads, as
+// a router that polls on demand would.
 class LoadSnapshot {
  public:
   explicit LoadSnapshot(double staleness) : staleness_(staleness) {}
