@@ -150,6 +150,10 @@ class ServingEngine final : private batching::StepContext {
   // HBM, in max_num_batched_tokens chunks, each attending to everything before it (what a
   // router estimates for the part of a prompt an instance lacks).
   double prefill_time_after(std::uint64_t cached, std::uint64_t tokens) const;
+  // What recomputing `tokens` prompt tokens after `cached` adds to a prefill step (their
+  // work without the per-step overhead, which the request's prefill pays anyway): the time
+  // a lower-tier load of those tokens must beat under load_vs_recompute = auto.
+  double recompute_seconds(std::uint64_t cached, std::uint64_t tokens) const;
   std::uint64_t steps() const { return steps_; }
   std::uint64_t preemptions() const { return preemptions_; }
   const compute::BatchShape& last_shape() const { return shape_; }

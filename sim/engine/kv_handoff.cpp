@@ -26,7 +26,7 @@ class KvHandoff::MemberView final : public RouterView {
   double prefill_seconds(std::size_t i, std::uint32_t tokens, std::uint32_t cached) const override {
     return base_.prefill_seconds(members_[i], tokens, cached);
   }
-  kvcache::LoadRule load_rule() const override { return base_.load_rule(); }
+  bool would_load(std::size_t i, const PrefixHit& hit) const override { return base_.would_load(members_[i], hit); }
   std::uint32_t block_size() const override { return base_.block_size(); }
   std::uint64_t seed() const override { return seed_; }
 

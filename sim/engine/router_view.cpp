@@ -8,8 +8,7 @@
 
 namespace kvsim::engine {
 
-EngineRouterView::EngineRouterView(const RunState& run)
-    : run_(run), rule_(kvcache::load_rule(run.scenario.kv.load_vs_recompute)) {}
+EngineRouterView::EngineRouterView(const RunState& run) : run_(run) {}
 
 EngineRouterView::~EngineRouterView() {
   // The engines outlive the view: stop them reporting to a directory about to go.
@@ -137,13 +136,30 @@ void EngineRouterView::prefix_holders(const workload::Request& request, int deep
   (void)instances;  // all of the run's instances: the directory knows them
 }
 
-double EngineRouterView::load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const {
-  const auto& tiers = run_.instances[instance]->tiers;
-  if (!tiers) return 0;
+namespace {
+std::vector<kvcache::TierRun> lower_runs(const scheduling::routing::PrefixHit& hit) {
   std::vector<kvcache::TierRun> runs;
   for (int k = 0; k < kTierKinds; ++k)
     if (hit.lower[std::size_t(k)] > 0) runs.push_back({k, 0, hit.lower[std::size_t(k)]});
+  return runs;
+}
+}  // namespace
+
+double EngineRouterView::load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const {
+  const auto& tiers = run_.instances[instance]->tiers;
+  if (!tiers) return 0;
+  const auto runs = lower_runs(hit);
   return runs.empty() ? 0 : tiers->estimate_load_time(runs);
+}
+
+bool EngineRouterView::would_load(std::size_t instance, const scheduling::routing::PrefixHit& hit) const {
+  const auto& tiers = run_.instances[instance]->tiers;
+  const auto runs = lower_runs(hit);
+  if (!tiers || runs.empty()) return false;
+  // The engine's own comparison (ServingEngine::try_start_load), with the same inputs.
+  const std::uint64_t bs = block_size();
+  const std::uint64_t found = hit.total() - hit.hbm;
+  return tiers->should_load(runs, run_.instances[instance]->engine->recompute_seconds(hit.hbm * bs, found * bs));
 }
 
 double EngineRouterView::prefill_seconds(std::size_t instance, std::uint32_t tokens, std::uint32_t cached) const {

@@ -36,7 +36,7 @@ class EngineRouterView final : public scheduling::routing::RouterView {
                       std::vector<std::pair<std::uint32_t, scheduling::routing::PrefixHit>>& found) const override;
   double load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const override;
   double prefill_seconds(std::size_t instance, std::uint32_t tokens, std::uint32_t cached) const override;
-  kvcache::LoadRule load_rule() const override { return rule_; }
+  bool would_load(std::size_t instance, const scheduling::routing::PrefixHit& hit) const override;
   std::uint32_t block_size() const override { return run_.scenario.engine.block_size; }
   std::uint64_t seed() const override { return run_.scenario.seed; }
 
@@ -56,7 +56,6 @@ class EngineRouterView final : public scheduling::routing::RouterView {
   void build_directory() const;
 
   const RunState& run_;
-  kvcache::LoadRule rule_;
   // Built on the first prefix_hits (mutable: a cache of the view, not its state).
   mutable std::unique_ptr<kvcache::PrefixDirectory> directory_;
   mutable std::vector<std::uint32_t> group_;  // [instance] index of its set of serving stores

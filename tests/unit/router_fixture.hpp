@@ -1,6 +1,7 @@
 // What the router unit tests share: engines with a fake step model give the loads
 // (outstanding tokens = prompt + output of what was enqueued), a hand-written RouterView
-// gives the cached prefixes, the load and prefill times and the load-vs-recompute rule.
+// gives the cached prefixes, the load and prefill times and whether a lower-tier hit would
+// be loaded.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/kvcache/tier_hierarchy.hpp"
 #include "models/scheduling/routing/router.hpp"
 #include "models/scheduling/serving_engine.hpp"
 
@@ -30,6 +32,8 @@ class FakeRouterView final : public scheduling::routing::RouterView {
   // Prefill of t tokens after c cached ones: t x 0.1 ms + t x c x pair_seconds (the
   // attention of the new tokens to the cached context; 0 unless a test sets it).
   double pair_seconds = 0;
+  // Whether a lower-tier hit is loaded: always, never, or (auto) when its load time beats
+  // recomputing its tokens (prefill_seconds of them after the HBM part).
   kvcache::LoadRule rule = kvcache::LoadRule::auto_choice;
   std::uint64_t run_seed = 11;
 
@@ -44,7 +48,11 @@ class FakeRouterView final : public scheduling::routing::RouterView {
   double prefill_seconds(std::size_t, std::uint32_t tokens, std::uint32_t cached) const override {
     return tokens * 1e-4 + double(tokens) * double(cached) * pair_seconds;
   }
-  kvcache::LoadRule load_rule() const override { return rule; }
+  bool would_load(std::size_t i, const scheduling::routing::PrefixHit& hit) const override {
+    if (hit.total() == hit.hbm || rule == kvcache::LoadRule::recompute) return false;
+    if (rule == kvcache::LoadRule::load) return true;
+    return load_seconds(i, hit) < prefill_seconds(i, (hit.total() - hit.hbm) * block_size(), hit.hbm * block_size());
+  }
   std::uint32_t block_size() const override { return 16; }
   std::uint64_t seed() const override { return run_seed; }
 };

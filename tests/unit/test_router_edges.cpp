@@ -286,9 +286,9 @@ TEST_CASE("min_ttft: the prefill of the lacking tokens attends to the cached par
 TEST_CASE("min_ttft: queue, prefill after HBM and DRAM hits and the DRAM load add up to the hand estimate") {
   // 1600-token prompt. Instance 1, idle: 50 blocks in HBM (800 tokens) then 40 in DRAM (640),
   // loaded in 50 ms; prefill of t after c cached: t x 0.1 ms + t x c x 0.1 us.
-  //   load:       160 x 0.1 ms + 160 x 1440 x 0.1 us + 50 ms = 16 + 23.04 + 50 = 89.04 ms
-  //   recompute:  800 x 0.1 ms + 800 x 800 x 0.1 us           = 80 + 64       = 144 ms
-  //   estimate:   min = 89.04 ms
+  //   the view loads: 50 ms < recomputing 640 tokens after 800 = 64 + 51.2 ms
+  //   estimate:   160 x 0.1 ms + 160 x 1440 x 0.1 us + 50 ms = 16 + 23.04 + 50 = 89.04 ms
+  //   (recomputing all 800 would have been 800 x 0.1 ms + 800 x 800 x 0.1 us = 144 ms)
   // Instance 0 holds 99 blocks in HBM (1584 tokens): 16 x 0.1 ms + 16 x 1584 x 0.1 us =
   // 4.1344 ms, plus its queue L / 20000. It wins below L = 1698.1 tokens: 1697 -> 0, 1699 -> 1.
   FakeRouterView view;
@@ -309,9 +309,10 @@ TEST_CASE("min_ttft: queue, prefill after HBM and DRAM hits and the DRAM load ad
   CHECK(other->route(router_request(1), above.views, 0) == 1);
 }
 
-TEST_CASE("min_ttft: the lower-tier part is loaded or recomputed as kvcache.load_vs_recompute says") {
+TEST_CASE("min_ttft: the lower-tier part is loaded or recomputed as the view says the engine would") {
   // 1600-token prompt; instance 1 has 90 blocks (1440 tokens) in the remote pool and 100
-  // outstanding tokens (queue 5 ms). Prefill: 0.1 ms per token.
+  // outstanding tokens (queue 5 ms). Prefill: 0.1 ms per token; the fake view's auto rule
+  // loads when the load beats recomputing the 1440 tokens (144 ms).
   //   recompute on 1: 5 + 160                 = 165 ms
   //   load on 1:      5 + 16 + load time
   // Fast link (10 ms), instance 0 idle and cold (160 ms): auto loads (31 ms) -> 1; an engine
@@ -326,8 +327,9 @@ TEST_CASE("min_ttft: the lower-tier part is loaded or recomputed as kvcache.load
   CHECK(router->route(router_request(1), c.views, 0) == 1);
   view.rule = kvcache::LoadRule::recompute;
   CHECK(router->route(router_request(1), c.views, 0) == 0);
-  // Slow link (200 ms), instance 0 with 400 outstanding tokens (20 + 160 = 180 ms): auto
-  // recomputes on 1 (165 ms) -> 1; an engine that always loads takes 5 + 16 + 200 = 221 ms -> 0.
+  // Slow link (200 ms > 144 ms), instance 0 with 400 outstanding tokens (20 + 160 = 180 ms):
+  // auto recomputes on 1 (165 ms) -> 1; an engine that always loads takes 5 + 16 + 200 =
+  // 221 ms -> 0.
   c.load(0, 400);
   view.load_time[1] = 0.200;
   view.rule = kvcache::LoadRule::auto_choice;
@@ -336,7 +338,7 @@ TEST_CASE("min_ttft: the lower-tier part is loaded or recomputed as kvcache.load
   CHECK(router->route(router_request(1), c.views, 0) == 0);
 }
 
-TEST_CASE("prefill estimate for routers: the lacking tokens are chunked and attend to the cached context") {
+TEST_CASE("prefill estimate for routers: the lacking tokens are chunked and attend to the cached context, and what recomputing costs") {
   // tests/unit/fake_step_model.hpp: a step takes 1 s + new/1024 s + context/65536 s.
   // 3072 tokens after 4096 cached, chunks of 2048: (1 + 2 + 6144/65536) + (1 + 1 + 7168/65536)
   // = 3.09375 + 2.109375 s. With nothing cached: (1 + 2 + 2048/65536) + (1 + 1 + 3072/65536)
@@ -352,4 +354,7 @@ TEST_CASE("prefill estimate for routers: the lacking tokens are chunked and atte
   alone.input_tokens = 3072;
   alone.output_tokens = 1;
   CHECK(engine.solo_latency(alone) == 3.03125 + 2.046875);
+  // What a lower-tier load must beat: recomputing 3072 tokens after 4096 in one step, without
+  // the step's overhead: 3072/1024 + 7168/65536 s.
+  CHECK(engine.recompute_seconds(4096, 3072) == 3.0 + 0.109375);
 }

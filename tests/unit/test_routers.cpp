@@ -168,7 +168,7 @@ class ReversedView final : public RouterView {
   }
   double load_seconds(std::size_t, const PrefixHit&) const override { return 0; }
   double prefill_seconds(std::size_t, std::uint32_t tokens, std::uint32_t) const override { return tokens * 1e-4; }
-  kvcache::LoadRule load_rule() const override { return kvcache::LoadRule::auto_choice; }
+  bool would_load(std::size_t, const PrefixHit&) const override { return false; }
   std::uint32_t block_size() const override { return 16; }
   std::uint64_t seed() const override { return 11; }
 };

@@ -4,9 +4,9 @@
 // cached part before them, as the engine computes them), plus the time to load the prefix
 // blocks it finds below HBM (its node's DRAM or SSD, the remote pool) over the current
 // links, loads in flight included. Whether the engine loads that lower-tier part or
-// recomputes it follows kvcache.load_vs_recompute: always load, always recompute, or
-// (auto) whichever is faster, so the estimate takes the same branch. Ties go to the
-// lowest index.
+// recomputes it is the engine's choice (kvcache.load_vs_recompute: always, never, or when
+// the load beats recomputing those blocks), which the view reports: the estimate takes the
+// same branch. Ties go to the lowest index.
 // Parameters: queue_tokens_per_s (tokens/s), staleness (s).
 #include <algorithm>
 #include <limits>
@@ -48,11 +48,8 @@ class MinTtft final : public Router {
     const std::uint32_t in_hbm = tokens_of(hit.hbm);
     const std::uint32_t found = tokens_of(hit.total());
     const double recompute = view_->prefill_seconds(i, input - in_hbm, in_hbm);
-    const kvcache::LoadRule rule = view_->load_rule();
-    if (found == in_hbm || rule == kvcache::LoadRule::recompute) return queue + recompute;
-    const double with_load = view_->prefill_seconds(i, input - found, found) + view_->load_seconds(i, hit);
-    if (rule == kvcache::LoadRule::load) return queue + with_load;
-    return queue + std::min(with_load, recompute);
+    if (found == in_hbm || !view_->would_load(i, hit)) return queue + recompute;
+    return queue + view_->prefill_seconds(i, input - found, found) + view_->load_seconds(i, hit);
   }
 
   double rate_;

@@ -30,7 +30,7 @@ const Registry<RouterEntry>& routers() {
        {{"imbalance_tokens", 16384, "tokens", "an instance stays a candidate while its outstanding tokens exceed the least loaded's by at most this..."},
         {"imbalance_ratio", 2.0, "", "...or are at most this many times the least loaded's"}, kStaleness},
        make_prefix_affinity},
-      {"min_ttft", "the smallest estimated TTFT: queue + prefill of the tokens it lacks (after its cached part) + loading the rest from lower tiers or the remote pool over the current links (or recomputing it, as kvcache.load_vs_recompute decides); ties go to the lowest index",
+      {"min_ttft", "the smallest estimated TTFT: queue + prefill of the tokens it lacks (after its cached part) + loading the rest from lower tiers or the remote pool over the current links (or recomputing it, as the engine would under kvcache.load_vs_recompute); ties go to the lowest index",
        {{"queue_tokens_per_s", 20000, "tokens/s", "rate at which an instance works off its outstanding tokens, for the queue estimate"}, kStaleness},
        make_min_ttft},
   }};

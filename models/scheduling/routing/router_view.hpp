@@ -18,7 +18,6 @@
 #include <utility>
 #include <vector>
 
-#include "models/kvcache/tier_hierarchy.hpp"
 #include "models/scheduling/load_board.hpp"
 #include "models/scheduling/serving_engine.hpp"
 #include "workloads/request.hpp"
@@ -61,9 +60,10 @@ class RouterView {
   // tokens already in its HBM: their attention reads the cached context, so the part of a
   // long prompt an instance lacks costs more than a fresh prompt of that length.
   virtual double prefill_seconds(std::size_t instance, std::uint32_t tokens, std::uint32_t cached) const = 0;
-  // Whether the engines load a lower-tier hit, recompute it, or take the faster of the two
-  // (kvcache.load_vs_recompute).
-  virtual kvcache::LoadRule load_rule() const = 0;
+  // Whether the instance's engine, admitting the request now, would load hit's lower-tier
+  // blocks rather than recompute them: kvcache.load_vs_recompute says always, never, or
+  // (auto) when load_seconds beats the engine's cost of recomputing those blocks.
+  virtual bool would_load(std::size_t instance, const PrefixHit& hit) const = 0;
   virtual std::uint32_t block_size() const = 0;
   // The run's seed, for routers that draw (each derives its own stream from it).
   virtual std::uint64_t seed() const = 0;
