@@ -106,3 +106,42 @@ TEST_CASE("min_ttft over the real caches: a DRAM hit on an idle instance wins un
   CHECK(row(out2, 9).instance == 8);
   CHECK(row(out2, 10).instance == 0);
 }
+
+TEST_CASE("prefix_affinity in a P/D run: the arrival router's indices are the prefill instances, whatever their place") {
+  // Groups in this order: decode instances 0-1, then prefill instances 2-3; arrivals are
+  // routed over [2, 3] (the router's 0 and 1). t = 0: F (one output token: it completes on
+  // its prefill instance, no hand-off) goes to the least loaded, instance 2 (tie); A then
+  // goes to 3 (2 holds F's prompt) and hands off to decode instance 0 (tie). t = 10: all
+  // idle; B holds A's 40 blocks on instance 3's HBM only (the router's index 1), so it goes
+  // there. Read with the run's own indices, router index 1 would be decode instance 1, which
+  // holds nothing: B would go to the least loaded, instance 2.
+  config::LoadOptions options;
+  options.config_text = R"([platform]
+node = "dgx-h100"
+[model]
+card = "llama-3.1-8b"
+[[instances]]
+name = "decode"
+role = "decode"
+count = 2
+[[instances]]
+name = "prefill"
+role = "prefill"
+count = 2
+[routing]
+policy = "prefix_affinity"
+[workload]
+generator = "chat"
+num_requests = 1
+[output]
+path = ""
+)";
+  auto scenario = config::load_scenario(options);
+  std::vector<workload::Request> requests{filler(0, 0.0, 640, 1), prefix_a(1, 0.0), follower_b(2, 10.0)};
+  const auto out = test::run_with(scenario, requests);
+  CHECK(row(out, 0).instance == 2);
+  CHECK(row(out, 1).prefill_instance == 3);
+  CHECK(row(out, 1).decode_instance == 0);
+  CHECK(row(out, 2).prefill_instance == 3);
+  CHECK(row(out, 2).hbm_tokens == kPrefixBlocks * 16);
+}
