@@ -167,5 +167,4 @@ double EngineRouterView::prefill_seconds(std::size_t instance, std::uint32_t tok
   return run_.instances[instance]->engine->prefill_time_after(cached, tokens);
 }
 
-
 }  // namespace kvsim::engine
