@@ -83,6 +83,8 @@ class ServingEngine final : private batching::StepContext {
   void set_receiver(KvReceiver* receiver) { receiver_ = receiver; }
   void enqueue_prefilled(const Sequence& prefilled);
   bool prefill_only() const { return params_.prefill_only; }
+  // Whether admissions look up cached prefixes (in HBM and the tiers below) at all.
+  bool prefix_caching() const { return params_.prefix_caching; }
   // Prefill side: a handed-off sequence keeps its blocks pinned (in use, not evictable) until
   // the decode side has read its KV; then this returns them to the prefix cache.
   void release_handed_off(std::uint64_t request_id);

@@ -52,7 +52,7 @@ EngineRouterView::Lower EngineRouterView::lower_run(std::size_t instance, const 
 scheduling::routing::PrefixHit EngineRouterView::prefix_hit(std::size_t instance, const workload::Request& request,
                                                             int deepest) const {
   scheduling::routing::PrefixHit hit;
-  if (request.blocks.empty() || request.input_tokens == 0) return hit;
+  if (request.blocks.empty() || request.input_tokens == 0 || !caches(instance)) return hit;
   const std::uint32_t max_blocks = lookup_limit(request);
   hit.hbm = run_.instances[instance]->engine->blocks().match_prefix(request.blocks, max_blocks);
   if (!run_.lower_tiers || deepest < 0) return hit;
@@ -101,7 +101,8 @@ void EngineRouterView::prefix_hits(const workload::Request& request, int deepest
   for (std::size_t i = 0; i < hits.size(); ++i) hits[i].hbm = depth_[i];
   if (!run_.lower_tiers || deepest < 0) return;
   for (auto& m : memo_) m.clear();
-  for (std::size_t i = 0; i < hits.size(); ++i) hits[i].lower = group_lower_run(i, request, hits[i].hbm, max_blocks, deepest);
+  for (std::size_t i = 0; i < hits.size(); ++i)
+    if (caches(i)) hits[i].lower = group_lower_run(i, request, hits[i].hbm, max_blocks, deepest);
 }
 
 void EngineRouterView::prefix_holders(const workload::Request& request, int deepest, std::size_t instances,
@@ -130,7 +131,7 @@ void EngineRouterView::prefix_holders(const workload::Request& request, int deep
       hit.lower = group_lower_run(members.front(), request, 0, max_blocks, deepest);
       if (hit.total() == 0) continue;
       for (const std::uint32_t i : members)
-        if (!in_hbm_[i]) found.emplace_back(i, hit);
+        if (!in_hbm_[i] && caches(i)) found.emplace_back(i, hit);
     }
   for (const auto& entry : held_) in_hbm_[entry.first] = 0;
   (void)instances;  // all of the run's instances: the directory knows them

@@ -54,6 +54,9 @@ class EngineRouterView final : public scheduling::routing::RouterView {
   Lower group_lower_run(std::size_t instance, const workload::Request& request, std::uint32_t from,
                         std::uint32_t max_blocks, int deepest) const;
   void build_directory() const;
+  // Whether the instance's engine reuses cached prefixes: one that does not (prefix_caching
+  // = false) has no hit, whatever the tiers serving it hold.
+  bool caches(std::size_t instance) const { return run_.instances[instance]->engine->prefix_caching(); }
 
   const RunState& run_;
   // Built on the first prefix_hits (mutable: a cache of the view, not its state).

@@ -70,6 +70,15 @@ TEST_CASE("prefix_affinity over the real caches: a prefix only in the node's DRA
   auto plain = test::tiny_scenario(common);
   const auto cold = test::run_with(plain, requests);
   CHECK(row(cold, 9).instance == 8);
+
+  // Engines that do not reuse prefixes (instances.prefix_caching = false) never look in
+  // DRAM, whatever it holds: no instance has a hit, B goes to the least loaded, 8.
+  auto no_reuse = with_dram;
+  no_reuse.push_back("instances.prefix_caching=false");
+  auto uncached = test::tiny_scenario(no_reuse);
+  const auto blind = test::run_with(uncached, requests);
+  CHECK(row(blind, 9).instance == 8);
+  CHECK(row(blind, 9).cached_tokens == 0);
 }
 
 TEST_CASE("min_ttft over the real caches: a DRAM hit on an idle instance wins unless the engines always recompute") {
