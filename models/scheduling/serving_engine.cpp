@@ -196,12 +196,8 @@ bool ServingEngine::try_start_load(Sequence& seq, std::uint32_t matched, std::ui
   for (const auto& run : runs) found += run.count;
   bool load = false;
   if (found > 0) {
-    // Recomputing those tokens costs their prefill work without the per-step overhead,
-    // which the request's prefill pays anyway.
-    compute::BatchShape recompute;
-    recompute.add(std::uint64_t{matched} * params_.block_size, std::uint64_t{found} * params_.block_size, false);
-    const auto cost = perf_.breakdown(recompute);
-    load = backend_->should_load(runs, cost.total() - cost.overhead);
+    load = backend_->should_load(
+        runs, recompute_seconds(std::uint64_t{matched} * params_.block_size, std::uint64_t{found} * params_.block_size));
   }
   // Not loaded (recomputing is cheaper, or the load does not fit now): an admission by
   // recomputing reports the lookup once it commits.
@@ -253,17 +249,26 @@ void ServingEngine::load_done(std::uint64_t request_id, double now) {
   throw std::logic_error("load_done for request " + std::to_string(request_id) + " which is not loading");
 }
 
-double ServingEngine::prefill_time(std::uint64_t tokens) const {
+double ServingEngine::prefill_time(std::uint64_t tokens) const { return prefill_time_after(0, tokens); }
+
+double ServingEngine::prefill_time_after(std::uint64_t cached, std::uint64_t tokens) const {
   double total = 0;
   std::uint64_t done = 0;
   while (done < tokens) {
     const std::uint64_t chunk = std::min<std::uint64_t>(tokens - done, params_.max_num_batched_tokens);
     compute::BatchShape shape;
-    shape.add(done, chunk, done + chunk == tokens);
+    shape.add(cached + done, chunk, done + chunk == tokens);
     total += perf_.step_time(shape);
     done += chunk;
   }
   return total;
+}
+
+double ServingEngine::recompute_seconds(std::uint64_t cached, std::uint64_t tokens) const {
+  compute::BatchShape recompute;
+  recompute.add(cached, tokens, false);
+  const auto cost = perf_.breakdown(recompute);
+  return cost.total() - cost.overhead;
 }
 
 double ServingEngine::solo_latency(const workload::Request& request) const {

@@ -83,6 +83,8 @@ class ServingEngine final : private batching::StepContext {
   void set_receiver(KvReceiver* receiver) { receiver_ = receiver; }
   void enqueue_prefilled(const Sequence& prefilled);
   bool prefill_only() const { return params_.prefill_only; }
+  // Whether admissions look up cached prefixes (in HBM and the tiers below) at all.
+  bool prefix_caching() const { return params_.prefix_caching; }
   // Prefill side: a handed-off sequence keeps its blocks pinned (in use, not evictable) until
   // the decode side has read its KV; then this returns them to the prefix cache.
   void release_handed_off(std::uint64_t request_id);
@@ -146,6 +148,14 @@ class ServingEngine final : private batching::StepContext {
   // Seconds the request would take alone on this instance with nothing cached: its prefill
   // in max_num_batched_tokens chunks, then one decode step per further output token.
   double solo_latency(const workload::Request& request) const;
+  // Seconds to prefill `tokens` prompt tokens alone that follow `cached` tokens already in
+  // HBM, in max_num_batched_tokens chunks, each attending to everything before it (what a
+  // router estimates for the part of a prompt an instance lacks).
+  double prefill_time_after(std::uint64_t cached, std::uint64_t tokens) const;
+  // What recomputing `tokens` prompt tokens after `cached` adds to a prefill step (their
+  // work without the per-step overhead, which the request's prefill pays anyway): the time
+  // a lower-tier load of those tokens must beat under load_vs_recompute = auto.
+  double recompute_seconds(std::uint64_t cached, std::uint64_t tokens) const;
   std::uint64_t steps() const { return steps_; }
   std::uint64_t preemptions() const { return preemptions_; }
   const compute::BatchShape& last_shape() const { return shape_; }

@@ -23,9 +23,10 @@ class KvHandoff::MemberView final : public RouterView {
     return base_.prefix_hit(members_[i], request, deepest);
   }
   double load_seconds(std::size_t i, const PrefixHit& hit) const override { return base_.load_seconds(members_[i], hit); }
-  double prefill_seconds(std::size_t i, std::uint32_t tokens) const override {
-    return base_.prefill_seconds(members_[i], tokens);
+  double prefill_seconds(std::size_t i, std::uint32_t tokens, std::uint32_t cached) const override {
+    return base_.prefill_seconds(members_[i], tokens, cached);
   }
+  bool would_load(std::size_t i, const PrefixHit& hit) const override { return base_.would_load(members_[i], hit); }
   std::uint32_t block_size() const override { return base_.block_size(); }
   std::uint64_t seed() const override { return seed_; }
 

@@ -52,7 +52,7 @@ EngineRouterView::Lower EngineRouterView::lower_run(std::size_t instance, const 
 scheduling::routing::PrefixHit EngineRouterView::prefix_hit(std::size_t instance, const workload::Request& request,
                                                             int deepest) const {
   scheduling::routing::PrefixHit hit;
-  if (request.blocks.empty() || request.input_tokens == 0) return hit;
+  if (request.blocks.empty() || request.input_tokens == 0 || !caches(instance)) return hit;
   const std::uint32_t max_blocks = lookup_limit(request);
   hit.hbm = run_.instances[instance]->engine->blocks().match_prefix(request.blocks, max_blocks);
   if (!run_.lower_tiers || deepest < 0) return hit;
@@ -101,7 +101,8 @@ void EngineRouterView::prefix_hits(const workload::Request& request, int deepest
   for (std::size_t i = 0; i < hits.size(); ++i) hits[i].hbm = depth_[i];
   if (!run_.lower_tiers || deepest < 0) return;
   for (auto& m : memo_) m.clear();
-  for (std::size_t i = 0; i < hits.size(); ++i) hits[i].lower = group_lower_run(i, request, hits[i].hbm, max_blocks, deepest);
+  for (std::size_t i = 0; i < hits.size(); ++i)
+    if (caches(i)) hits[i].lower = group_lower_run(i, request, hits[i].hbm, max_blocks, deepest);
 }
 
 void EngineRouterView::prefix_holders(const workload::Request& request, int deepest, std::size_t instances,
@@ -130,27 +131,41 @@ void EngineRouterView::prefix_holders(const workload::Request& request, int deep
       hit.lower = group_lower_run(members.front(), request, 0, max_blocks, deepest);
       if (hit.total() == 0) continue;
       for (const std::uint32_t i : members)
-        if (!in_hbm_[i]) found.emplace_back(i, hit);
+        if (!in_hbm_[i] && caches(i)) found.emplace_back(i, hit);
     }
   for (const auto& entry : held_) in_hbm_[entry.first] = 0;
   (void)instances;  // all of the run's instances: the directory knows them
 }
 
-double EngineRouterView::load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const {
-  const auto& tiers = run_.instances[instance]->tiers;
-  if (!tiers) return 0;
+namespace {
+std::vector<kvcache::TierRun> lower_runs(const scheduling::routing::PrefixHit& hit) {
   std::vector<kvcache::TierRun> runs;
   for (int k = 0; k < kTierKinds; ++k)
     if (hit.lower[std::size_t(k)] > 0) runs.push_back({k, 0, hit.lower[std::size_t(k)]});
+  return runs;
+}
+}  // namespace
+
+double EngineRouterView::load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const {
+  const auto& tiers = run_.instances[instance]->tiers;
+  if (!tiers) return 0;
+  const auto runs = lower_runs(hit);
   return runs.empty() ? 0 : tiers->estimate_load_time(runs);
 }
 
-double EngineRouterView::prefill_seconds(std::size_t instance, std::uint32_t tokens) const {
+bool EngineRouterView::would_load(std::size_t instance, const scheduling::routing::PrefixHit& hit) const {
+  const auto& tiers = run_.instances[instance]->tiers;
+  const auto runs = lower_runs(hit);
+  if (!tiers || runs.empty()) return false;
+  // The engine's own comparison (ServingEngine::try_start_load), with the same inputs.
+  const std::uint64_t bs = block_size();
+  const std::uint64_t found = hit.total() - hit.hbm;
+  return tiers->should_load(runs, run_.instances[instance]->engine->recompute_seconds(hit.hbm * bs, found * bs));
+}
+
+double EngineRouterView::prefill_seconds(std::size_t instance, std::uint32_t tokens, std::uint32_t cached) const {
   if (tokens == 0) return 0;
-  workload::Request probe;
-  probe.input_tokens = tokens;
-  probe.output_tokens = 1;
-  return run_.instances[instance]->engine->solo_latency(probe);
+  return run_.instances[instance]->engine->prefill_time_after(cached, tokens);
 }
 
 }  // namespace kvsim::engine

@@ -35,7 +35,8 @@ class EngineRouterView final : public scheduling::routing::RouterView {
   void prefix_holders(const workload::Request& request, int deepest, std::size_t instances,
                       std::vector<std::pair<std::uint32_t, scheduling::routing::PrefixHit>>& found) const override;
   double load_seconds(std::size_t instance, const scheduling::routing::PrefixHit& hit) const override;
-  double prefill_seconds(std::size_t instance, std::uint32_t tokens) const override;
+  double prefill_seconds(std::size_t instance, std::uint32_t tokens, std::uint32_t cached) const override;
+  bool would_load(std::size_t instance, const scheduling::routing::PrefixHit& hit) const override;
   std::uint32_t block_size() const override { return run_.scenario.engine.block_size; }
   std::uint64_t seed() const override { return run_.scenario.seed; }
 
@@ -53,6 +54,9 @@ class EngineRouterView final : public scheduling::routing::RouterView {
   Lower group_lower_run(std::size_t instance, const workload::Request& request, std::uint32_t from,
                         std::uint32_t max_blocks, int deepest) const;
   void build_directory() const;
+  // Whether the instance's engine reuses cached prefixes: one that does not (prefix_caching
+  // = false) has no hit, whatever the tiers serving it hold.
+  bool caches(std::size_t instance) const { return run_.instances[instance]->engine->prefix_caching(); }
 
   const RunState& run_;
   // Built on the first prefix_hits (mutable: a cache of the view, not its state).

@@ -1,6 +1,5 @@
-// The routing family, each in a situation where its decision is known by hand: engines with a
-// fake step model give the loads (outstanding tokens = prompt + output of what was enqueued),
-// a hand-written RouterView gives the cached prefixes and the load and prefill times.
+// The routing family, each in a situation where its decision is known by hand (the fake
+// engines and view of tests/unit/router_fixture.hpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,74 +11,16 @@
 #include "models/scheduling/routing/router.hpp"
 #include "models/scheduling/serving_engine.hpp"
 #include "sim/util/error.hpp"
+#include "tests/unit/router_fixture.hpp"
 
 using namespace kvsim;
 using namespace kvsim::scheduling;
 using namespace kvsim::scheduling::routing;
 
 namespace {
-
-class FakePerf final : public compute::PerfModel {
- public:
-  compute::StepBreakdown breakdown(const compute::BatchShape& batch) const override {
-    compute::StepBreakdown s;
-    s.overhead = 0.01;
-    s.linear = double(batch.new_tokens) * 1e-4;
-    return s;
-  }
-};
-
-class FakeView final : public RouterView {
- public:
-  std::map<std::size_t, PrefixHit> hits;
-  std::map<std::size_t, double> load_time;  // seconds to load an instance's lower-tier hit
-  PrefixHit prefix_hit(std::size_t i, const workload::Request&, int) const override {
-    auto it = hits.find(i);
-    return it == hits.end() ? PrefixHit{} : it->second;
-  }
-  double load_seconds(std::size_t i, const PrefixHit& hit) const override {
-    auto it = load_time.find(i);
-    return hit.total() == hit.hbm || it == load_time.end() ? 0 : it->second;
-  }
-  double prefill_seconds(std::size_t, std::uint32_t tokens) const override { return tokens * 1e-4; }
-  std::uint32_t block_size() const override { return 16; }
-  std::uint64_t seed() const override { return 11; }
-};
-
-struct Cluster {
-  FakePerf perf;
-  std::vector<std::unique_ptr<ServingEngine>> engines;
-  std::vector<const ServingEngine*> views;
-  std::uint64_t next_id = 1000;
-  explicit Cluster(std::size_t n) {
-    EngineParams p;
-    p.num_blocks = 100000;
-    for (std::size_t i = 0; i < n; ++i) {
-      engines.push_back(std::make_unique<ServingEngine>(p, perf));
-      views.push_back(engines.back().get());
-    }
-  }
-  // Adds tokens of outstanding work to instance i (one request of tokens - 1 prompt + 1 output).
-  void load(std::size_t i, std::uint32_t tokens) {
-    workload::Request r;
-    r.id = next_id++;
-    r.input_tokens = tokens - 1;
-    r.output_tokens = 1;
-    engines[i]->enqueue(r);
-  }
-  double outstanding(std::size_t i) const { return engines[i]->outstanding_tokens(0); }
-};
-
-workload::Request request(std::uint64_t session, std::uint32_t input = 1600) {
-  workload::Request r;
-  r.id = session * 100;
-  r.session = session;
-  r.input_tokens = input;
-  r.output_tokens = 10;
-  r.blocks.assign((input + 15) / 16, 1);  // contents do not matter to the fake view
-  return r;
-}
-
+using FakeView = test::FakeRouterView;
+using Cluster = test::RouterCluster;
+workload::Request request(std::uint64_t session, std::uint32_t input = 1600) { return test::router_request(session, input); }
 }  // namespace
 
 TEST_CASE("prefix_affinity: longest prefix (HBM then node DRAM) wins, and is given up past the imbalance bound") {
@@ -226,7 +167,8 @@ class ReversedView final : public RouterView {
     std::reverse(found.begin(), found.end());
   }
   double load_seconds(std::size_t, const PrefixHit&) const override { return 0; }
-  double prefill_seconds(std::size_t, std::uint32_t tokens) const override { return tokens * 1e-4; }
+  double prefill_seconds(std::size_t, std::uint32_t tokens, std::uint32_t) const override { return tokens * 1e-4; }
+  bool would_load(std::size_t, const PrefixHit&) const override { return false; }
   std::uint32_t block_size() const override { return 16; }
   std::uint64_t seed() const override { return 11; }
 };

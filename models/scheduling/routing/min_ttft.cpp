@@ -1,10 +1,12 @@
 // min_ttft: the instance with the smallest estimated time to first token, after Mooncake's
 // conductor: for each instance, the time to work off its queue (its outstanding tokens at
-// queue_tokens_per_s), plus the prefill of the prompt tokens it lacks, plus the time to
-// load the prefix blocks it finds below HBM (its node's DRAM or SSD, the remote pool) over
-// the current links, loads in flight included. Ties go to the lowest index. When loading
-// from a tier is slower than recomputing, the engine recomputes, so the estimate takes the
-// smaller of the two for the lower-tier part.
+// queue_tokens_per_s), plus the prefill of the prompt tokens it lacks (attending to the
+// cached part before them, as the engine computes them), plus the time to load the prefix
+// blocks it finds below HBM (its node's DRAM or SSD, the remote pool) over the current
+// links, loads in flight included. Whether the engine loads that lower-tier part or
+// recomputes it is the engine's choice (kvcache.load_vs_recompute: always, never, or when
+// the load beats recomputing those blocks), which the view reports: the estimate takes the
+// same branch. Ties go to the lowest index.
 // Parameters: queue_tokens_per_s (tokens/s), staleness (s).
 #include <algorithm>
 #include <limits>
@@ -43,11 +45,11 @@ class MinTtft final : public Router {
     const std::uint32_t bs = view_->block_size();
     const std::uint32_t input = request.input_tokens;
     const auto tokens_of = [&](std::uint32_t blocks) { return std::min<std::uint32_t>(input, blocks * bs); };
-    const std::uint32_t after_hbm = input - tokens_of(hit.hbm);
-    const std::uint32_t lacking = input - tokens_of(hit.total());
-    const double with_load = view_->prefill_seconds(i, lacking) + view_->load_seconds(i, hit);
-    const double recompute = view_->prefill_seconds(i, after_hbm);
-    return queue + std::min(with_load, recompute);
+    const std::uint32_t in_hbm = tokens_of(hit.hbm);
+    const std::uint32_t found = tokens_of(hit.total());
+    const double recompute = view_->prefill_seconds(i, input - in_hbm, in_hbm);
+    if (found == in_hbm || !view_->would_load(i, hit)) return queue + recompute;
+    return queue + view_->prefill_seconds(i, input - found, found) + view_->load_seconds(i, hit);
   }
 
   double rate_;

@@ -1,7 +1,10 @@
 // power_of_two: two distinct instances drawn at random, the one with fewer outstanding
 // tokens wins (ties: the first drawn). Mitzenmacher's "power of two choices": nearly the
-// balance of least_loaded while looking at two instances only, and robust to stale load
-// information, which herds every request onto the one least-loaded instance.
+// balance of least_loaded while looking at two instances only. His analysis of old load
+// information (a bulletin board refreshed periodically) shows two random choices degrade
+// gracefully where always picking the least loaded herds every request onto one instance;
+// kvsim's stale loads add what the router itself sent since the reading, so one router does
+// not herd: what staleness hides here is the work the engines finished since.
 // Parameters: staleness (s) — how old the loads the router sees may be.
 #include "models/scheduling/routing/router.hpp"
 #include "sim/util/random.hpp"

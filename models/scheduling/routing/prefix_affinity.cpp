@@ -7,6 +7,14 @@
 // request goes to the least-loaded instance.
 // Parameters: imbalance_tokens (tokens), imbalance_ratio, staleness (s). Cached prefixes are
 // seen as they are (the engines' KV events); loads may be stale by staleness.
+// How it differs from the systems it follows: SGLang's router gates the whole cluster (while
+// any two workers differ by more than its absolute AND relative thresholds, every request
+// goes to the shortest queue), counts load in requests, routes to the best match only above
+// a match ratio (cache_threshold) and otherwise to the worker with the most free cache, and
+// knows the caches only from the requests it routed. Here the same pair of thresholds bounds
+// each holder against the least loaded, in tokens, any cached prefix counts, and the caches
+// are the engines' own, as llm-d's KV-event indexer sees them (llm-d weighs prefix and load
+// scores instead of bounding one by the other).
 #include "models/scheduling/routing/router.hpp"
 
 namespace kvsim::scheduling::routing {

@@ -56,8 +56,14 @@ class RouterView {
   // Expected seconds to load hit's lower-tier blocks into the instance's HBM now, loads in
   // flight included; 0 when there are none.
   virtual double load_seconds(std::size_t instance, const PrefixHit& hit) const = 0;
-  // Seconds the instance takes to prefill tokens prompt tokens alone.
-  virtual double prefill_seconds(std::size_t instance, std::uint32_t tokens) const = 0;
+  // Seconds the instance takes, alone, to prefill tokens prompt tokens that follow cached
+  // tokens already in its HBM: their attention reads the cached context, so the part of a
+  // long prompt an instance lacks costs more than a fresh prompt of that length.
+  virtual double prefill_seconds(std::size_t instance, std::uint32_t tokens, std::uint32_t cached) const = 0;
+  // Whether the instance's engine, admitting the request now, would load hit's lower-tier
+  // blocks rather than recompute them: kvcache.load_vs_recompute says always, never, or
+  // (auto) when load_seconds beats the engine's cost of recomputing those blocks.
+  virtual bool would_load(std::size_t instance, const PrefixHit& hit) const = 0;
   virtual std::uint32_t block_size() const = 0;
   // The run's seed, for routers that draw (each derives its own stream from it).
   virtual std::uint64_t seed() const = 0;
@@ -65,7 +71,10 @@ class RouterView {
 
 // Outstanding tokens per instance as a router sees them: read from the engines at most every
 // `staleness` seconds (0 = at every request), plus what the router itself sent since (a
-// real router knows what it dispatched, not what the engines did with it).
+// real router knows what it dispatched, not what the engines did with it). The reading is
+// taken at the first request at least `staleness` after the previous one (the first request
+// takes the first), not on a fixed clock: a request after a quiet spell sees fresh loads, as
+// a router that polls on demand would.
 class LoadSnapshot {
  public:
   explicit LoadSnapshot(double staleness) : staleness_(staleness) {}
