@@ -46,8 +46,10 @@ std::uint16_t ServingEngine::category_of(const Sequence& s) {
 double ServingEngine::remaining(const Sequence& s) const {
   // A context whose KV is on its way is not work for this instance: only its output is.
   if (s.remote_kv) return double(s.request.output_tokens - s.generated);
-  return double(s.prefill_target - std::min(s.computed, s.prefill_target)) +
-         double(s.request.output_tokens - s.generated);
+  const double prefill = double(s.prefill_target - std::min(s.computed, s.prefill_target));
+  // A prefill instance hands the decode to another: the output is not its work either.
+  if (params_.prefill_only) return prefill;
+  return prefill + double(s.request.output_tokens - s.generated);
 }
 
 void ServingEngine::enqueue(workload::Request request) {
@@ -400,7 +402,7 @@ bool ServingEngine::plan(double now, double time_limit) {
     const bool prefill = s.seq->computed < s.seq->prefill_target;
     reduction_per_step_ += prefill ? s.chunk : 0;
   }
-  reduction_per_step_ += shape_.num_logits;
+  if (!params_.prefill_only) reduction_per_step_ += shape_.num_logits;  // remaining(): no output here
 
   push_step(now, shape_);
   // Several steps at once only when nothing queued could join: nothing was admitted or

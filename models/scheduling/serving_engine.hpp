@@ -83,6 +83,11 @@ class ServingEngine final : private batching::StepContext {
   void set_receiver(KvReceiver* receiver) { receiver_ = receiver; }
   void enqueue_prefilled(const Sequence& prefilled);
   bool prefill_only() const { return params_.prefill_only; }
+  // What enqueueing request adds to outstanding_tokens: its prompt, and its output unless a
+  // decode instance generates that (prefill_only).
+  double work_of(const workload::Request& request) const {
+    return double(request.input_tokens) + (params_.prefill_only ? 0.0 : double(request.output_tokens));
+  }
   // Whether admissions look up cached prefixes (in HBM and the tiers below) at all.
   bool prefix_caching() const { return params_.prefix_caching; }
   // Prefill side: a handed-off sequence keeps its blocks pinned (in use, not evictable) until
@@ -119,8 +124,10 @@ class ServingEngine final : private batching::StepContext {
   double next_eviction(std::size_t steps) const;
   void evict_due(double t);
 
-  // Prompt tokens still to compute plus output tokens still to generate, over all requests
-  // routed here, as of time t (counting planned steps that have ended by t).
+  // Prompt tokens still to compute plus output tokens still to generate here, over all
+  // requests routed here, as of time t (counting planned steps that have ended by t). A
+  // prefill instance (prefill_only) counts no output: a decode instance generates it, and a
+  // router weighing prefill instances by their queues should see only their prefill work.
   double outstanding_tokens(double t) const;
   // outstanding_tokens(t) at a time t by which `done` steps of the current plan have ended
   // (the load board counts them itself, step end by step end).

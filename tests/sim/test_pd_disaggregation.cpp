@@ -375,7 +375,7 @@ count = 2
 name = "decode"
 role = "decode"
 count = 4
-kv_blocks = 3000
+kv_blocks = 2200
 )" + knob + R"([workload]
 generator = "chat"
 num_requests = 1000
@@ -394,7 +394,7 @@ path = ""
   CHECK(first_difference(a.requests, b.requests) == "");
   std::uint32_t preempted = 0;
   for (const auto& r : b.requests) preempted += r.decode_instance >= 0 ? r.preemptions : 0;
-  CHECK(preempted > 0);  // the 3000-block decode pools overflow: preempted sequences recompute there
+  CHECK(preempted > 0);  // the 2200-block decode pools overflow: preempted sequences recompute there
 }
 
 TEST_CASE("P/D: a request the decode instances can never hold is rejected at arrival") {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/compute/perf_model.hpp"
+#include "models/scheduling/routing/router_view.hpp"
 #include "models/scheduling/serving_engine.hpp"
 #include "sim/results/records.hpp"
 #include "workloads/request.hpp"
@@ -208,4 +209,49 @@ TEST_CASE("summary: hand-off count, mean and p99 transfer time over completed re
   const auto none = kvsim::results::summarize(std::span(rows).subspan(3), 10.0, 1.0);
   CHECK(none.kv_handoffs == 0);
   CHECK(none.kv_transfer_mean == 0);
+}
+
+TEST_CASE("prefill-only engine: outstanding tokens are the prompts it has still to compute, not their outputs") {
+  // Two requests of 64 prompt tokens (10 and 30 output tokens, decoded elsewhere): 128
+  // tokens of work, 64 once the first one's prefill step ends, none after the second's.
+  FakePerf perf;
+  auto p = params(100);
+  p.prefill_only = true;
+  p.max_num_batched_tokens = 64;
+  ServingEngine engine(p, perf);
+  CHECK(engine.work_of(request(1, 64, 10, 1000)) == 64.0);
+  engine.enqueue(request(1, 64, 10, 1000));
+  engine.enqueue(request(2, 64, 30, 2000));
+  CHECK(engine.outstanding_tokens(0.0) == 128.0);
+  REQUIRE(engine.plan(0, kInf));
+  const double e1 = 1.0 + 64.0 / 1024.0 + 64.0 / 65536.0;
+  CHECK(engine.current_plan().end(0) == e1);
+  CHECK(engine.outstanding_tokens(e1 / 2) == 128.0);
+  CHECK(engine.outstanding_tokens(e1) == 64.0);  // the first prompt's step has ended
+  engine.apply(1, [](const Sequence&) {});
+  CHECK(engine.outstanding_tokens(e1) == 64.0);
+  REQUIRE(engine.plan(e1, kInf));
+  engine.apply(1, [](const Sequence&) {});
+  CHECK(engine.outstanding_tokens(2 * e1) == 0.0);
+  CHECK(engine.idle());
+}
+
+TEST_CASE("mixed engine: work_of a request is its prompt and its output") {
+  FakePerf perf;
+  ServingEngine engine(params(100), perf);
+  CHECK(engine.work_of(request(1, 64, 10, 1000)) == 74.0);
+}
+
+TEST_CASE("stale router loads: a request sent to a prefill instance adds its prompt, to a mixed one prompt and output") {
+  FakePerf perf;
+  auto p = params(100);
+  p.prefill_only = true;
+  ServingEngine prefill(p, perf);
+  ServingEngine mixed(params(100), perf);
+  const ServingEngine* instances[] = {&prefill, &mixed};
+  kvsim::scheduling::routing::LoadSnapshot snapshot(10.0);  // read at 0, stale until 10 s
+  CHECK(snapshot.loads(instances, 0.0) == std::vector<double>{0.0, 0.0});
+  snapshot.sent(0, request(1, 64, 10, 1000));
+  snapshot.sent(1, request(2, 64, 10, 2000));
+  CHECK(snapshot.loads(instances, 1.0) == std::vector<double>{64.0, 74.0});
 }

@@ -115,10 +115,11 @@ class LoadSnapshot {
   double load(std::size_t instance) const {
     return staleness_ == 0 ? board_->load(std::uint32_t(instance)) : loads_[instance];
   }
-  // The router sent a request of tokens (prompt + output) to instance.
+  // The router sent request to instance (after loads() or least() with the instances): the
+  // work that instance will count for it (ServingEngine::work_of).
   void sent(std::size_t instance, const workload::Request& request) {
     if (staleness_ == 0) return;
-    loads_[instance] += double(request.input_tokens) + double(request.output_tokens);
+    loads_[instance] += watched_[instance]->work_of(request);
     if (ordered_) least_.set(instance, loads_[instance]);
   }
 
