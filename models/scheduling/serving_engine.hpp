@@ -83,9 +83,12 @@ class ServingEngine final : private batching::StepContext {
   void set_receiver(KvReceiver* receiver) { receiver_ = receiver; }
   void enqueue_prefilled(const Sequence& prefilled);
   bool prefill_only() const { return params_.prefill_only; }
-  // What enqueueing request adds to outstanding_tokens: its prompt, and its output unless a
-  // decode instance generates that (prefill_only).
+  // What routing request here adds to outstanding_tokens: its prompt and output on a mixed
+  // instance; its prompt on a prefill instance (prefill_only: a decode instance generates
+  // the output); on a decode instance (one with a KV receiver) the output after the first
+  // token, which the prefill side produced.
   double work_of(const workload::Request& request) const {
+    if (receiver_) return request.output_tokens > 0 ? double(request.output_tokens - 1) : 0.0;
     return double(request.input_tokens) + (params_.prefill_only ? 0.0 : double(request.output_tokens));
   }
   // Whether admissions look up cached prefixes (in HBM and the tiers below) at all.

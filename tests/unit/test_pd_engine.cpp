@@ -242,16 +242,36 @@ TEST_CASE("mixed engine: work_of a request is its prompt and its output") {
   CHECK(engine.work_of(request(1, 64, 10, 1000)) == 74.0);
 }
 
-TEST_CASE("stale router loads: a request sent to a prefill instance adds its prompt, to a mixed one prompt and output") {
+TEST_CASE("stale router loads: a request adds its prompt to a prefill instance, its output after the first token to a decode one, both to a mixed one") {
   FakePerf perf;
   auto p = params(100);
   p.prefill_only = true;
   ServingEngine prefill(p, perf);
   ServingEngine mixed(params(100), perf);
-  const ServingEngine* instances[] = {&prefill, &mixed};
+  ServingEngine decode(params(100), perf);
+  FakeReceiver receiver;
+  decode.set_receiver(&receiver);
+  const ServingEngine* instances[] = {&prefill, &mixed, &decode};
   kvsim::scheduling::routing::LoadSnapshot snapshot(10.0);  // read at 0, stale until 10 s
-  CHECK(snapshot.loads(instances, 0.0) == std::vector<double>{0.0, 0.0});
+  CHECK(snapshot.loads(instances, 0.0) == std::vector<double>{0.0, 0.0, 0.0});
   snapshot.sent(0, request(1, 64, 10, 1000));
   snapshot.sent(1, request(2, 64, 10, 2000));
-  CHECK(snapshot.loads(instances, 1.0) == std::vector<double>{64.0, 74.0});
+  snapshot.sent(2, request(3, 64, 10, 3000));
+  CHECK(snapshot.loads(instances, 1.0) == std::vector<double>{64.0, 74.0, 9.0});
+}
+
+TEST_CASE("decode engine: a handed-off request adds what work_of says to its outstanding tokens") {
+  // The prefill side computed the 64-token prompt and the first of 10 output tokens.
+  FakePerf perf;
+  ServingEngine decode(params(100), perf);
+  FakeReceiver receiver;
+  decode.set_receiver(&receiver);
+  Sequence prefilled;
+  prefilled.request = request(4, 64, 10, 4000);
+  prefilled.computed = 64;
+  prefilled.generated = 1;
+  prefilled.first_token = 1.0;
+  decode.enqueue_prefilled(prefilled);
+  CHECK(decode.work_of(prefilled.request) == 9.0);
+  CHECK(decode.outstanding_tokens(0.0) == 9.0);
 }
