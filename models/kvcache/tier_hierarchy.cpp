@@ -109,6 +109,10 @@ double TierHierarchy::estimate_load_time(int instance, const std::vector<TierRun
   const double tp = double(links.tp);
   const double pcie = links.pcie_bandwidth * spec_.transfer_efficiency;
   double slowest = 0;
+  // DRAM and SSD runs both reach the GPUs over their PCIe links (the drive sits behind the
+  // CPU side), so one load's runs from both tiers share those links: their times add.
+  double pcie_shares = 0;
+  int pcie_tiers = 0;
   for (int kind = 0; kind < kTierKinds; ++kind) {
     double blocks = 0;
     for (const auto& r : runs)
@@ -116,6 +120,11 @@ double TierHierarchy::estimate_load_time(int instance, const std::vector<TierRun
     if (blocks == 0) continue;
     const double bytes = blocks * spec_.block_bytes;
     const auto& level = *levels_[std::size_t(kind)];
+    const double contention = 1 + in_flight_[std::size_t(instance)][std::size_t(kind)];
+    if (kind != int(TierKind::remote)) {
+      pcie_shares += bytes / tp / pcie * contention;
+      ++pcie_tiers;
+    }
     double t = 0;
     if (kind == int(TierKind::dram)) {
       t = bytes / tp / pcie + links.pcie_latency;
@@ -127,8 +136,9 @@ double TierHierarchy::estimate_load_time(int instance, const std::vector<TierRun
       t = bytes / nic + links.nic_latency + level.server_latency;
     }
     // Loads already in flight from the same tier share its path.
-    slowest = std::max(slowest, t * (1 + in_flight_[std::size_t(instance)][std::size_t(kind)]));
+    slowest = std::max(slowest, t * contention);
   }
+  if (pcie_tiers > 1) slowest = std::max(slowest, pcie_shares + links.pcie_latency);
   return slowest;
 }
 

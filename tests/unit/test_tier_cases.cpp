@@ -252,3 +252,31 @@ TEST_CASE("tier audit: second_touch admits a block on its second demotion, one w
   CHECK_FALSE(dram.contains(3));
   CHECK_FALSE(dram.contains(1));
 }
+
+TEST_CASE("tier audit: DRAM and SSD runs of one load share the GPUs' PCIe links, so their PCIe times add up") {
+  // A fast drive (1000 B/s): 2 blocks in DRAM and 2 on the SSD, at tp 2. Each GPU's PCIe
+  // link carries its shard of both runs, 100 B + 100 B at 25 B/s: 8 s, + 0.25 s of latency;
+  // the drive needs only 200 / 1000 = 0.2 s. Taken apart, each run alone would take
+  // 4.25 s, which is what the estimate said before it added the PCIe shares up.
+  TierHierarchy h(spec_of({level(TierKind::dram, 2), level(TierKind::ssd, 8)}));
+  h.evicted(0, blocks_of({1, 2, 3, 4}), 0.0);  // DRAM keeps 3 4, the SSD takes 1 2
+  const std::vector<BlockId> ids{3, 4, 1, 2};
+  const auto runs = h.match(0, ids, 0, 4);
+  REQUIRE(runs.size() == 2);
+  REQUIRE(runs[0].tier == kDram);
+  REQUIRE(runs[1].tier == kSsd);
+  CHECK(h.estimate_load_time(0, runs) == 8.25);
+  // Recomputing in 6 s beats that load.
+  CHECK_FALSE(h.should_load(0, runs, 6.0));
+  // A slow drive (40 B/s: 5 s for its 200 B) still finishes before the shared PCIe (8 s).
+  auto slow = level(TierKind::ssd, 8);
+  slow.read_bandwidth = 40;
+  TierHierarchy drive(spec_of({level(TierKind::dram, 2), slow}));
+  drive.evicted(0, blocks_of({1, 2, 3, 4}), 0.0);
+  CHECK(drive.estimate_load_time(0, runs) == 8.25);
+  // A very slow drive (10 B/s: 20 s) bounds the load itself.
+  slow.read_bandwidth = 10;
+  TierHierarchy slower(spec_of({level(TierKind::dram, 2), slow}));
+  slower.evicted(0, blocks_of({1, 2, 3, 4}), 0.0);
+  CHECK(slower.estimate_load_time(0, runs) == 20.25);
+}
