@@ -203,6 +203,9 @@ void TierHierarchy::admit(int instance, int kind, std::span<const EvictedBlock> 
   const auto offer = write_through ? admission::Offer::write_through : admission::Offer::demotion;
   if (!rule.takes(offer)) return;
   auto& tier = store(instance, kind);
+  // A tier of less than one block (its capacity rounds down to 0) keeps nothing: writing
+  // to it would move and count bytes for blocks that are not there.
+  if (tier.capacity() == 0) return;
   // Each level demotes into its own scratch (the cascade below reads this one while
   // filling the next), kept for its capacity.
   auto& evicted = demoted_[std::size_t(kind)];

@@ -280,3 +280,16 @@ TEST_CASE("tier audit: DRAM and SSD runs of one load share the GPUs' PCIe links,
   slower.evicted(0, blocks_of({1, 2, 3, 4}), 0.0);
   CHECK(slower.estimate_load_time(0, runs) == 20.25);
 }
+
+TEST_CASE("tier audit: a tier smaller than one block takes nothing, so no bytes move into it") {
+  // capacity_blocks is the configured capacity over the block size, rounded down: a tier of
+  // less than one block keeps nothing, so writing to it would move and count bytes for
+  // blocks that are not there.
+  TierHierarchy h(spec_of({level(TierKind::dram, 0), level(TierKind::ssd, 0, "completion")}));
+  CHECK(h.evicted(0, blocks_of({1, 2}), 0.0).empty());
+  const std::vector<BlockId> prompt{1, 2};
+  CHECK(h.completed(0, prompt, 0, 1.0).empty());
+  CHECK(store_of(h, 0, TierKind::dram).counters().written_bytes == 0);
+  CHECK(store_of(h, 0, TierKind::ssd).counters().written_bytes == 0);
+  CHECK(h.match(0, prompt, 0, 2).empty());
+}
