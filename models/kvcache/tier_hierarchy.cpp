@@ -7,6 +7,16 @@
 
 namespace kvsim::kvcache {
 
+namespace {
+// The tiers a load reads: a load is one load in flight from each, however many runs it has
+// there (runs alternate between tiers when a prefix's blocks do).
+std::array<bool, kTierKinds> tiers_read(const std::vector<TierRun>& runs) {
+  std::array<bool, kTierKinds> read{};
+  for (const auto& run : runs) read[std::size_t(run.tier)] = true;
+  return read;
+}
+}  // namespace
+
 TierKind tier_kind(const std::string& name) {
   for (int k = 0; k < kTierKinds; ++k)
     if (name == kTierNames[k]) return TierKind(k);
@@ -180,10 +190,12 @@ std::vector<Move> TierHierarchy::load(int instance, std::uint64_t request, std::
     }
     const double bytes = run.count * spec_.block_bytes;
     tier.counters().loaded_bytes += bytes;
-    ++in_flight_[std::size_t(instance)][std::size_t(run.tier)];
     add_shards(moves, instance, exclusive ? MoveKind::place : MoveKind::load, true, run.tier,
                location_of(instance, run.tier, ids[run.first]), run.count, bytes, request);
   }
+  const auto read = tiers_read(runs);
+  auto& in_flight = in_flight_[std::size_t(instance)];
+  for (int kind = 0; kind < kTierKinds; ++kind) in_flight[std::size_t(kind)] += read[std::size_t(kind)];
   loads_[std::size_t(instance)][request] = runs;
   return moves;
 }
@@ -192,7 +204,9 @@ void TierHierarchy::load_finished(int instance, std::uint64_t request) {
   auto& loads = loads_[std::size_t(instance)];
   auto it = loads.find(request);
   if (it == loads.end()) return;
-  for (const auto& run : it->second) --in_flight_[std::size_t(instance)][std::size_t(run.tier)];
+  const auto read = tiers_read(it->second);
+  auto& in_flight = in_flight_[std::size_t(instance)];
+  for (int kind = 0; kind < kTierKinds; ++kind) in_flight[std::size_t(kind)] -= read[std::size_t(kind)];
   loads.erase(it);
 }
 

@@ -293,3 +293,20 @@ TEST_CASE("tier audit: a tier smaller than one block takes nothing, so no bytes 
   CHECK(store_of(h, 0, TierKind::ssd).counters().written_bytes == 0);
   CHECK(h.match(0, prompt, 0, 2).empty());
 }
+
+TEST_CASE("tier audit: a load whose runs come back to a tier counts once among that tier's loads in flight") {
+  // DRAM of 2 blocks above an SSD: HBM evicts 1 2 3, DRAM keeps 2 3, the SSD takes 1. A
+  // prompt 2 1 3 is found as DRAM, SSD, DRAM: two DRAM runs of one load, one request.
+  TierHierarchy h(spec_of({level(TierKind::dram, 2), level(TierKind::ssd, 8)}));
+  h.evicted(0, blocks_of({1, 2, 3}), 0.0);
+  const std::vector<BlockId> ids{2, 1, 3};
+  const auto runs = h.match(0, ids, 0, 3);
+  REQUIRE(runs.size() == 3);
+  h.load(0, 8, 0, ids, runs, 1.0);
+  // Another DRAM load of 1 block: 100 B / 2 / 25 B/s = 2 s + 0.25 s, doubled for the one
+  // load in flight from DRAM (not tripled as if it were two loads).
+  const auto next = one_run(kDram, 0, 1);
+  CHECK(h.estimate_load_time(0, next) == 4.5);
+  h.load_finished(0, 8);
+  CHECK(h.estimate_load_time(0, next) == 2.25);
+}
