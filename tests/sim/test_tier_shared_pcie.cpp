@@ -1,32 +1,41 @@
-// A load whose prefix lies partly in host DRAM and partly on the node's SSD, timed by
-// SimGrid: both runs reach the GPU over its one PCIe link (the drive sits behind the CPU
-// side, sim/engine/platform.cpp), so they share it. This is what the load-time estimate of
-// models/kvcache/tier_hierarchy.cpp must add up (tests/unit/test_tier_cases.cpp).
+// Loads from the tiers below HBM timed by SimGrid, against times worked out by hand from
+// the platform (sim/engine/platform.cpp): an SSD load (drive read link, then PCIe), a
+// remote load (server NIC, then GPU NIC), and a load whose prefix lies partly in DRAM and
+// partly on the SSD, whose two runs share the GPU's one PCIe link (the drive sits behind
+// the CPU side); the load-time estimate of models/kvcache/tier_hierarchy.cpp must add
+// those up (tests/unit/test_tier_cases.cpp).
 //
-// Set-up (Llama-3.1-8B: 131072 B of KV per token, 2 MiB per 16-token block; tp 1; PCIe
-// 64 GB/s, 2 us; transfer_efficiency 1): DRAM of 40 MiB = 20 blocks takes finished prompts
-// (completion); what it evicts goes to a 1 GiB SSD (demotion) with a 1 TB/s read link.
-// Request A (instance 0) finishes a 40-block prompt: DRAM keeps its last 20 blocks and
-// drops the first 20 to the SSD. B, on instance 1 at t = 100 s with the same 40 blocks and
-// 8 new ones, finds blocks 0-19 on the SSD and 20-39 in DRAM and loads both at once.
+// Llama-3.1-8B: 131072 B of KV per token, 2 MiB per 16-token block; tp 1; PCIe 64 GB/s,
+// 2 us; transfer_efficiency 1; two instances, round robin.
 #include <doctest/doctest.h>
 
 #include "tests/sim/sim_fixture.hpp"
 
 using namespace kvsim;
 
+namespace {
+// A finishes a 40-block prompt on instance 0 (written through to the tier under test); B,
+// on instance 1 at t = 100 s with the same 40 blocks and 8 new ones, loads all 40 from it.
+engine::RunOutput prompt_then_reuse(config::Scenario& scenario) {
+  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, test::contents(1, 40))};
+  auto prompt = test::contents(1, 40);
+  for (std::uint64_t c = 0; c < 8; ++c) prompt.push_back(5000 + c);
+  r.push_back(test::make_request(1, 100.0, 48 * 16, 2, prompt));
+  return test::run_with(scenario, r);
+}
+}  // namespace
+
 TEST_CASE("tier audit sim: DRAM and SSD runs of one load share the GPU's PCIe link") {
+  // DRAM of 40 MiB = 20 blocks takes finished prompts (completion); what it evicts goes to a
+  // 1 GiB SSD (demotion) with a 1 TB/s read link. A's 40 blocks: DRAM keeps the last 20 and
+  // drops the first 20 to the SSD, so B finds blocks 0-19 on the SSD, 20-39 in DRAM.
   auto scenario = test::tiny_scenario({"instances.count=2", "routing.policy=round_robin",
                                        "kvcache.dram.capacity=40MiB", "kvcache.dram.admission=completion",
                                        "kvcache.ssd.capacity=1GiB", "kvcache.ssd.read_bandwidth=1TB/s",
                                        "kvcache.transfer_efficiency=1", "kvcache.load_vs_recompute=load"});
   const double block = 16 * scenario.model.kv_bytes_per_token();
   REQUIRE(block == 2.0 * 1024 * 1024);
-  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, test::contents(1, 40))};
-  auto prompt = test::contents(1, 40);
-  for (std::uint64_t c = 0; c < 8; ++c) prompt.push_back(5000 + c);
-  r.push_back(test::make_request(1, 100.0, 48 * 16, 2, prompt));
-  auto out = test::run_with(scenario, r);
+  const auto out = prompt_then_reuse(scenario);
   const auto& b = out.requests[1];
   REQUIRE(b.status == results::RequestStatus::completed);
   CHECK(b.instance == 1);
@@ -38,4 +47,34 @@ TEST_CASE("tier audit sim: DRAM and SSD runs of one load share the GPU's PCIe li
   CHECK(b.load_wait == doctest::Approx(latency + 40 * block / pcie).epsilon(1e-9));
   // Not the 2 us + 40 MiB / 64 GB/s of each run alone.
   CHECK(b.load_wait > latency + 30 * block / pcie);
+}
+
+TEST_CASE("tier audit sim: an SSD load is bound by the drive's read link, then crosses PCIe") {
+  // 40 blocks = 80 MiB off a 7 GB/s drive (slower than the 64 GB/s PCIe link behind it):
+  // 80 MiB / 7 GB/s, + the PCIe latency (the drive's link has none).
+  auto scenario = test::tiny_scenario({"instances.count=2", "routing.policy=round_robin",
+                                       "kvcache.ssd.capacity=1GiB", "kvcache.ssd.admission=completion",
+                                       "kvcache.ssd.read_bandwidth=7GB/s", "kvcache.transfer_efficiency=1",
+                                       "kvcache.load_vs_recompute=load"});
+  const double block = 16 * scenario.model.kv_bytes_per_token();
+  const auto out = prompt_then_reuse(scenario);
+  const auto& b = out.requests[1];
+  REQUIRE(b.status == results::RequestStatus::completed);
+  CHECK(b.ssd_tokens == 40 * 16);
+  CHECK(b.load_wait == doctest::Approx(2e-6 + 40 * block / 7e9).epsilon(1e-9));
+}
+
+TEST_CASE("tier audit sim: a remote load crosses the memory server's NIC and the GPU's NIC, both latencies added") {
+  // One memory server at 25 GB/s (5 us), the GPU's ConnectX-7 at 400 Gbps = 50 GB/s (5 us):
+  // 80 MiB at the server's 25 GB/s, + 10 us.
+  auto scenario = test::tiny_scenario({"instances.count=2", "routing.policy=round_robin",
+                                       "kvcache.remote.capacity=1GiB", "kvcache.remote.admission=completion",
+                                       "kvcache.remote.nic_bandwidth=25GB/s", "kvcache.remote.nic_latency=5us",
+                                       "kvcache.transfer_efficiency=1", "kvcache.load_vs_recompute=load"});
+  const double block = 16 * scenario.model.kv_bytes_per_token();
+  const auto out = prompt_then_reuse(scenario);
+  const auto& b = out.requests[1];
+  REQUIRE(b.status == results::RequestStatus::completed);
+  CHECK(b.remote_tokens == 40 * 16);
+  CHECK(b.load_wait == doctest::Approx(10e-6 + 40 * block / 25e9).epsilon(1e-9));
 }
