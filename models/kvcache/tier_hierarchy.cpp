@@ -62,6 +62,7 @@ TierHierarchy::TierHierarchy(HierarchySpec spec) : spec_(std::move(spec)) {
       }
     }
   }
+  store_loads_.assign(stores_.size(), 0);
 }
 
 int TierHierarchy::next_level(int instance, int kind) const {
@@ -141,6 +142,11 @@ double TierHierarchy::estimate_load_time(int instance, const std::vector<TierRun
     } else if (kind == int(TierKind::ssd)) {
       // Streamed from the drive into the GPUs: the slower of the drive and the PCIe links.
       t = std::max(bytes / level.read_bandwidth, bytes / tp / pcie) + links.pcie_latency;
+      // The node's other instances read the same drive: with loads of theirs in flight (each
+      // taken to be as large as this one), the drive alone takes as long as all of them.
+      const int drive_loads = store_loads_[std::size_t(serving_[std::size_t(instance)][std::size_t(kind)])];
+      if (drive_loads + 1 > contention)
+        slowest = std::max(slowest, bytes / level.read_bandwidth * (1 + drive_loads) + links.pcie_latency);
     } else {
       const double nic = std::min(links.nic_bandwidth * tp, level.server_bandwidth) * spec_.transfer_efficiency;
       t = bytes / nic + links.nic_latency + level.server_latency;
@@ -195,7 +201,10 @@ std::vector<Move> TierHierarchy::load(int instance, std::uint64_t request, std::
   }
   const auto read = tiers_read(runs);
   auto& in_flight = in_flight_[std::size_t(instance)];
-  for (int kind = 0; kind < kTierKinds; ++kind) in_flight[std::size_t(kind)] += read[std::size_t(kind)];
+  for (int kind = 0; kind < kTierKinds; ++kind) {
+    in_flight[std::size_t(kind)] += read[std::size_t(kind)];
+    if (read[std::size_t(kind)]) store_loads_[std::size_t(serving_[std::size_t(instance)][std::size_t(kind)])] += 1;
+  }
   loads_[std::size_t(instance)][request] = runs;
   return moves;
 }
@@ -206,7 +215,10 @@ void TierHierarchy::load_finished(int instance, std::uint64_t request) {
   if (it == loads.end()) return;
   const auto read = tiers_read(it->second);
   auto& in_flight = in_flight_[std::size_t(instance)];
-  for (int kind = 0; kind < kTierKinds; ++kind) in_flight[std::size_t(kind)] -= read[std::size_t(kind)];
+  for (int kind = 0; kind < kTierKinds; ++kind) {
+    in_flight[std::size_t(kind)] -= read[std::size_t(kind)];
+    if (read[std::size_t(kind)]) store_loads_[std::size_t(serving_[std::size_t(instance)][std::size_t(kind)])] -= 1;
+  }
   loads.erase(it);
 }
 

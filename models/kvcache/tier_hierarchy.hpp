@@ -161,6 +161,7 @@ class TierHierarchy {
   std::vector<Store> stores_;
   std::vector<std::array<int, kTierKinds>> serving_;          // [instance]
   std::vector<std::array<int, kTierKinds>> in_flight_;        // [instance] loads per tier (contention proxy)
+  std::vector<int> store_loads_;                              // [store] loads in flight from it, all instances
   std::vector<std::unordered_map<std::uint64_t, std::vector<TierRun>>> loads_;  // [instance] in flight
   std::array<std::vector<EvictedBlock>, kTierKinds> demoted_;  // [tier kind] scratch of admit
 };

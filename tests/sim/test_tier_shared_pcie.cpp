@@ -78,3 +78,28 @@ TEST_CASE("tier audit sim: a remote load crosses the memory server's NIC and the
   CHECK(b.remote_tokens == 40 * 16);
   CHECK(b.load_wait == doctest::Approx(10e-6 + 40 * block / 25e9).epsilon(1e-9));
 }
+
+TEST_CASE("tier audit sim: two instances loading from the node's SSD at once share the drive") {
+  // Three instances (round robin): A on instance 0 writes its 40 blocks to the SSD; B and C
+  // arrive together on instances 1 and 2 and load the same 80 MiB each: the two Comms share
+  // the 7 GB/s drive, each ending at 2 us + 160 MiB / 7 GB/s.
+  auto scenario = test::tiny_scenario({"instances.count=3", "routing.policy=round_robin",
+                                       "kvcache.ssd.capacity=1GiB", "kvcache.ssd.admission=completion",
+                                       "kvcache.ssd.read_bandwidth=7GB/s", "kvcache.transfer_efficiency=1",
+                                       "kvcache.load_vs_recompute=load"});
+  const double block = 16 * scenario.model.kv_bytes_per_token();
+  std::vector<workload::Request> r{test::make_request(0, 0.0, 40 * 16, 2, test::contents(1, 40))};
+  for (std::uint64_t id = 1; id <= 2; ++id) {
+    auto prompt = test::contents(1, 40);
+    prompt.push_back(5000 + id);
+    r.push_back(test::make_request(id, 100.0, 41 * 16, 2, prompt));
+  }
+  const auto out = test::run_with(scenario, r);
+  for (std::size_t i : {1u, 2u}) {
+    const auto& q = out.requests[i];
+    REQUIRE(q.status == results::RequestStatus::completed);
+    CHECK(q.instance == int(i));
+    CHECK(q.ssd_tokens == 40 * 16);
+    CHECK(q.load_wait == doctest::Approx(2e-6 + 80 * block / 7e9).epsilon(1e-9));
+  }
+}

@@ -310,3 +310,29 @@ TEST_CASE("tier audit: a load whose runs come back to a tier counts once among t
   h.load_finished(0, 8);
   CHECK(h.estimate_load_time(0, next) == 2.25);
 }
+
+TEST_CASE("tier audit: loads of the node's other instances in flight from its SSD share the drive") {
+  // Two instances of one node, one SSD at 40 B/s. A 4-block load (400 B) alone takes
+  // max(400 / 40, 400 / 2 / 25) = 10 s + 0.25 s. While instance 1 loads from the same drive,
+  // instance 0's load gets half of it: 400 B at 20 B/s = 20 s + 0.25 s; its own PCIe links
+  // are not shared (8 s).
+  auto slow = level(TierKind::ssd, 8);
+  slow.read_bandwidth = 40;
+  TierHierarchy h(spec_of({slow}));
+  h.evicted(0, blocks_of({1, 2, 3, 4}), 0.0);
+  const std::vector<BlockId> ids{1, 2, 3, 4};
+  const auto runs = one_run(kSsd, 0, 4);
+  CHECK(h.estimate_load_time(0, runs) == 10.25);
+  h.load(1, 3, 0, ids, runs, 1.0);
+  CHECK(h.estimate_load_time(0, runs) == 20.25);
+  h.load_finished(1, 3);
+  CHECK(h.estimate_load_time(0, runs) == 10.25);
+  // Instances of another node have a drive of their own.
+  auto two_nodes = spec_of({slow}, 2, {0, 1});
+  two_nodes.nodes = 2;
+  TierHierarchy two(two_nodes);
+  two.evicted(1, blocks_of({1, 2, 3, 4}), 0.0);
+  two.evicted(0, blocks_of({1, 2, 3, 4}), 0.0);
+  two.load(1, 3, 0, ids, runs, 1.0);
+  CHECK(two.estimate_load_time(0, runs) == 10.25);
+}
