@@ -183,8 +183,13 @@ void TierHierarchy::note_admission(int instance, const std::vector<TierRun>& run
 std::vector<Move> TierHierarchy::load(int instance, std::uint64_t request, std::uint16_t category,
                                       std::span<const workload::BlockId> ids, const std::vector<TierRun>& runs,
                                       double now) {
-  std::vector<Move> moves;
-  moves.reserve(runs.size() * std::size_t(spec_.links(instance).tp));
+  // One transfer per tier end (tier and location) and GPU shard, however many runs the
+  // prefix has there (runs alternate between tiers when its blocks do), in order of first use.
+  struct Source {
+    int tier, location;
+    std::uint64_t blocks;
+  };
+  std::vector<Source> sources;
   for (const auto& run : runs) {
     auto& tier = store(instance, run.tier);
     const bool exclusive = levels_[std::size_t(run.tier)]->exclusive;
@@ -194,10 +199,21 @@ std::vector<Move> TierHierarchy::load(int instance, std::uint64_t request, std::
       else
         tier.touch(ids[i], now, category);
     }
-    const double bytes = run.count * spec_.block_bytes;
-    tier.counters().loaded_bytes += bytes;
-    add_shards(moves, instance, exclusive ? MoveKind::place : MoveKind::load, true, run.tier,
-               location_of(instance, run.tier, ids[run.first]), run.count, bytes, request);
+    tier.counters().loaded_bytes += run.count * spec_.block_bytes;
+    const int location = location_of(instance, run.tier, ids[run.first]);
+    auto same = std::find_if(sources.begin(), sources.end(),
+                             [&](const Source& s) { return s.tier == run.tier && s.location == location; });
+    if (same == sources.end())
+      sources.push_back({run.tier, location, run.count});
+    else
+      same->blocks += run.count;
+  }
+  std::vector<Move> moves;
+  moves.reserve(sources.size() * std::size_t(spec_.links(instance).tp));
+  for (const auto& source : sources) {
+    const bool exclusive = levels_[std::size_t(source.tier)]->exclusive;
+    add_shards(moves, instance, exclusive ? MoveKind::place : MoveKind::load, true, source.tier, source.location,
+               source.blocks, double(source.blocks) * spec_.block_bytes, request);
   }
   const auto read = tiers_read(runs);
   auto& in_flight = in_flight_[std::size_t(instance)];

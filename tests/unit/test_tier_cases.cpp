@@ -336,3 +336,30 @@ TEST_CASE("tier audit: loads of the node's other instances in flight from its SS
   two.load(1, 3, 0, ids, runs, 1.0);
   CHECK(two.estimate_load_time(0, runs) == 10.25);
 }
+
+TEST_CASE("tier audit: a load moves one transfer per tier and GPU shard, however many runs the prefix has there") {
+  // README and DESIGN: one Comm per request, tier and GPU shard. DRAM of 2 blocks above an
+  // SSD: HBM evicts 1 2 3, DRAM keeps 2 3, the SSD takes 1; the prompt 2 1 3 is found as
+  // DRAM, SSD, DRAM. At tp 2: DRAM's 2 blocks as 100 B per shard, the SSD's 1 as 50 B.
+  TierHierarchy h(spec_of({level(TierKind::dram, 2), level(TierKind::ssd, 8)}));
+  h.evicted(0, blocks_of({1, 2, 3}), 0.0);
+  const std::vector<BlockId> ids{2, 1, 3};
+  const auto runs = h.match(0, ids, 0, 3);
+  REQUIRE(runs.size() == 3);
+  const auto moves = h.load(0, 8, 0, ids, runs, 1.0);
+  REQUIRE(moves.size() == 4);
+  for (int g = 0; g < 2; ++g) {
+    const auto& dram = moves[std::size_t(g)];
+    CHECK(dram.from_tier == kDram);
+    CHECK(dram.to_location == g);
+    CHECK(dram.blocks == 2);
+    CHECK(dram.bytes == 100);
+    const auto& ssd = moves[std::size_t(2 + g)];
+    CHECK(ssd.from_tier == kSsd);
+    CHECK(ssd.to_location == g);
+    CHECK(ssd.blocks == 1);
+    CHECK(ssd.bytes == 50);
+  }
+  CHECK(store_of(h, 0, TierKind::dram).counters().loaded_bytes == 200);
+  CHECK(store_of(h, 0, TierKind::ssd).counters().loaded_bytes == 100);
+}
