@@ -7,6 +7,16 @@
 
 namespace kvsim::kvcache {
 
+namespace {
+// The tiers a load reads: a load is one load in flight from each, however many runs it has
+// there (runs alternate between tiers when a prefix's blocks do).
+std::array<bool, kTierKinds> tiers_read(const std::vector<TierRun>& runs) {
+  std::array<bool, kTierKinds> read{};
+  for (const auto& run : runs) read[std::size_t(run.tier)] = true;
+  return read;
+}
+}  // namespace
+
 TierKind tier_kind(const std::string& name) {
   for (int k = 0; k < kTierKinds; ++k)
     if (name == kTierNames[k]) return TierKind(k);
@@ -52,6 +62,7 @@ TierHierarchy::TierHierarchy(HierarchySpec spec) : spec_(std::move(spec)) {
       }
     }
   }
+  store_loads_.assign(stores_.size(), 0);
 }
 
 int TierHierarchy::next_level(int instance, int kind) const {
@@ -109,6 +120,10 @@ double TierHierarchy::estimate_load_time(int instance, const std::vector<TierRun
   const double tp = double(links.tp);
   const double pcie = links.pcie_bandwidth * spec_.transfer_efficiency;
   double slowest = 0;
+  // DRAM and SSD runs both reach the GPUs over their PCIe links (the drive sits behind the
+  // CPU side), so one load's runs from both tiers share those links: their times add.
+  double pcie_shares = 0;
+  int pcie_tiers = 0;
   for (int kind = 0; kind < kTierKinds; ++kind) {
     double blocks = 0;
     for (const auto& r : runs)
@@ -116,19 +131,30 @@ double TierHierarchy::estimate_load_time(int instance, const std::vector<TierRun
     if (blocks == 0) continue;
     const double bytes = blocks * spec_.block_bytes;
     const auto& level = *levels_[std::size_t(kind)];
+    const double contention = 1 + in_flight_[std::size_t(instance)][std::size_t(kind)];
+    if (kind != int(TierKind::remote)) {
+      pcie_shares += bytes / tp / pcie * contention;
+      ++pcie_tiers;
+    }
     double t = 0;
     if (kind == int(TierKind::dram)) {
       t = bytes / tp / pcie + links.pcie_latency;
     } else if (kind == int(TierKind::ssd)) {
       // Streamed from the drive into the GPUs: the slower of the drive and the PCIe links.
       t = std::max(bytes / level.read_bandwidth, bytes / tp / pcie) + links.pcie_latency;
+      // The node's other instances read the same drive: with loads of theirs in flight (each
+      // taken to be as large as this one), the drive alone takes as long as all of them.
+      const int drive_loads = store_loads_[std::size_t(serving_[std::size_t(instance)][std::size_t(kind)])];
+      if (drive_loads + 1 > contention)
+        slowest = std::max(slowest, bytes / level.read_bandwidth * (1 + drive_loads) + links.pcie_latency);
     } else {
       const double nic = std::min(links.nic_bandwidth * tp, level.server_bandwidth) * spec_.transfer_efficiency;
       t = bytes / nic + links.nic_latency + level.server_latency;
     }
     // Loads already in flight from the same tier share its path.
-    slowest = std::max(slowest, t * (1 + in_flight_[std::size_t(instance)][std::size_t(kind)]));
+    slowest = std::max(slowest, t * contention);
   }
+  if (pcie_tiers > 1) slowest = std::max(slowest, pcie_shares + links.pcie_latency);
   return slowest;
 }
 
@@ -157,8 +183,13 @@ void TierHierarchy::note_admission(int instance, const std::vector<TierRun>& run
 std::vector<Move> TierHierarchy::load(int instance, std::uint64_t request, std::uint16_t category,
                                       std::span<const workload::BlockId> ids, const std::vector<TierRun>& runs,
                                       double now) {
-  std::vector<Move> moves;
-  moves.reserve(runs.size() * std::size_t(spec_.links(instance).tp));
+  // One transfer per tier end (tier and location) and GPU shard, however many runs the
+  // prefix has there (runs alternate between tiers when its blocks do), in order of first use.
+  struct Source {
+    int tier, location;
+    std::uint64_t blocks;
+  };
+  std::vector<Source> sources;
   for (const auto& run : runs) {
     auto& tier = store(instance, run.tier);
     const bool exclusive = levels_[std::size_t(run.tier)]->exclusive;
@@ -168,11 +199,27 @@ std::vector<Move> TierHierarchy::load(int instance, std::uint64_t request, std::
       else
         tier.touch(ids[i], now, category);
     }
-    const double bytes = run.count * spec_.block_bytes;
-    tier.counters().loaded_bytes += bytes;
-    ++in_flight_[std::size_t(instance)][std::size_t(run.tier)];
-    add_shards(moves, instance, exclusive ? MoveKind::place : MoveKind::load, true, run.tier,
-               location_of(instance, run.tier, ids[run.first]), run.count, bytes, request);
+    tier.counters().loaded_bytes += run.count * spec_.block_bytes;
+    const int location = location_of(instance, run.tier, ids[run.first]);
+    auto same = std::find_if(sources.begin(), sources.end(),
+                             [&](const Source& s) { return s.tier == run.tier && s.location == location; });
+    if (same == sources.end())
+      sources.push_back({run.tier, location, run.count});
+    else
+      same->blocks += run.count;
+  }
+  std::vector<Move> moves;
+  moves.reserve(sources.size() * std::size_t(spec_.links(instance).tp));
+  for (const auto& source : sources) {
+    const bool exclusive = levels_[std::size_t(source.tier)]->exclusive;
+    add_shards(moves, instance, exclusive ? MoveKind::place : MoveKind::load, true, source.tier, source.location,
+               source.blocks, double(source.blocks) * spec_.block_bytes, request);
+  }
+  const auto read = tiers_read(runs);
+  auto& in_flight = in_flight_[std::size_t(instance)];
+  for (int kind = 0; kind < kTierKinds; ++kind) {
+    in_flight[std::size_t(kind)] += read[std::size_t(kind)];
+    if (read[std::size_t(kind)]) store_loads_[std::size_t(serving_[std::size_t(instance)][std::size_t(kind)])] += 1;
   }
   loads_[std::size_t(instance)][request] = runs;
   return moves;
@@ -182,7 +229,12 @@ void TierHierarchy::load_finished(int instance, std::uint64_t request) {
   auto& loads = loads_[std::size_t(instance)];
   auto it = loads.find(request);
   if (it == loads.end()) return;
-  for (const auto& run : it->second) --in_flight_[std::size_t(instance)][std::size_t(run.tier)];
+  const auto read = tiers_read(it->second);
+  auto& in_flight = in_flight_[std::size_t(instance)];
+  for (int kind = 0; kind < kTierKinds; ++kind) {
+    in_flight[std::size_t(kind)] -= read[std::size_t(kind)];
+    if (read[std::size_t(kind)]) store_loads_[std::size_t(serving_[std::size_t(instance)][std::size_t(kind)])] -= 1;
+  }
   loads.erase(it);
 }
 
@@ -193,6 +245,9 @@ void TierHierarchy::admit(int instance, int kind, std::span<const EvictedBlock> 
   const auto offer = write_through ? admission::Offer::write_through : admission::Offer::demotion;
   if (!rule.takes(offer)) return;
   auto& tier = store(instance, kind);
+  // A tier of less than one block (its capacity rounds down to 0) keeps nothing: writing
+  // to it would move and count bytes for blocks that are not there.
+  if (tier.capacity() == 0) return;
   // Each level demotes into its own scratch (the cascade below reads this one while
   // filling the next), kept for its capacity.
   auto& evicted = demoted_[std::size_t(kind)];

@@ -124,7 +124,9 @@ class TierHierarchy {
   // every block is resident in some tier serving instance, the nearest tier holding it.
   std::vector<TierRun> match(int instance, std::span<const workload::BlockId> ids, std::uint32_t from,
                              std::uint32_t max_blocks) const;
-  // Expected seconds to load runs into instance given its loads in flight from each tier.
+  // Expected seconds to load runs into instance given its loads in flight from each tier:
+  // the slowest tier's path, where DRAM and SSD runs share the GPUs' PCIe links and an SSD
+  // run shares the drive with every load in flight from it (the node's other instances too).
   double estimate_load_time(int instance, const std::vector<TierRun>& runs) const;
   bool should_load(int instance, const std::vector<TierRun>& runs, double recompute_seconds) const;
   // An admission committed: looked_up blocks missed HBM, runs were found below, loaded or not.
@@ -161,6 +163,7 @@ class TierHierarchy {
   std::vector<Store> stores_;
   std::vector<std::array<int, kTierKinds>> serving_;          // [instance]
   std::vector<std::array<int, kTierKinds>> in_flight_;        // [instance] loads per tier (contention proxy)
+  std::vector<int> store_loads_;                              // [store] loads in flight from it, all instances
   std::vector<std::unordered_map<std::uint64_t, std::vector<TierRun>>> loads_;  // [instance] in flight
   std::array<std::vector<EvictedBlock>, kTierKinds> demoted_;  // [tier kind] scratch of admit
 };
