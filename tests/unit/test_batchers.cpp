@@ -305,3 +305,31 @@ TEST_CASE("step plan: done_by counts the ended steps whatever the order of the q
   CHECK(plan.done_by(20.5) == 0);
   CHECK(plan.done_by(21.0) == 1);
 }
+
+TEST_CASE("batchers: sarathi without chunked prefill admits a prompt longer than its chunk size whole") {
+  // Sarathi's token_budget is its chunk size. With chunked prefill off there are no chunks:
+  // a 600-token prompt behind a decode must go in whole within the instance's step limit
+  // (max_num_batched_tokens, 8192 here, which the engine's admission check guarantees every
+  // request fits), not wait forever for a 512-token budget it can never fit (the run died
+  // with "instance 0 has queued work but cannot plan a step"), blocking the queue.
+  FakeInstance fake;
+  fake.chunked = false;
+  fake.add_running(1, 20, 21, 2);
+  fake.add_waiting(5, 600);
+  fake.add_waiting(6, 10);
+  CHECK_FALSE(make_batcher("sarathi")->fill(fake));  // token_budget 512 by default
+  CHECK(fake.steps == Steps{{1, 1}, {5, 600}, {6, 10}});
+  CHECK(fake.waiting.empty());
+}
+
+TEST_CASE("batchers: sarathi's token budget never exceeds the instance's max_num_batched_tokens") {
+  // max_num_batched_tokens is the instance's per-step limit (what the activation reserve is
+  // sized for); a larger token_budget is capped to it: 256 tokens of a 600-token prompt
+  // next to one decode, 255 of them for the prompt.
+  FakeInstance fake;
+  fake.budget = 256;
+  fake.add_running(1, 20, 21, 2);
+  fake.add_waiting(5, 600);
+  CHECK_FALSE(make_batcher("sarathi", {{"token_budget", 1000}})->fill(fake));
+  CHECK(fake.steps == Steps{{1, 1}, {5, 255}});
+}
