@@ -180,7 +180,8 @@ TEST_CASE("batch schedule: a preempted request recomputes prompt + generated tok
   // readmitted, it finds its 2 prompt blocks in the prefix cache and computes 33 tokens
   // (5 blocks: 3 new and the 2 cached ones), which does not fit the 3 free blocks while r0
   // runs, so it waits for r0's last 6 tokens. Its recompute step samples its 34th token;
-  // its first token keeps its original time.
+  // its first token keeps its original time. (kvsim caches prompt blocks only; vLLM V1
+  // also caches full blocks of generated tokens, and would find r1's third block too.)
   kvsim::test::FakePerf perf;
   EngineParams p;
   p.num_blocks = 8;
@@ -253,4 +254,39 @@ TEST_CASE("batch schedule: a preempted request recomputes prompt + generated tok
   for (std::uint32_t j = 0; j < 6; ++j) t += fake_step(1, 66 + j);
   CHECK(done.at(1).finish == t);
   CHECK(engine.blocks().free_blocks() == 8);
+}
+
+TEST_CASE("batch schedule: prefix-cache hits take none of the token budget, a fully cached prompt computes its last block") {
+  // A (96 tokens, 6 blocks) runs first and publishes its blocks. Then B (the same 96
+  // tokens) and C (8 tokens, no identities) wait, budget 20. B may hit at most
+  // (96 - 1) / 16 = 5 blocks (80 tokens, outside the budget) and computes its last 16
+  // tokens, which sample its first token; C gets the 4 tokens left. Next step: B's decode
+  // (context 97) and C's last 4 tokens (context 8), both sampling.
+  kvsim::test::FakePerf perf;
+  EngineParams p;
+  p.num_blocks = 64;
+  p.max_num_batched_tokens = 20;
+  ServingEngine engine(p, perf);
+  const auto ids = chained_blocks(300, 6);
+  engine.enqueue(engine_request(0, 96, 1, ids));
+  double t = drain(engine, 0.0, [](const Sequence&) {});
+  engine.enqueue(engine_request(1, 96, 2, ids));
+  engine.enqueue(engine_request(2, 8, 2));
+
+  REQUIRE(engine.plan(t, kInf));
+  CHECK(unfinished(engine, 1)->cached_tokens == 80);
+  CHECK(engine.last_shape().num_seqs == 2);
+  CHECK(engine.last_shape().new_tokens == 20);
+  CHECK(engine.last_shape().context_tokens == 96.0 + 4.0);
+  CHECK(engine.last_shape().num_logits == 1);
+  t += fake_step(20, 100);
+  CHECK(engine.current_plan().end(0) == t);
+  engine.apply(1, [](const Sequence&) {});
+  CHECK(unfinished(engine, 1)->first_token == t);
+
+  REQUIRE(engine.plan(t, kInf));
+  CHECK(engine.last_shape().new_tokens == 5);
+  CHECK(engine.last_shape().context_tokens == 97.0 + 8.0);
+  CHECK(engine.last_shape().num_logits == 2);
+  CHECK(engine.current_plan().end(0) == t + fake_step(5, 105));
 }

@@ -333,3 +333,22 @@ TEST_CASE("batchers: sarathi's token budget never exceeds the instance's max_num
   CHECK_FALSE(make_batcher("sarathi", {{"token_budget", 1000}})->fill(fake));
   CHECK(fake.steps == Steps{{1, 1}, {5, 255}});
 }
+
+TEST_CASE("batchers: max_num_seqs stops admissions with budget and blocks left, under every batcher") {
+  // Limit 2 sequences: one is decoding, so only the waiting head (10 tokens) joins; 6 and 7
+  // wait although 8182 tokens of budget and 999 blocks remain.
+  for (const char* name : {"vllm_v1", "sarathi", "priority"}) {
+    CAPTURE(name);
+    FakeInstance fake;
+    fake.seq_limit = 2;
+    fake.add_running(1, 20, 21, 2);
+    fake.add_waiting(5, 10);
+    fake.add_waiting(6, 10);
+    fake.add_waiting(7, 10);
+    CHECK_FALSE(make_batcher(name)->fill(fake));
+    CHECK(fake.steps == Steps{{1, 1}, {5, 10}});
+    CHECK(fake.running.size() == 2);
+    CHECK(fake.waiting.size() == 2);
+    CHECK(fake.preempted.empty());
+  }
+}
