@@ -352,3 +352,31 @@ TEST_CASE("batchers: max_num_seqs stops admissions with budget and blocks left, 
     CHECK(fake.preempted.empty());
   }
 }
+
+TEST_CASE("batchers: sarathi carries every running decode even past its token budget, prefills get what is left") {
+  // Sarathi-Serve adds one token of every running decode before any prefill (stall-free:
+  // only memory and max_num_seqs bound them), and prefill chunks take chunk size - decodes,
+  // if anything. Token budget 2, three decodes: all three run (3 tokens), the prefill of 4
+  // and the waiting 5 get nothing. With budget 5: three decodes, 2 tokens of 4's prefill,
+  // no admission.
+  for (const std::uint32_t token_budget : {2u, 5u}) {
+    CAPTURE(token_budget);
+    FakeInstance fake;
+    fake.add_running(1, 20, 21, 2);
+    fake.add_running(4, 300, 100);
+    fake.add_running(2, 20, 21, 2);
+    fake.add_running(3, 20, 21, 2);
+    fake.add_waiting(5, 10);
+    CHECK_FALSE(make_batcher("sarathi", {{"token_budget", token_budget}})->fill(fake));
+    CHECK(fake.steps == (token_budget == 2 ? Steps{{1, 1}, {2, 1}, {3, 1}} : Steps{{1, 1}, {2, 1}, {3, 1}, {4, 2}}));
+    CHECK(fake.waiting.size() == 1);
+  }
+  // The instance's max_num_batched_tokens still bounds the step: 2 tokens, 2 decodes.
+  FakeInstance capped;
+  capped.budget = 2;
+  capped.add_running(1, 20, 21, 2);
+  capped.add_running(2, 20, 21, 2);
+  capped.add_running(3, 20, 21, 2);
+  CHECK_FALSE(make_batcher("sarathi", {{"token_budget", 1}})->fill(capped));
+  CHECK(capped.steps == Steps{{1, 1}, {2, 1}});
+}
