@@ -87,7 +87,7 @@ class FakeInstance final : public StepContext {
   }
   Admission admit(Sequence& seq, std::uint32_t limit) override {
     const std::uint32_t tokens = std::min(seq.tokens_wanted(), limit);
-    if (tokens < seq.tokens_wanted() && !chunked) return {};
+    if (tokens < seq.tokens_wanted() && !chunked) return {Admission::Kind::refused, 0, true};
     const std::uint32_t need = (tokens + kBlock - 1) / kBlock;
     if (need > free) return {};
     auto it = std::find_if(waiting.begin(), waiting.end(), [&](const auto& p) { return p.get() == &seq; });
@@ -379,4 +379,23 @@ TEST_CASE("batchers: sarathi carries every running decode even past its token bu
   capped.add_running(3, 20, 21, 2);
   CHECK_FALSE(make_batcher("sarathi", {{"token_budget", 1}})->fill(capped));
   CHECK(capped.steps == Steps{{1, 1}, {2, 1}});
+}
+
+TEST_CASE("batchers: priority never preempts for a waiting prompt that only a larger budget would admit") {
+  // No chunked prefill, budget 100. Online 1 decodes (99 tokens left); online 5's 120-token
+  // prompt must go in whole and cannot this step whatever is freed: preempting the offline
+  // decodes 2 and 3 would free blocks and sequence slots, not budget. So nothing is
+  // preempted, admissions stop (head-of-line, as in vLLM), and 2 and 3 decode.
+  FakeInstance fake;
+  fake.chunked = false;
+  fake.budget = 100;
+  fake.add_running(1, 20, 21, 2);
+  fake.add_running(2, 20, 21, 2).request.priority = 1;
+  fake.add_running(3, 20, 21, 2).request.priority = 1;
+  fake.add_waiting(5, 120);
+  fake.add_waiting(6, 10).request.priority = 1;
+  CHECK_FALSE(make_batcher("priority")->fill(fake));
+  CHECK(fake.preempted.empty());
+  CHECK(fake.steps == Steps{{1, 1}, {2, 1}, {3, 1}});
+  CHECK(fake.waiting.size() == 2);
 }
