@@ -399,3 +399,24 @@ TEST_CASE("batchers: priority never preempts for a waiting prompt that only a la
   CHECK(fake.steps == Steps{{1, 1}, {2, 1}, {3, 1}});
   CHECK(fake.waiting.size() == 2);
 }
+
+TEST_CASE("batchers: vllm_v1 preempts latest first until the blocks suffice, the earliest victim ends up at the front") {
+  // No free block. Sequence 1 is prefilling (64 of 200 computed, 4 blocks) and the budget
+  // is 48 tokens: its chunk reaches 112 tokens, 7 blocks, so it needs 3. 3 (latest) is
+  // preempted (2 blocks free), not enough, then 2 (4 free); 1 takes 3, one stays free.
+  // Each victim goes to the front of the queue, as vLLM prepends them: 2, 3, then 9.
+  FakeInstance fake;
+  fake.free = 0;
+  fake.budget = 48;
+  fake.add_running(1, 200, 64);
+  fake.add_running(2, 20, 32, 13);
+  fake.add_running(3, 20, 32, 13);
+  fake.add_waiting(9, 10);
+  CHECK(make_batcher("vllm_v1")->fill(fake));
+  CHECK(fake.steps == Steps{{1, 48}});
+  CHECK(fake.preempted == std::vector<std::uint64_t>{3, 2});
+  CHECK(fake.free == 1);
+  std::vector<std::uint64_t> queue;
+  for (const auto& s : fake.waiting) queue.push_back(s->request.id);
+  CHECK(queue == std::vector<std::uint64_t>{2, 3, 9});
+}
