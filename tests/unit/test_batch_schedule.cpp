@@ -290,3 +290,36 @@ TEST_CASE("batch schedule: prefix-cache hits take none of the token budget, a fu
   CHECK(engine.last_shape().num_logits == 2);
   CHECK(engine.current_plan().end(0) == t + fake_step(5, 105));
 }
+
+TEST_CASE("batch schedule: sarathi without chunked prefill runs a prompt longer than its token budget whole") {
+  // token_budget 64 is a chunk size, and there are no chunks: r0's 100-token prompt and
+  // r1's 10 go in whole in step 1 (110 tokens within max_num_batched_tokens = 256), then
+  // both decode once (contexts 101 and 11) and finish. Before, r0 was refused for ever and
+  // plan() found nothing to run.
+  kvsim::test::FakePerf perf;
+  EngineParams p;
+  p.num_blocks = 64;
+  p.max_num_batched_tokens = 256;
+  p.chunked_prefill = false;
+  p.batcher = "sarathi";
+  p.batcher_params = {{"token_budget", 64}};
+  ServingEngine engine(p, perf);
+  engine.enqueue(engine_request(0, 100, 2));
+  engine.enqueue(engine_request(1, 10, 2));
+  REQUIRE(engine.plan(0.0, kInf));
+  CHECK(engine.last_shape().new_tokens == 110);
+  const double e1 = fake_step(110, 110);
+  CHECK(engine.current_plan().end(0) == e1);
+  engine.apply(1, [](const Sequence&) {});
+  REQUIRE(engine.plan(e1, kInf));
+  CHECK(engine.last_shape().context_tokens == 101.0 + 11.0);
+  const double e2 = e1 + fake_step(2, 112);
+  CHECK(engine.current_plan().end(0) == e2);
+  int finished = 0;
+  engine.apply(1, [&](const Sequence& s) {
+    ++finished;
+    CHECK(s.finish == e2);
+  });
+  CHECK(finished == 2);
+  CHECK(engine.idle());
+}
