@@ -163,7 +163,7 @@ batching::Admission ServingEngine::admit(Sequence& seq, std::uint32_t budget) {
   const std::uint32_t start = matched * params_.block_size;
   const std::uint32_t left = seq.prefill_target - start;
   const std::uint32_t tokens = std::min(left, budget);
-  if (tokens < left && !params_.chunked_prefill) return {};
+  if (tokens < left && !params_.chunked_prefill) return {Admission::Kind::refused, 0, true};
   const std::uint32_t need = blocks_for(std::uint64_t{start} + tokens) - matched;
   if (std::uint64_t{need} + unreferenced > blocks_.free_blocks()) return {};
 

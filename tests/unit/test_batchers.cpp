@@ -87,7 +87,7 @@ class FakeInstance final : public StepContext {
   }
   Admission admit(Sequence& seq, std::uint32_t limit) override {
     const std::uint32_t tokens = std::min(seq.tokens_wanted(), limit);
-    if (tokens < seq.tokens_wanted() && !chunked) return {};
+    if (tokens < seq.tokens_wanted() && !chunked) return {Admission::Kind::refused, 0, true};
     const std::uint32_t need = (tokens + kBlock - 1) / kBlock;
     if (need > free) return {};
     auto it = std::find_if(waiting.begin(), waiting.end(), [&](const auto& p) { return p.get() == &seq; });
@@ -304,4 +304,119 @@ TEST_CASE("step plan: done_by counts the ended steps whatever the order of the q
   plan.push_end(21.0);
   CHECK(plan.done_by(20.5) == 0);
   CHECK(plan.done_by(21.0) == 1);
+}
+
+TEST_CASE("batchers: sarathi without chunked prefill admits a prompt longer than its chunk size whole") {
+  // Sarathi's token_budget is its chunk size. With chunked prefill off there are no chunks:
+  // a 600-token prompt behind a decode must go in whole within the instance's step limit
+  // (max_num_batched_tokens, 8192 here, which the engine's admission check guarantees every
+  // request fits), not wait forever for a 512-token budget it can never fit (the run died
+  // with "instance 0 has queued work but cannot plan a step"), blocking the queue.
+  FakeInstance fake;
+  fake.chunked = false;
+  fake.add_running(1, 20, 21, 2);
+  fake.add_waiting(5, 600);
+  fake.add_waiting(6, 10);
+  CHECK_FALSE(make_batcher("sarathi")->fill(fake));  // token_budget 512 by default
+  CHECK(fake.steps == Steps{{1, 1}, {5, 600}, {6, 10}});
+  CHECK(fake.waiting.empty());
+}
+
+TEST_CASE("batchers: sarathi's token budget never exceeds the instance's max_num_batched_tokens") {
+  // max_num_batched_tokens is the instance's per-step limit (what the activation reserve is
+  // sized for); a larger token_budget is capped to it: 256 tokens of a 600-token prompt
+  // next to one decode, 255 of them for the prompt.
+  FakeInstance fake;
+  fake.budget = 256;
+  fake.add_running(1, 20, 21, 2);
+  fake.add_waiting(5, 600);
+  CHECK_FALSE(make_batcher("sarathi", {{"token_budget", 1000}})->fill(fake));
+  CHECK(fake.steps == Steps{{1, 1}, {5, 255}});
+}
+
+TEST_CASE("batchers: max_num_seqs stops admissions with budget and blocks left, under every batcher") {
+  // Limit 2 sequences: one is decoding, so only the waiting head (10 tokens) joins; 6 and 7
+  // wait although 8182 tokens of budget and 999 blocks remain.
+  for (const char* name : {"vllm_v1", "sarathi", "priority"}) {
+    CAPTURE(name);
+    FakeInstance fake;
+    fake.seq_limit = 2;
+    fake.add_running(1, 20, 21, 2);
+    fake.add_waiting(5, 10);
+    fake.add_waiting(6, 10);
+    fake.add_waiting(7, 10);
+    CHECK_FALSE(make_batcher(name)->fill(fake));
+    CHECK(fake.steps == Steps{{1, 1}, {5, 10}});
+    CHECK(fake.running.size() == 2);
+    CHECK(fake.waiting.size() == 2);
+    CHECK(fake.preempted.empty());
+  }
+}
+
+TEST_CASE("batchers: sarathi carries every running decode even past its token budget, prefills get what is left") {
+  // Sarathi-Serve adds one token of every running decode before any prefill (stall-free:
+  // only memory and max_num_seqs bound them), and prefill chunks take chunk size - decodes,
+  // if anything. Token budget 2, three decodes: all three run (3 tokens), the prefill of 4
+  // and the waiting 5 get nothing. With budget 5: three decodes, 2 tokens of 4's prefill,
+  // no admission.
+  for (const std::uint32_t token_budget : {2u, 5u}) {
+    CAPTURE(token_budget);
+    FakeInstance fake;
+    fake.add_running(1, 20, 21, 2);
+    fake.add_running(4, 300, 100);
+    fake.add_running(2, 20, 21, 2);
+    fake.add_running(3, 20, 21, 2);
+    fake.add_waiting(5, 10);
+    CHECK_FALSE(make_batcher("sarathi", {{"token_budget", token_budget}})->fill(fake));
+    CHECK(fake.steps == (token_budget == 2 ? Steps{{1, 1}, {2, 1}, {3, 1}} : Steps{{1, 1}, {2, 1}, {3, 1}, {4, 2}}));
+    CHECK(fake.waiting.size() == 1);
+  }
+  // The instance's max_num_batched_tokens still bounds the step: 2 tokens, 2 decodes.
+  FakeInstance capped;
+  capped.budget = 2;
+  capped.add_running(1, 20, 21, 2);
+  capped.add_running(2, 20, 21, 2);
+  capped.add_running(3, 20, 21, 2);
+  CHECK_FALSE(make_batcher("sarathi", {{"token_budget", 1}})->fill(capped));
+  CHECK(capped.steps == Steps{{1, 1}, {2, 1}});
+}
+
+TEST_CASE("batchers: priority never preempts for a waiting prompt that only a larger budget would admit") {
+  // No chunked prefill, budget 100. Online 1 decodes (99 tokens left); online 5's 120-token
+  // prompt must go in whole and cannot this step whatever is freed: preempting the offline
+  // decodes 2 and 3 would free blocks and sequence slots, not budget. So nothing is
+  // preempted, admissions stop (head-of-line, as in vLLM), and 2 and 3 decode.
+  FakeInstance fake;
+  fake.chunked = false;
+  fake.budget = 100;
+  fake.add_running(1, 20, 21, 2);
+  fake.add_running(2, 20, 21, 2).request.priority = 1;
+  fake.add_running(3, 20, 21, 2).request.priority = 1;
+  fake.add_waiting(5, 120);
+  fake.add_waiting(6, 10).request.priority = 1;
+  CHECK_FALSE(make_batcher("priority")->fill(fake));
+  CHECK(fake.preempted.empty());
+  CHECK(fake.steps == Steps{{1, 1}, {2, 1}, {3, 1}});
+  CHECK(fake.waiting.size() == 2);
+}
+
+TEST_CASE("batchers: vllm_v1 preempts latest first until the blocks suffice, the earliest victim ends up at the front") {
+  // No free block. Sequence 1 is prefilling (64 of 200 computed, 4 blocks) and the budget
+  // is 48 tokens: its chunk reaches 112 tokens, 7 blocks, so it needs 3. 3 (latest) is
+  // preempted (2 blocks free), not enough, then 2 (4 free); 1 takes 3, one stays free.
+  // Each victim goes to the front of the queue, as vLLM prepends them: 2, 3, then 9.
+  FakeInstance fake;
+  fake.free = 0;
+  fake.budget = 48;
+  fake.add_running(1, 200, 64);
+  fake.add_running(2, 20, 32, 13);
+  fake.add_running(3, 20, 32, 13);
+  fake.add_waiting(9, 10);
+  CHECK(make_batcher("vllm_v1")->fill(fake));
+  CHECK(fake.steps == Steps{{1, 48}});
+  CHECK(fake.preempted == std::vector<std::uint64_t>{3, 2});
+  CHECK(fake.free == 1);
+  std::vector<std::uint64_t> queue;
+  for (const auto& s : fake.waiting) queue.push_back(s->request.id);
+  CHECK(queue == std::vector<std::uint64_t>{2, 3, 9});
 }

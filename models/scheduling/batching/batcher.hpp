@@ -28,6 +28,9 @@ struct Admission {
   };
   Kind kind = Kind::refused;
   std::uint32_t tokens = 0;
+  // Refused because, without chunked prefill, the rest of its prompt exceeds the budget
+  // left: freeing blocks or sequence slots (preempting) cannot let it in this step.
+  bool over_budget = false;
 };
 
 // The instance as one step is being filled. Implemented by ServingEngine.

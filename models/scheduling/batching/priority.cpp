@@ -6,7 +6,8 @@
 // most recently admitted of it), never a more important sequence for a less important
 // one. A waiting sequence that does not fit (blocks or max_num_seqs) preempts running
 // sequences of less important classes that are not yet in the step; if that is not
-// enough, admissions stop for every class (a less important request never takes the room
+// enough, or if it does not fit the budget left (no chunked prefill: preempting frees no
+// budget), admissions stop for every class (a less important request never takes the room
 // a more important one is waiting for). As in vLLM, a class whose running sequences
 // needed a preemption admits nothing in that step, nor does any class after it.
 //
@@ -76,6 +77,7 @@ class Priority final : public Batcher {
           if (c > 0) offline_prefill += a.tokens;
           break;
         }
+        if (a.over_budget) return false;  // preempting frees no budget
         // Make room from a less important class, if there is any not yet in the step.
         Sequence* victim = least_important_preemptible(ctx, *seq);
         if (victim == nullptr || victim->request.priority <= c) return false;

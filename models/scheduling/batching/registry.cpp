@@ -12,9 +12,9 @@ const Registry<BatcherEntry>& batchers() {
       {"vllm_v1", "vLLM V1: running sequences first in admission order (prefill chunks or one decode token), "
                   "then waiting ones FCFS; preempts the most recently admitted; budget max_num_batched_tokens",
        {}, make_vllm_v1},
-      {"sarathi", "Sarathi-Serve stall-free batching: all decodes, then ongoing prefill chunks, then new "
-                  "admissions, within a fixed token budget",
-       {{"token_budget", 512, "tokens", "tokens per step (the paper's chunk size); 0: max_num_batched_tokens"}},
+      {"sarathi", "Sarathi-Serve stall-free batching: all decodes (not held to the budget), then ongoing prefill "
+                  "chunks, then new admissions, within a fixed token budget less the decodes",
+       {{"token_budget", 512, "tokens", "tokens per step (the paper's chunk size), at most max_num_batched_tokens; 0 or chunked_prefill = false: max_num_batched_tokens"}},
        make_sarathi},
       {"priority", "service classes (Request priority: 0 online, larger offline): classes in order of importance, "
                    "offline preempted first and fills the leftover budget and blocks, throttled to keep online TTFT",
